@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian programs the tests run as real peers (BitTorrent clients, tracker, browser).
+# As root it installs what is missing; otherwise it prints the exact command and fails, because no
+# test may be skipped for a missing tool.
+set -euo pipefail
+
+# command-or-check -> Debian package
+declare -A wanted=(
+  [transmission-cli]=transmission-cli
+  [transmission-create]=transmission-cli
+  [transmission-show]=transmission-cli
+  [aria2c]=aria2
+  [mktorrent]=mktorrent
+  [opentracker]=opentracker
+)
+
+missing=()
+for cmd in "${!wanted[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${wanted[$cmd]}")
+done
+# Debian's libtorrent binding imports only under Debian's own interpreter.
+if ! /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1; then
+  missing+=(python3-libtorrent)
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
+line="apt-get update && apt-get install -y ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "The tests need these Debian packages. Run as root:" >&2
+  echo "  $line" >&2
+  exit 1
+fi
+echo "Installing test peers: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq "${missing[@]}" >/dev/null
