@@ -1,0 +1,53 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BridgeState, Settings } from './state';
+
+const defaults: Settings = {
+  downloadDir: '/tmp/dl',
+  listenPort: 0,
+  maxPeers: 50,
+  uploadRateLimit: 0,
+  downloadRateLimit: 0,
+  trackers: [],
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'enjambre-state-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+test('settings and torrents survive reopening the database', async () => {
+  const s1 = new BridgeState(join(dir, 'db'));
+  await s1.open();
+  expect(await s1.getSettings(defaults)).toEqual(defaults);
+  await s1.putSettings({ ...defaults, maxPeers: 80, trackers: ['grpc://127.0.0.1:8168'] });
+  await s1.putTorrent({
+    infoHash: 'b'.repeat(40),
+    magnet: 'magnet:?xt=urn:btih:' + 'b'.repeat(40),
+    downloadDir: '/tmp/dl',
+    paused: false,
+    sequential: false,
+    addedAt: 2,
+  });
+  await s1.putTorrent({
+    infoHash: 'a'.repeat(40),
+    torrent: 'ZGU=',
+    downloadDir: '/tmp/dl',
+    paused: true,
+    sequential: true,
+    addedAt: 1,
+  });
+  await s1.close();
+
+  const s2 = new BridgeState(join(dir, 'db'));
+  await s2.open();
+  expect((await s2.getSettings(defaults)).maxPeers).toBe(80);
+  const list = await s2.listTorrents();
+  expect(list.map((t) => t.infoHash)).toEqual(['a'.repeat(40), 'b'.repeat(40)]);
+  expect(list[0].paused).toBe(true);
+  await s2.deleteTorrent('a'.repeat(40));
+  expect((await s2.listTorrents()).length).toBe(1);
+  await s2.close();
+});
