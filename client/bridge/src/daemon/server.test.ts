@@ -28,7 +28,7 @@ test('a foreign origin is refused even with the token', async () => {
     headers: { authorization: `Bearer ${token}`, origin: 'http://evil.example' },
   });
   expect(res.status).toBe(403);
-  expect((await res.json()).error).toMatch(/cross-origin/);
+  expect(((await res.json()) as { error: string }).error).toMatch(/cross-origin/);
 });
 
 test('the OpenAPI description is served behind the token', async () => {
@@ -36,7 +36,7 @@ test('the OpenAPI description is served behind the token', async () => {
     headers: { authorization: `Bearer ${token}` },
   });
   expect(res.status).toBe(200);
-  const doc = await res.json();
+  const doc = (await res.json()) as { openapi: string; info: { title: string } };
   expect(doc.openapi).toMatch(/^3\./);
   expect(doc.info.title).toBe('enjambre bridge API');
 });

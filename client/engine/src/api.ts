@@ -1,0 +1,219 @@
+/**
+ * The engine's public contract: what the bridge, the command line and the tests may rely on.
+ * The engine implements these types (`Session` in session.ts is the entry point); nothing outside
+ * client/engine imports an engine module other than the package index.
+ *
+ * Conventions: info-hashes are 40-character lowercase hex strings; sizes and counters are bytes;
+ * rates are bytes per second; times are milliseconds since the epoch.
+ */
+import type { EventEmitter } from 'node:events';
+
+export interface SessionOptions {
+  /** Where the engine keeps its LevelDB (resume data). Created if missing. */
+  dataDir: string;
+  /** Default folder a torrent's files go in when `add` names none. */
+  downloadDir: string;
+  /** TCP port for incoming peers; 0 picks a free one (see `Session.port`). Default 0. */
+  listenPort?: number;
+  /** Address to listen on. Default '0.0.0.0'; tests use '127.0.0.1'. */
+  listenHost?: string;
+  /** Connected peers per torrent. Default 50. */
+  maxPeersPerTorrent?: number;
+  /** Connected peers in the whole session. Default 200. */
+  maxPeers?: number;
+  /** Bytes per second, 0 = unlimited. Default 0. */
+  uploadRateLimit?: number;
+  downloadRateLimit?: number;
+  /** Upload slots per torrent (tit-for-tat unchokes, plus one optimistic). Default 4. */
+  uploadSlots?: number;
+  /** Trackers added to every torrent that has none of its own (e.g. the embedded tracker). */
+  defaultTrackers?: string[];
+  /** 20-byte peer id; default `-EJ0100-` + 12 random bytes. */
+  peerId?: Buffer;
+  /** pino-compatible logger; silent when absent. */
+  logger?: EngineLogger;
+}
+
+export interface EngineLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** What `Session.add` accepts. */
+export type TorrentSource =
+  | { torrent: Uint8Array } // raw .torrent bytes
+  | { magnet: string } // magnet URI (BEP 9 fetches the metadata)
+  | { infoHash: string; name?: string; trackers?: string[] }; // e.g. from a tracker's catalog
+
+export interface AddOptions {
+  /** Folder the torrent's files go in (the torrent's own name is a subfolder for multi-file). */
+  downloadDir?: string;
+  /** Start paused. Default false. */
+  paused?: boolean;
+  /** Extra trackers, appended as a new tier. */
+  trackers?: string[];
+  /** Per-file priorities in the torrent's file order (see FilePriority). */
+  filePriorities?: FilePriority[];
+  sequential?: boolean;
+  /**
+   * The data is known to be complete in downloadDir (e.g. we just created the torrent from it):
+   * verify it and seed, and Publish to enjambre trackers once verified.
+   */
+  seedMode?: boolean;
+  /** Skip the initial hash check of existing files (only for brand-new, empty folders). */
+  skipCheck?: boolean;
+}
+
+/** 0 = skip (not downloaded beyond pieces shared with wanted files), 1 = normal, 2 = high. */
+export type FilePriority = 0 | 1 | 2;
+
+export type TorrentState =
+  | 'metadata' // magnet: waiting for the info dictionary from peers
+  | 'checking' // verifying existing data
+  | 'downloading'
+  | 'seeding'
+  | 'paused'
+  | 'error';
+
+export interface FileStatus {
+  index: number;
+  /** Path inside the torrent, '/'-separated, as the torrent names it (already validated). */
+  path: string;
+  length: number;
+  /** Verified bytes of this file. */
+  downloaded: number;
+  priority: FilePriority;
+}
+
+export interface PeerStatus {
+  /** "1.2.3.4:6881" or "[::1]:6881" */
+  address: string;
+  /** Client name decoded from the peer id or the BEP 10 `v` field, e.g. "Transmission 3.00". */
+  client: string;
+  /** qBittorrent-style flags: D/d (downloading / interested), U/u, O optimistic, S snubbed, I incoming, X from PEX, E encrypted... */
+  flags: string;
+  /** Fraction 0..1 of pieces the peer has. */
+  progress: number;
+  downloadRate: number;
+  uploadRate: number;
+  downloaded: number;
+  uploaded: number;
+  source: 'tracker' | 'incoming' | 'pex' | 'dht' | 'lsd' | 'manual';
+}
+
+export interface TrackerStatus {
+  url: string;
+  tier: number;
+  /** 'working' after a successful announce, 'error' after a failed one, 'idle' before any. */
+  status: 'idle' | 'announcing' | 'working' | 'error';
+  lastAnnounce?: number;
+  nextAnnounce?: number;
+  seeders?: number;
+  leechers?: number;
+  /** Peers received in the last answer. */
+  peers?: number;
+  /** The tracker's failure reason or the transport error, in words. */
+  message?: string;
+}
+
+/** A snapshot of one torrent, cheap to take once a second for every torrent. */
+export interface TorrentStatus {
+  infoHash: string;
+  name: string;
+  state: TorrentState;
+  /** Set when state is 'error': what went wrong, in words a user understands. */
+  error?: string;
+  /** Total size of the torrent (0 while only a magnet). */
+  size: number;
+  /** Size of the selected (non-skipped) files. */
+  wantedSize: number;
+  /** Verified bytes of selected files. */
+  downloaded: number;
+  uploadedTotal: number;
+  downloadedTotal: number;
+  /** 0..1 over the selected files. */
+  progress: number;
+  downloadRate: number;
+  uploadRate: number;
+  /** Seconds to completion at the current rate; undefined when unknown. */
+  eta?: number;
+  /** Connected peers that have everything / that do not. */
+  seeders: number;
+  leechers: number;
+  /** Swarm counts from the last tracker answers. */
+  swarmSeeders?: number;
+  swarmLeechers?: number;
+  ratio: number;
+  sequential: boolean;
+  paused: boolean;
+  pieceLength: number;
+  pieceCount: number;
+  downloadDir: string;
+  addedAt: number;
+  completedAt?: number;
+  magnet: string;
+}
+
+export interface TorrentEvents {
+  /** State changed (incl. error). */
+  state: [TorrentState];
+  /** Metadata arrived (magnet) or was known; files and pieces now available. */
+  metadata: [];
+  /** A piece passed its hash check and was written. */
+  piece: [number];
+  /** Every selected file is complete and verified. */
+  done: [];
+  error: [Error];
+}
+
+export interface Torrent extends EventEmitter<TorrentEvents> {
+  readonly infoHash: string;
+  /** The raw .torrent (info dictionary wrapped with announce data) once metadata is known. */
+  torrentFile(): Uint8Array | undefined;
+  status(): TorrentStatus;
+  files(): FileStatus[];
+  peers(): PeerStatus[];
+  trackers(): TrackerStatus[];
+  /** One bit per piece, MSB first, as in the BitTorrent bitfield. */
+  bitfield(): Uint8Array;
+
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  /** Verify every piece on disk again. */
+  recheck(): Promise<void>;
+  setFilePriority(fileIndex: number, priority: FilePriority): void;
+  setSequential(on: boolean): void;
+  /** Resolves once every selected file is complete (rejects if the torrent enters error). */
+  whenDone(): Promise<void>;
+
+  /**
+   * Read a byte range of a file (for streaming). Pieces under the range are fetched first;
+   * resolves when the bytes are verified and on disk.
+   */
+  createFileReadStream(
+    fileIndex: number,
+    opts?: { start?: number; end?: number },
+  ): NodeJS.ReadableStream;
+}
+
+export interface SessionEvents {
+  added: [Torrent];
+  removed: [string];
+}
+
+export interface SessionApi extends EventEmitter<SessionEvents> {
+  /** Opens the resume database, binds the listen port, re-adds nothing by itself. */
+  start(): Promise<void>;
+  /** The bound listen port (after start). */
+  readonly port: number;
+  /** Adds a torrent (or returns the existing one with that info-hash). */
+  add(source: TorrentSource, options?: AddOptions): Promise<Torrent>;
+  get(infoHash: string): Torrent | undefined;
+  list(): Torrent[];
+  remove(infoHash: string, opts?: { deleteData?: boolean }): Promise<void>;
+  setRateLimits(limits: { upload?: number; download?: number }): void;
+  /** Sends `stopped` to trackers, flushes resume data, closes sockets and files. */
+  close(): Promise<void>;
+}
