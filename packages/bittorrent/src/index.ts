@@ -1,2 +1,4 @@
 export * from './errors';
 export * from './bencode';
+export * from './path-safety';
+export * from './metainfo';
