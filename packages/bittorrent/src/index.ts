@@ -2,3 +2,4 @@ export * from './errors';
 export * from './bencode';
 export * from './path-safety';
 export * from './metainfo';
+export * from './magnet';
