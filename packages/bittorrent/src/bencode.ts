@@ -82,6 +82,14 @@ function toBuffer(input: Uint8Array): Buffer {
   return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
 }
 
+/** Short keys are decoded in JS: cheaper than a call into the C++ string decoder. */
+function latin1(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+  return s;
+}
+
 class Decoder {
   pos = 0;
   depth = 0;
@@ -207,7 +215,7 @@ class Decoder {
       if (c < ZERO || c > NINE) this.fail('bencode.bad-key', 'dictionary key is not a string');
       const keyAt = this.pos;
       const ks = this.stringSpan();
-      const key = buf.toString('latin1', ks, this.pos);
+      const key = latin1(buf, ks, this.pos);
       if (prev !== undefined && key <= prev) {
         if (key === prev || out[key] !== undefined) {
           this.fail(
