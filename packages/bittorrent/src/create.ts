@@ -9,6 +9,8 @@ import { Hash, createHash } from 'node:crypto';
 import { encode } from './bencode';
 import { MetainfoError } from './errors';
 import {
+  DEFAULT_MAX_FILES,
+  MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   Metainfo,
   TorrentWrapper,
@@ -93,9 +95,15 @@ export function planTorrent(input: CreateTorrentInput): {
   if (input.files !== undefined) {
     if (input.length !== undefined) fail('bad-input', 'give either length or files, not both');
     if (input.files.length === 0) fail('bad-input', 'no files');
+    if (input.files.length > DEFAULT_MAX_FILES) {
+      fail('too-many-files', `${input.files.length} files (limit ${DEFAULT_MAX_FILES})`);
+    }
     const seen = new Set<string>();
     for (const [i, f] of input.files.entries()) {
       if (f.path.length === 0) fail('unsafe-path', `files[${i}] has an empty path`);
+      if (f.path.length > MAX_PATH_DEPTH) {
+        fail('unsafe-path', `files[${i}] is deeper than ${MAX_PATH_DEPTH} folders`);
+      }
       for (const c of f.path) checkComponent(c, `files[${i}].path component`);
       const key = f.path.join('/');
       if (seen.has(key)) fail('duplicate-path', `two files named "${key}"`);

@@ -82,7 +82,7 @@ export const MIN_PIECE_LENGTH = 1024;
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
 export const DEFAULT_MAX_FILES = 100_000;
 export const DEFAULT_MAX_TORRENT_SIZE = 64 * 1024 * 1024;
-const MAX_PATH_DEPTH = 64;
+export const MAX_PATH_DEPTH = 64;
 const BENCODE_DEPTH = 32; // real torrents nest 5 deep; BEP 52 file trees a bit more per folder
 
 function fail(code: string, message: string): never {
