@@ -138,7 +138,7 @@ export function planTorrent(input: CreateTorrentInput): {
  * read and hash piece ranges themselves, which measured faster than feeding one stream to a
  * thread pool.)
  */
-export class PieceHasher {
+export class StreamingPieceHasher {
   readonly pieceCount: number;
   private readonly hashes: Buffer;
   private next = 0; // index of the piece being filled
@@ -235,7 +235,7 @@ export async function createTorrent(
   options: CreateOptions = {},
 ): Promise<CreatedTorrent> {
   const { totalLength, pieceLength } = planTorrent(input);
-  const hasher = new PieceHasher(totalLength, pieceLength, options);
+  const hasher = new StreamingPieceHasher(totalLength, pieceLength, options);
   for await (const chunk of data) hasher.push(chunk);
   return buildTorrent(input, hasher.finish());
 }
