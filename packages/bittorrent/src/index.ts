@@ -2,3 +2,4 @@ export * from './errors';
 export * from './bencode';
 export * from './wire';
 export * from './peer-id';
+export * from './tracker';
