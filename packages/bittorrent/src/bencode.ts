@@ -24,11 +24,20 @@ export interface BencodeDict {
 /** What `encode` accepts: decoded values plus JS strings (written as UTF-8) and `undefined`
  * dictionary values (omitted, handy for optional fields). */
 export type EncodableValue =
+  | RawBencode
   | Uint8Array
   | string
   | number
   | readonly EncodableValue[]
   | { readonly [key: string]: EncodableValue | undefined };
+
+/**
+ * Already-encoded bencode written verbatim by `encode` (e.g. a torrent's raw `info` dictionary,
+ * whose bytes must not change). The caller vouches that `bytes` is one valid bencoded value.
+ */
+export class RawBencode {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 export interface DecodeOptions {
   /** Largest input accepted, in bytes. Default 64 MiB. */
@@ -276,7 +285,10 @@ export function decode(input: Uint8Array, options: DecodeOptions = {}): BencodeV
 // Encoding: one pass measures the output (and sorts each dictionary's keys once), a second pass
 // writes into a single buffer of exactly that size.
 
-const NON_LATIN1 = /[^\x00-\xff]/;
+function isLatin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
 
 function digitCount(n: number): number {
   // n is a non-negative safe integer
@@ -304,6 +316,7 @@ class Encoder {
   }
 
   measure(v: unknown): number {
+    if (v instanceof RawBencode) return v.bytes.length;
     if (v instanceof Uint8Array) return digitCount(v.length) + 1 + v.length;
     if (typeof v === 'string') {
       const len = Buffer.byteLength(v, 'utf8');
@@ -326,7 +339,7 @@ class Encoder {
         .sort();
       this.keyLists.push(keys);
       for (const key of keys) {
-        if (NON_LATIN1.test(key)) this.fail(`the key ${JSON.stringify(key)} (keys are latin1)`);
+        if (!isLatin1(key)) this.fail(`the key ${JSON.stringify(key)} (keys are latin1)`);
         size += digitCount(key.length) + 1 + key.length + this.measure(obj[key]);
       }
     }
@@ -346,7 +359,10 @@ class Encoder {
 
   write(v: unknown): void {
     const buf = this.buf;
-    if (v instanceof Uint8Array) {
+    if (v instanceof RawBencode) {
+      buf.set(v.bytes, this.pos);
+      this.pos += v.bytes.length;
+    } else if (v instanceof Uint8Array) {
       this.uint(v.length);
       buf[this.pos++] = COLON;
       buf.set(v, this.pos);
