@@ -1,0 +1,5 @@
+export * from './handshake';
+export * from './messages';
+export * from './decoder';
+export * from './collect';
+export * from './extensions';
