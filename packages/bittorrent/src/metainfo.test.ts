@@ -177,6 +177,18 @@ describe('hostile torrents', () => {
     expect(codeOf(() => parseTorrent(t))).toBe('metainfo.unsafe-path');
   });
 
+  test('errors name the field and the offending value', () => {
+    const t = torrent(multi([{ length: 1, path: ['ok', '..', 'x'] }]));
+    expect(() => parseTorrent(t)).toThrow('invalid torrent: files[0].path ".." is ".."');
+    expect(() => parseTorrent(torrent(single({ 'piece length': 0 })))).toThrow(
+      /piece length 0 is outside/,
+    );
+    expect(() => parseTorrent(torrent(single({ pieces: Buffer.alloc(59) })))).toThrow(
+      /info.pieces is 59 bytes, not a multiple of 20/,
+    );
+    expect(() => parseTorrent(Buffer.from('d4:infod4:name'))).toThrow(/at byte \d+/);
+  });
+
   test('unsafe name is refused (single and multi)', () => {
     expect(codeOf(() => parseTorrent(torrent(single({ name: '..' }))))).toBe(
       'metainfo.unsafe-path',

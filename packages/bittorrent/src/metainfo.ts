@@ -83,7 +83,8 @@ export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
 export const DEFAULT_MAX_FILES = 100_000;
 export const DEFAULT_MAX_TORRENT_SIZE = 64 * 1024 * 1024;
 export const MAX_PATH_DEPTH = 64;
-const BENCODE_DEPTH = 32; // real torrents nest 5 deep; BEP 52 file trees a bit more per folder
+// v1 torrents nest 5 deep; a BEP 52 file tree nests once per folder level
+const BENCODE_DEPTH = MAX_PATH_DEPTH + 8;
 
 function fail(code: string, message: string): never {
   throw new MetainfoError(`metainfo.${code}`, `invalid torrent: ${message}`);
