@@ -6,7 +6,17 @@ import { createSocket } from 'node:dgram';
 import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { credentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { TrackerClient } from '@enjambre/proto';
+import {
+  TrackerClient,
+  type AnnounceRequest,
+  type AnnounceResponse,
+  type ListTorrentsRequest,
+  type ListTorrentsResponse,
+  type PublishRequest,
+  type PublishResponse,
+  type ScrapeRequest,
+  type ScrapeResponse,
+} from '@enjambre/proto';
 import {
   UdpAction,
   decodeUdpResponse,
@@ -56,7 +66,9 @@ export function rawRequest(
 }
 
 /** Splits a raw HTTP/1.1 response stream into responses (status and body). */
-export function parseResponses(raw: Buffer): Array<{ status: number; headers: string; body: Buffer }> {
+export function parseResponses(
+  raw: Buffer,
+): Array<{ status: number; headers: string; body: Buffer }> {
   const out: Array<{ status: number; headers: string; body: Buffer }> = [];
   let o = 0;
   while (o < raw.length) {
@@ -162,18 +174,20 @@ export function trackerClient(
   options: Record<string, string | number> = {},
 ) {
   const client = new TrackerClient(`127.0.0.1:${port}`, creds, options);
-  const call =
-    <Req, Res>(method: (req: Req, cb: (err: ServiceError | null, res: Res) => void) => unknown) =>
-    (req: Req): Promise<Res> =>
-      new Promise((resolve, reject) =>
-        method.call(client, req, (err, res) => (err ? reject(err) : resolve(res))),
-      );
+  const done =
+    <T>(resolve: (v: T) => void, reject: (e: Error) => void) =>
+    (err: ServiceError | null, res: T): void =>
+      err ? reject(err) : resolve(res);
   return {
     raw: client,
-    publish: call(client.publish),
-    announce: call(client.announce),
-    scrape: call(client.scrape),
-    listTorrents: call(client.listTorrents),
+    publish: (req: PublishRequest) =>
+      new Promise<PublishResponse>((res, rej) => client.publish(req, done(res, rej))),
+    announce: (req: AnnounceRequest) =>
+      new Promise<AnnounceResponse>((res, rej) => client.announce(req, done(res, rej))),
+    scrape: (req: ScrapeRequest) =>
+      new Promise<ScrapeResponse>((res, rej) => client.scrape(req, done(res, rej))),
+    listTorrents: (req: ListTorrentsRequest) =>
+      new Promise<ListTorrentsResponse>((res, rej) => client.listTorrents(req, done(res, rej))),
     close: () => client.close(),
   };
 }

@@ -163,7 +163,7 @@ describe('gRPC Tracker service', () => {
   });
 
   it('answers RESOURCE_EXHAUSTED when the torrent cap is reached, and keeps serving', async () => {
-    const results = [];
+    const results: Array<{ code: number } | null> = [];
     for (let n = 10; n < 70; n++)
       results.push(await code(announce(1, { infoHash: hash(n) })).catch(() => null));
     expect(results.some((r) => r?.code === status.RESOURCE_EXHAUSTED)).toBe(true);
