@@ -17,6 +17,7 @@ export class TrackerMetrics {
   readonly requestDuration: Histogram<'protocol' | 'method'>;
   readonly persistenceDuration: Histogram<'op'>;
   private readonly announceChildren = new Map<string, { inc(): void }>();
+  private readonly durationChildren = new Map<string, { observe(v: number): void }>();
 
   constructor(store: SwarmStore, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -93,8 +94,14 @@ export class TrackerMetrics {
 
   /** Starts a timer; call the result when the answer is encoded. */
   timer(protocol: Protocol, method: string): () => void {
-    const child = this.requestDuration.labels(protocol, method);
+    const key = protocol + method;
+    let child = this.durationChildren.get(key);
+    if (child === undefined) {
+      child = this.requestDuration.labels(protocol, method);
+      this.durationChildren.set(key, child);
+    }
+    const observer = child;
     const start = process.hrtime.bigint();
-    return () => child.observe(Number(process.hrtime.bigint() - start) / 1e9);
+    return () => observer.observe(Number(process.hrtime.bigint() - start) / 1e9);
   }
 }

@@ -1,4 +1,5 @@
 import { PeerTable, PEER_ID_LENGTH, keyLength, recordLength } from './peer-table';
+import { Slab } from './slab';
 import {
   DEFAULT_LIMITS,
   StoreFullError,
@@ -56,10 +57,10 @@ class Swarm {
   table(v6: boolean, seed: boolean): PeerTable | null {
     return v6 ? (seed ? this.v6seed : this.v6leech) : seed ? this.v4seed : this.v4leech;
   }
-  ensureTable(v6: boolean, seed: boolean): PeerTable {
+  ensureTable(v6: boolean, seed: boolean, slab: Slab): PeerTable {
     let table = this.table(v6, seed);
     if (table !== null) return table;
-    table = new PeerTable(v6 ? 16 : 4);
+    table = new PeerTable(v6 ? 16 : 4, slab);
     if (v6) {
       if (seed) this.v6seed = table;
       else this.v6leech = table;
@@ -100,6 +101,8 @@ function gcd(a: number, b: number): number {
 export class MemorySwarmStore implements SwarmStore {
   readonly limits: SwarmStoreLimits;
   private readonly swarms = new Map<string, Swarm>();
+  /** Memory for every swarm's peer records. */
+  private readonly slab = new Slab();
   /** Info-hash keys of catalogued swarms in publish order (ListTorrents pages over it). */
   private readonly catalog = new Map<string, true>();
   private readonly listeners: Array<(change: StoreChange) => void> = [];
@@ -174,7 +177,7 @@ export class MemorySwarmStore implements SwarmStore {
     if (slot >= 0 && table !== null) {
       table.write(slot, now, input.left, input.uploaded, input.downloaded);
     } else if (swarm.seeders() + swarm.leechers() < this.limits.maxPeersPerTorrent) {
-      table = swarm.ensureTable(v6, seed);
+      table = swarm.ensureTable(v6, seed, this.slab);
       slot = table.insert(key, now, input.left, input.uploaded, input.downloaded);
       this.count(seed, 1);
     } else {
@@ -470,7 +473,7 @@ export class MemorySwarmStore implements SwarmStore {
     }
     if (swarm.seeders() + swarm.leechers() >= this.limits.maxPeersPerTorrent) return;
     swarm
-      .ensureTable(v6, seed)
+      .ensureTable(v6, seed, this.slab)
       .insert(key, peer.lastSeen, peer.left, peer.uploaded, peer.downloaded);
     this.count(seed, 1);
   }
@@ -606,7 +609,7 @@ export class MemorySwarmStore implements SwarmStore {
       const slot = pos < na ? pos : pos - na;
       if (t === askerTable && slot === askerSlot) continue;
       const src = t.buf;
-      const from = slot * t.stride;
+      const from = t.offset(slot);
       const o = written * entry;
       for (let j = 0; j < entry; j++) out[o + j] = src[from + j];
       written++;
