@@ -149,6 +149,11 @@ export class HttpTracker {
     } finally {
       conn.socket.uncork();
     }
+    // A client that pipelines without reading its answers is not read from until it catches up.
+    if (conn.socket.writableNeedDrain && !conn.closing) {
+      conn.socket.pause();
+      conn.socket.once('drain', () => conn.socket.resume());
+    }
   }
 
   private onRequest(conn: Conn, head: string): void {
