@@ -10,7 +10,8 @@ import {
   type HttpPeer,
 } from '@enjambre/bittorrent';
 import type { Logger } from 'pino';
-import type { TrackerMetrics } from '../metrics';
+import { performance } from 'node:perf_hooks';
+import type { DurationSeries, TrackerMetrics } from '../metrics';
 import { bytesToIp, ipToBytes } from '../net/ip';
 import { StoreFullError, type SwarmStore } from '../store/types';
 import { MAX_NUMWANT_ACCEPTED, MAX_SCRAPE_HASHES } from '../validate';
@@ -79,9 +80,11 @@ export class HttpTracker {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly maxHeader: number;
+  private readonly announceDuration: DurationSeries;
 
   private constructor(private readonly options: HttpTrackerOptions) {
     this.maxHeader = options.maxHeaderBytes ?? 8192;
+    this.announceDuration = options.metrics.duration('http', 'announce');
     const onSocket = (socket: Socket): void => this.onConnection(socket);
     this.server = options.tls
       ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
@@ -231,7 +234,7 @@ export class HttpTracker {
 
   private announce(conn: Conn, query: string, ip: Buffer | null, keepAlive: boolean): void {
     const { store, metrics } = this.options;
-    const done = metrics.timer('http', 'announce');
+    const start = performance.now();
     let body: Buffer;
     try {
       const req = parseAnnounceQuery(query);
@@ -279,7 +282,7 @@ export class HttpTracker {
       body = this.failure(err);
     }
     respond(conn, 200, body, keepAlive);
-    done();
+    this.announceDuration.since(start);
   }
 
   private scrape(conn: Conn, query: string, keepAlive: boolean): void {

@@ -13,7 +13,8 @@ import {
   writeUdpAnnounceResponseHeader,
 } from '@enjambre/bittorrent';
 import type { Logger } from 'pino';
-import type { TrackerMetrics } from '../metrics';
+import { performance } from 'node:perf_hooks';
+import type { DurationSeries, TrackerMetrics } from '../metrics';
 import { ipToBytes } from '../net/ip';
 import { StoreFullError, type SwarmStore } from '../store/types';
 import { ConnectionIds } from './connection-id';
@@ -37,8 +38,10 @@ export class UdpTracker {
   private readonly socket: Socket;
   private readonly ids = new ConnectionIds();
   private readonly request = createUdpAnnounceRequest();
+  private readonly announceDuration: DurationSeries;
 
   private constructor(private readonly options: UdpTrackerOptions) {
+    this.announceDuration = options.metrics.duration('udp', 'announce');
     this.socket = createSocket({
       type: options.host.includes(':') ? 'udp6' : 'udp4',
       recvBufferSize: 4 * 1024 * 1024,
@@ -101,7 +104,7 @@ export class UdpTracker {
 
   private announce(msg: Buffer, ip: Buffer, rinfo: RemoteInfo): void {
     const { store, metrics } = this.options;
-    const done = metrics.timer('udp', 'announce');
+    const start = performance.now();
     const req = decodeUdpAnnounceRequest(msg, this.request);
     if (!this.ids.verify(req.connectionId, ip, rinfo.port)) {
       this.fail(rinfo, req.transactionId, 'invalid connection id', 'bad_connection_id');
@@ -134,7 +137,7 @@ export class UdpTracker {
     peers.copy(out, 20);
     this.send(out, rinfo);
     metrics.announce('udp', req.event);
-    done();
+    this.announceDuration.since(start);
   }
 
   private scrape(msg: Buffer, ip: Buffer, rinfo: RemoteInfo): void {
