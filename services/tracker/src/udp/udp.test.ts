@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import {
   decodeCompactPeers,
   encodeUdpAnnounceRequest,
@@ -109,6 +110,37 @@ describe('UDP tracker (BEP 15)', () => {
     expect(port0).toMatchObject({ action: 'error', message: expect.stringMatching(/port/) });
     // The tracker still works.
     expect((await client.request(encodeUdpConnectRequest(5))).action).toBe('connect');
+  });
+
+  it('survives random packets, including ones with valid headers, and keeps serving', async () => {
+    const connectionId = Buffer.alloc(8, 7);
+    const packets = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 1600 }).map((b) => Buffer.from(b)),
+        fc
+          .tuple(fc.integer({ min: 0, max: 4 }), fc.uint8Array({ maxLength: 200 }))
+          .map(([action, rest]) => {
+            const b = Buffer.alloc(16 + rest.length);
+            connectionId.copy(b, 0);
+            b.writeUInt32BE(action, 8);
+            b.set(rest, 16);
+            return b;
+          }),
+      ),
+      200,
+    );
+    const fuzzer = new UdpTestClient(tracker.udpPort as number);
+    try {
+      for (const p of packets) await fuzzer.send(p, 20);
+    } finally {
+      fuzzer.close();
+    }
+    const fresh = new UdpTestClient(tracker.udpPort as number);
+    try {
+      expect((await fresh.request(encodeUdpConnectRequest(9))).action).toBe('connect');
+    } finally {
+      fresh.close();
+    }
   });
 
   it('keeps memory bounded under a flood of announces from one address', async () => {
