@@ -113,7 +113,8 @@ describe('UDP tracker (BEP 15)', () => {
   });
 
   it('survives random packets, including ones with valid headers, and keeps serving', async () => {
-    const connectionId = Buffer.alloc(8, 7);
+    const fuzzer = new UdpTestClient(tracker.udpPort as number);
+    const connectionId = await fuzzer.connect();
     const packets = fc.sample(
       fc.oneof(
         fc.uint8Array({ maxLength: 1600 }).map((b) => Buffer.from(b)),
@@ -129,7 +130,6 @@ describe('UDP tracker (BEP 15)', () => {
       ),
       200,
     );
-    const fuzzer = new UdpTestClient(tracker.udpPort as number);
     try {
       for (const p of packets) await fuzzer.send(p, 20);
     } finally {
