@@ -61,8 +61,8 @@ export interface DecodeResult {
   raw: Record<string, Buffer>;
 }
 
-export const DEFAULT_MAX_SIZE = 64 * 1024 * 1024;
-export const DEFAULT_MAX_DEPTH = 64;
+export const BENCODE_MAX_SIZE = 64 * 1024 * 1024;
+export const BENCODE_MAX_DEPTH = 64;
 const MAX_DEPTH_LIMIT = 1000; // keeps the recursive decoder far from the JS stack limit
 
 const I = 0x69; // 'i'
@@ -247,8 +247,8 @@ class Decoder {
 
 function makeDecoder(input: Uint8Array, options: DecodeOptions): Decoder {
   const buf = toBuffer(input);
-  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxSize = options.maxSize ?? BENCODE_MAX_SIZE;
+  const maxDepth = options.maxDepth ?? BENCODE_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
     throw new RangeError(`maxDepth must be an integer in 1..${MAX_DEPTH_LIMIT}`);
   }
