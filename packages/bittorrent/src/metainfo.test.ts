@@ -76,6 +76,16 @@ describe('parseTorrent', () => {
     expect(m.creationDate).toBe(1700000000);
   });
 
+  test('the result does not share memory with the input', () => {
+    const t = torrent(single());
+    const m = parseTorrent(t);
+    const hash = m.pieceHash(0).toString('hex');
+    const info = Buffer.from(m.infoBuffer);
+    t.fill(0);
+    expect(m.pieceHash(0).toString('hex')).toBe(hash);
+    expect(m.infoBuffer).toEqual(info);
+  });
+
   test('announce alone, url-list as a list, no optional fields', () => {
     const t = torrent(single(), { 'url-list': ['http://x/', 'http://x/', ''] });
     const m = parseTorrent(t);

@@ -214,14 +214,16 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     infoHash: sha1.toString('hex'),
     infoHashBuffer: sha1,
     ...(hasV2 ? { infoHashV2: createHash('sha256').update(infoBuffer).digest('hex') } : {}),
-    infoBuffer,
+    // Own copies: the result must not change if the caller reuses its input buffer, nor pin
+    // all of it (a large comment, say) in memory.
+    infoBuffer: Buffer.from(infoBuffer),
     name,
     multiFile,
     files,
     totalLength,
     pieceLength,
     pieceCount,
-    pieces,
+    pieces: Buffer.from(pieces),
     private: priv === 1,
     hybrid: hasV2,
     ...optional('source', text(info.source, 'info.source')),
