@@ -7,24 +7,11 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  MessageCollector,
-  allowedFastSet,
-  WireDecoder,
-  WireEvent,
-  createPeerId,
-  decodeExtendedHandshake,
-  encodeExtended,
-  encodeExtendedHandshake,
-  encodeHandshake,
-  encodeInterested,
-  encodeRequest,
-  describePeerId,
-} from '@enjambre/bittorrent';
+import { allowedFastSet, decodeExtendedHandshake, describePeerId } from '@enjambre/bittorrent';
+import { exchange } from './wire-exchange';
 
 const PIECE_LENGTH = 16384;
 const FILE_LENGTH = 64 * PIECE_LENGTH + 1000; // 65 pieces
@@ -68,7 +55,6 @@ function unmaskedAllowedFast(infoHash: Buffer, pieces: number, count: number): n
 
 let dir: string;
 let seeder: ChildProcess;
-let socket: Socket | undefined;
 let data: Buffer;
 let info: { port: number; infoHash: string; pieces: number };
 
@@ -87,7 +73,6 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(() => {
-  socket?.destroy();
   seeder?.stdin?.end();
   seeder?.kill();
   rmSync(dir, { recursive: true, force: true });
@@ -95,36 +80,8 @@ afterAll(() => {
 
 test('a libtorrent seeder speaks our codec', async () => {
   const infoHash = Buffer.from(info.infoHash, 'hex');
-  const collector = new MessageCollector();
-  const decoder = new WireDecoder(collector, { pieceCount: info.pieces, maxBlockLength: 16384 });
   const wanted = { index: 1, begin: 0, length: 16384 };
-
-  const events = await new Promise<WireEvent[]>((resolve, reject) => {
-    const s = connect(info.port, '127.0.0.1');
-    socket = s;
-    let requested = false;
-    s.once('connect', () => {
-      s.write(encodeHandshake({ infoHash, peerId: createPeerId(), extended: true, fast: true }));
-      s.write(encodeExtended(0, encodeExtendedHandshake({ m: { ut_metadata: 3 }, v: 'enjambre' })));
-      s.write(encodeInterested());
-    });
-    s.on('data', (chunk) => {
-      try {
-        decoder.push(chunk);
-      } catch (e) {
-        reject(e);
-        return;
-      }
-      const ev = collector.events;
-      if (!requested && ev.some((e) => e.type === 'unchoke')) {
-        requested = true;
-        s.write(encodeRequest(wanted.index, wanted.begin, wanted.length));
-      }
-      if (ev.some((e) => e.type === 'piece')) resolve(ev);
-    });
-    s.on('error', reject);
-    s.on('close', () => reject(new Error('libtorrent closed the connection')));
-  });
+  const events = await exchange(info.port, infoHash, info.pieces, wanted);
 
   const hs = events[0];
   if (hs.type !== 'handshake') throw new Error('first event is not the handshake');
