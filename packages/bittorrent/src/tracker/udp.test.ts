@@ -383,6 +383,7 @@ describe('UDP tracker packets', () => {
   });
 
   test('fuzz: mutated announce requests decode or fail with TrackerCodecError', () => {
+    const reused = createUdpAnnounceRequest();
     fc.assert(
       fc.property(
         announceArb,
@@ -392,6 +393,7 @@ describe('UDP tracker packets', () => {
           const pkt = encodeUdpAnnounceRequest(a);
           for (const [pos, v] of mutations) pkt[pos % pkt.length] = v;
           safely(() => decodeUdpRequest(pkt));
+          safely(() => decodeUdpAnnounceRequest(pkt, reused));
           safely(() => decodeUdpRequest(pkt.subarray(0, cut % (pkt.length + 1))));
         },
       ),
