@@ -10,11 +10,15 @@ import {
   WireDecoder,
   WireEvent,
   createPeerId,
+  decodeExtendedHandshake,
+  decodeMetadataMessage,
   encodeExtended,
   encodeExtendedHandshake,
   encodeHandshake,
   encodeInterested,
+  encodeMetadataMessage,
   encodeRequest,
+  metadataPieceCount,
 } from '@enjambre/bittorrent';
 
 export interface BlockWanted {
@@ -73,6 +77,64 @@ export function exchange(
         s.write(encodeRequest(wanted.index, wanted.begin, wanted.length));
       }
       if (ev.some((e) => e.type === 'piece')) finish(null);
+    });
+    s.on('error', (e) => finish(e));
+    s.on('close', () => finish(new Error('the peer closed the connection')));
+  });
+}
+
+/**
+ * Fetches the info dictionary from a peer over BEP 9 `ut_metadata`, as a magnet-link download
+ * does, and returns it once every piece has arrived (the caller checks its SHA-1).
+ */
+export function fetchMetadata(port: number, infoHash: Buffer, timeoutMs = 45_000): Promise<Buffer> {
+  const OUR_UT_METADATA = 3;
+  const collector = new MessageCollector();
+  const decoder = new WireDecoder(collector);
+  return new Promise<Buffer>((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    const pieces: Buffer[] = [];
+    let total = -1;
+    const finish = (err: Error | null, info?: Buffer) => {
+      clearTimeout(timer);
+      s.removeAllListeners();
+      s.on('error', () => undefined);
+      s.destroy();
+      if (err) reject(err);
+      else resolve(info!);
+    };
+    const timer = setTimeout(() => finish(new Error('metadata not received in time')), timeoutMs);
+    s.once('connect', () => {
+      s.write(encodeHandshake({ infoHash, peerId: createPeerId(), extended: true, fast: true }));
+    });
+    s.on('data', (chunk) => {
+      try {
+        decoder.push(chunk);
+        for (const e of collector.take()) {
+          if (e.type === 'handshake') {
+            const hs = encodeExtendedHandshake({ m: { ut_metadata: OUR_UT_METADATA } });
+            s.write(encodeExtended(0, hs));
+          } else if (e.type === 'extended' && e.id === 0) {
+            const theirs = decodeExtendedHandshake(e.payload);
+            const id = theirs.m.ut_metadata;
+            if (!id || !theirs.metadataSize) throw new Error('peer offers no metadata');
+            total = theirs.metadataSize;
+            for (let i = 0; i < metadataPieceCount(total); i++) {
+              s.write(encodeExtended(id, encodeMetadataMessage({ type: 'request', piece: i })));
+            }
+          } else if (e.type === 'extended' && e.id === OUR_UT_METADATA) {
+            const m = decodeMetadataMessage(e.payload);
+            if (m.type !== 'data') throw new Error(`metadata ${m.type} for piece ${m.piece}`);
+            if (m.totalSize !== total) throw new Error('total_size differs from metadata_size');
+            pieces[m.piece] = Buffer.from(m.data);
+            if (pieces.filter(Boolean).length === metadataPieceCount(total)) {
+              finish(null, Buffer.concat(pieces));
+            }
+          }
+        }
+      } catch (e) {
+        finish(e as Error);
+      }
     });
     s.on('error', (e) => finish(e));
     s.on('close', () => finish(new Error('the peer closed the connection')));

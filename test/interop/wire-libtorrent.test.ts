@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { allowedFastSet, decodeExtendedHandshake, describePeerId } from '@enjambre/bittorrent';
-import { exchange } from './wire-exchange';
+import { exchange, fetchMetadata } from './wire-exchange';
 
 const PIECE_LENGTH = 16384;
 const FILE_LENGTH = 64 * PIECE_LENGTH + 1000; // 65 pieces
@@ -119,4 +119,10 @@ test('a libtorrent seeder speaks our codec', async () => {
   expect(piece.begin).toBe(wanted.begin);
   const offset = wanted.index * PIECE_LENGTH + wanted.begin;
   expect(piece.block.equals(data.subarray(offset, offset + wanted.length))).toBe(true);
+}, 60_000);
+
+test('libtorrent serves the info dictionary over ut_metadata (BEP 9)', async () => {
+  const infoHash = Buffer.from(info.infoHash, 'hex');
+  const infoDict = await fetchMetadata(info.port, infoHash);
+  expect(createHash('sha1').update(infoDict).digest()).toEqual(infoHash);
 }, 60_000);
