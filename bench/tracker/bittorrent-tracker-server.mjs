@@ -11,5 +11,8 @@ server.on('error', (error) => {
 });
 server.on('warning', () => {}); // malformed requests are the load generator's business
 // It always opens a udp6 socket too; bind that one to ::1 so nothing leaves loopback.
-server.listen(port, { http: '127.0.0.1', udp: '127.0.0.1', udp6: '::1' }, () => console.log(`listening ${port}`));
-for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
+server.listen(port, { http: '127.0.0.1', udp: '127.0.0.1', udp6: '::1' }, () =>
+  console.log(`listening ${port}`),
+);
+for (const signal of ['SIGTERM', 'SIGINT'])
+  process.on(signal, () => server.close(() => process.exit(0)));
