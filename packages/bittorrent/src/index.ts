@@ -1,1 +1,5 @@
 export * from './errors';
+export * from './bencode';
+export * from './wire';
+export * from './peer-id';
+export * from './tracker';

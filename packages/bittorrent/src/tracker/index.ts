@@ -1,0 +1,3 @@
+export * from './types';
+export * from './compact';
+export * from './udp';
