@@ -93,6 +93,11 @@ export class Replicator {
     this.now = opts.now ?? Date.now;
   }
 
+  /** Where others reach us, once the gRPC port is bound (sent in KnowMe). */
+  setAdvertise(advertise: string): void {
+    this.me.advertise = advertise;
+  }
+
   get replicaId(): string {
     return this.opts.replicaId.toString('hex');
   }
