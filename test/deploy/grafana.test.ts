@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { repoRoot } from './manifests';
 import { checkPromql, family, metricNames } from './promql';
+import { scrapeFamilies, startLocalCluster, type LocalCluster } from './local-cluster';
 import { trackerMetrics } from './tracker-metrics';
 
 interface Panel {
@@ -22,6 +23,15 @@ const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
 const substituted = exprs.map((e) =>
   e.replaceAll('$__rate_interval', '1m').replaceAll('$job', '.+').replaceAll('$instance', '.+'),
 );
+
+// The metrics a real replica (with replication on) exports, from its /metrics.
+let cluster: LocalCluster;
+let families: Map<string, string>;
+beforeAll(async () => {
+  cluster = await startLocalCluster(1);
+  families = await scrapeFamilies(cluster.trackers[0].metricsPort!);
+});
+afterAll(() => cluster?.close());
 
 it('has a stable uid, a Prometheus data source variable and no hard-coded data source', () => {
   expect(dashboard.uid).toBe('enjambre-tracker');
@@ -68,12 +78,17 @@ it('has only queries that promtool parses', () => {
 });
 
 it('queries only metrics the tracker exports', () => {
-  const exported = new Set(trackerMetrics.map((m) => m.name));
+  const exported = new Set(families.keys());
   const histograms = new Set(
-    trackerMetrics.filter((m) => m.type === 'histogram').map((m) => m.name),
+    [...families].filter(([, type]) => type === 'histogram').map(([n]) => n),
   );
   const used = new Set(exprs.flatMap(metricNames).map((n) => family(n, histograms)));
   used.delete('up'); // Prometheus' own
   expect(used.size).toBeGreaterThan(10);
   expect([...used].filter((n) => !exported.has(n))).toEqual([]);
+});
+
+it('is backed by a tracker that exports every agreed metric family with its type', () => {
+  for (const m of trackerMetrics)
+    expect(`${m.name} ${families.get(m.name)}`).toBe(`${m.name} ${m.type}`);
 });

@@ -146,8 +146,11 @@ it('defaults to the same cluster as the kustomize base', () => {
   ]) {
     expect(stsTemplate).toContain(needle);
   }
+  expect(stsTemplate).toContain(
+    'value: "$(POD_NAME).{{ include "enjambre-tracker.peersService" . }}:{{ .Values.ports.grpc }}"',
+  );
   const configMap = templates['configmap.yaml'];
-  for (const key of Object.keys(env).filter((k) => !/RED_KEY|POD_NAME/.test(k))) {
+  for (const key of Object.keys(env).filter((k) => !/RED_KEY|POD_NAME|ADVERTISE/.test(k))) {
     expect(configMap).toContain(`${key}:`);
   }
 });

@@ -166,6 +166,11 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
       };
     }
     expect(peers).toEqual(expected);
+    // Each pod advertises itself under its own peers-file name.
+    for (let i = 0; i < sts.spec.replicas; i++) {
+      const podEnv = containerEnv(objects, { 'metadata.name': `${sts.metadata.name}-${i}` });
+      expect(Object.keys(peers)).toContain(podEnv.ENJAMBRE_TRACKER_ADVERTISE);
+    }
   });
 
   it('takes the network key from the Secret and never from the ConfigMap', () => {

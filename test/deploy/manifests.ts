@@ -82,8 +82,12 @@ export function containerEnv(
       Object.assign(env, secretData(findObject(objects, 'Secret', from.secretRef.name)));
   }
   for (const entry of container.env ?? []) {
-    if (entry.value !== undefined) env[entry.name] = String(entry.value);
-    else if (entry.valueFrom?.configMapKeyRef) {
+    // $(VAR) refers to a variable defined before it, as Kubernetes expands it.
+    if (entry.value !== undefined) {
+      env[entry.name] = String(entry.value).replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m, name) =>
+        env[name] !== undefined ? env[name] : m,
+      );
+    } else if (entry.valueFrom?.configMapKeyRef) {
       const ref = entry.valueFrom.configMapKeyRef;
       env[entry.name] = findObject(objects, 'ConfigMap', ref.name).data[ref.key];
     } else if (entry.valueFrom?.secretKeyRef) {
