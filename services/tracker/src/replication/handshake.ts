@@ -107,10 +107,19 @@ export function serveKnowMe(
   );
   timer.unref();
   call.on('error', () => clearTimeout(timer));
-  call.on('end', () => {
+  const ended = () => {
     clearTimeout(timer);
-    if (!done) refuse(new HandshakeError('KnowMe ended early', 'malformed'), grpc.status.CANCELLED);
-  });
+    if (done) return;
+    // A caller that leaves after our Challenge found our proof wrong: a different network key.
+    if (transcript !== null) {
+      refuse(
+        new HandshakeError('the caller refused our proof: different network key', 'auth'),
+        grpc.status.CANCELLED,
+      );
+    } else refuse(new HandshakeError('KnowMe ended early', 'malformed'), grpc.status.CANCELLED);
+  };
+  call.on('end', ended);
+  call.on('cancelled', ended);
   call.on('data', (msg: replication.KnowMeRequest) => {
     if (done) return;
     if (msg.hello !== undefined && transcript === null) {
