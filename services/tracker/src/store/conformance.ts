@@ -190,6 +190,17 @@ export function describeSwarmStore(name: string, make: StoreFactory): void {
       expect(store.stats()).toMatchObject({ torrents: 1, leechers: 2 });
     });
 
+    it('takes a new peer into a swarm whose peers all expired', () => {
+      store.announce(ann(1));
+      clock += 500_000;
+      store.announce(ann(2));
+      expect(store.stats()).toMatchObject({ torrents: 1, leechers: 1 });
+      expect(entries(store.announce(ann(3)).peers4, 6)).toEqual([compact4(2)]);
+      clock += 500_000;
+      store.announce(ann(4, { event: 'stopped' }));
+      expect(store.stats()).toMatchObject({ torrents: 0, leechers: 0 });
+    });
+
     it('scrapes unknown torrents as zero, in request order', () => {
       store.announce(ann(1, { left: 0 }));
       expect(store.scrape([hash(9), hash(1)])).toEqual([

@@ -136,6 +136,11 @@ export class MemorySwarmStore implements SwarmStore {
       swarm = this.createSwarm(hashKey);
     } else if (now >= swarm.nextExpiry) {
       this.expireSwarm(hashKey, swarm, now);
+      // Expiry may have emptied and dropped the swarm: carry on with a live one.
+      if (!this.swarms.has(hashKey)) {
+        if (input.event === 'stopped') return this.result(null, EMPTY, EMPTY, !!input.withPeerIds);
+        swarm = this.createSwarm(hashKey);
+      }
     }
     const v6 = input.ip.length === 16;
     const seed = input.left === 0;
