@@ -337,6 +337,46 @@ export function describeSwarmStore(name: string, make: StoreFactory): void {
       expect(store.scrape([hash(1)])[0].completed).toBe(4);
     });
 
+    it('ignores malformed remote changes', () => {
+      const peer = {
+        ip: v4(1),
+        port: 7000,
+        peerId: peerId(1),
+        left: 5,
+        uploaded: 0,
+        downloaded: 0,
+        lastSeen: clock,
+      };
+      store.apply({ kind: 'peer', infoHash: Buffer.alloc(5), event: 'started', peer });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, peerId: Buffer.alloc(3) },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, ip: Buffer.alloc(7) },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, port: 0 },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, left: NaN },
+      });
+      expect(store.stats()).toMatchObject({ seeders: 0, leechers: 0 });
+      store.apply({ kind: 'completed', infoHash: hash(1), origin: 'x', count: -4 });
+      expect(store.scrape([hash(1)])[0].completed).toBe(0);
+    });
+
     it('snapshots and restores swarms, catalog and counters, leaving out expired peers', () => {
       store.publish({
         infoHash: hash(1),

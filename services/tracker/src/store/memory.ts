@@ -324,6 +324,8 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   apply(change: StoreChange): void {
+    // Remote input: anything malformed is ignored rather than stored under a wrong key.
+    if (change.infoHash.length !== 20) return;
     const hashKey = change.infoHash.toString('latin1', 0, 20);
     let swarm = this.swarms.get(hashKey);
     switch (change.kind) {
@@ -338,7 +340,8 @@ export class MemorySwarmStore implements SwarmStore {
         return;
       }
       case 'removed': {
-        if (swarm === undefined) return;
+        if (swarm === undefined || change.peerId.length !== PEER_ID_LENGTH) return;
+        if (change.ip.length !== 4 && change.ip.length !== 16) return;
         const v6 = change.ip.length === 16;
         const key = writeKey(change.ip, change.port, change.peerId);
         for (const seed of [false, true]) {
@@ -464,6 +467,8 @@ export class MemorySwarmStore implements SwarmStore {
   /** Last-writer-wins upsert of a remote or restored peer. */
   private mergePeer(swarm: Swarm, peer: PeerState): void {
     if (peer.ip.length !== 4 && peer.ip.length !== 16) return;
+    if (peer.peerId.length !== PEER_ID_LENGTH || !(peer.port >= 1 && peer.port <= 65535)) return;
+    if (!Number.isFinite(peer.lastSeen) || !(peer.left >= 0)) return;
     const v6 = peer.ip.length === 16;
     const seed = peer.left === 0;
     const key = writeKey(peer.ip, peer.port, peer.peerId);
