@@ -40,6 +40,8 @@ export class UdpTracker {
   private readonly request = createUdpAnnounceRequest();
   private readonly announceDuration: DurationSeries;
   private readonly shared = Buffer.allocUnsafeSlow(20 + 200 * 18);
+  /** Length of the request being answered. */
+  private requestLength = 0;
 
   private constructor(private readonly options: UdpTrackerOptions) {
     this.announceDuration = options.metrics.duration('udp', 'announce');
@@ -81,6 +83,7 @@ export class UdpTracker {
     const ip = ipToBytes(rinfo.address);
     if (ip === null) return;
     const transactionId = msg.readUInt32BE(12);
+    this.requestLength = msg.length;
     try {
       const action = msg.readUInt32BE(8);
       if (action === UdpAction.Connect) this.connect(msg, ip, rinfo, transactionId);
@@ -166,7 +169,10 @@ export class UdpTracker {
 
   private fail(rinfo: RemoteInfo, transactionId: number, message: string, reason: string): void {
     this.options.metrics.error('udp', reason);
-    this.send(encodeUdpErrorResponse(transactionId, message), rinfo);
+    // No bigger than the request (or 64 bytes): an error must not amplify a spoofed packet.
+    const room = Math.max(this.requestLength, 64) - 8;
+    const text = message.replace(/^udp tracker: /, '').slice(0, room);
+    this.send(encodeUdpErrorResponse(transactionId, text), rinfo);
   }
 
   /**

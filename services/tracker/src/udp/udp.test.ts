@@ -97,6 +97,9 @@ describe('UDP tracker (BEP 15)', () => {
     expect(truncated?.readUInt32BE(0)).toBe(3);
     expect(truncated?.readUInt32BE(4)).toBe(4242);
     expect(truncated?.subarray(8).toString()).toMatch(/truncated|expected 98/);
+    // Never larger than the request, or 64 bytes.
+    const tiny = await client.send(header(1, 16));
+    expect(tiny?.length).toBeLessThanOrEqual(64);
     // Unknown action.
     expect((await client.send(header(9, 16)))?.subarray(8).toString()).toMatch(/unknown action/);
     // A scrape whose length is not 16 + 20·n.
