@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   BencodeValue,
+  RawBencode,
   decode,
   decodeDetailed,
   decodePrefix,
@@ -168,6 +169,12 @@ describe('encode', () => {
     const cyclic: unknown[] = [];
     cyclic.push(cyclic);
     expect(codeOf(() => encode(cyclic as never))).toBe('bencode.unencodable');
+  });
+
+  test('RawBencode is written verbatim', () => {
+    const raw = new RawBencode(Buffer.from('d1:bi1e1:ai2ee')); // unsorted on purpose
+    expect(encode({ z: 1, info: raw }).toString()).toBe('d4:infod1:bi1e1:ai2ee1:zi1ee');
+    expect(encodedLength([raw])).toBe(16);
   });
 
   test('encodedLength matches', () => {

@@ -24,11 +24,20 @@ export interface BencodeDict {
 /** What `encode` accepts: decoded values plus JS strings (written as UTF-8) and `undefined`
  * dictionary values (omitted, handy for optional fields). */
 export type EncodableValue =
+  | RawBencode
   | Uint8Array
   | string
   | number
   | readonly EncodableValue[]
   | { readonly [key: string]: EncodableValue | undefined };
+
+/**
+ * Already-encoded bencode written verbatim by `encode` (e.g. a torrent's raw `info` dictionary,
+ * whose bytes must not change). The caller vouches that `bytes` is one valid bencoded value.
+ */
+export class RawBencode {
+  constructor(readonly bytes: Uint8Array) {}
+}
 
 export interface DecodeOptions {
   /** Largest input accepted, in bytes. Default 64 MiB. */
@@ -311,6 +320,7 @@ class Encoder {
   }
 
   measure(v: unknown): number {
+    if (v instanceof RawBencode) return v.bytes.length;
     if (v instanceof Uint8Array) return digitCount(v.length) + 1 + v.length;
     if (typeof v === 'string') {
       const len = Buffer.byteLength(v, 'utf8');
@@ -357,7 +367,10 @@ class Encoder {
 
   write(v: unknown): void {
     const buf = this.buf;
-    if (v instanceof Uint8Array) {
+    if (v instanceof RawBencode) {
+      buf.set(v.bytes, this.pos);
+      this.pos += v.bytes.length;
+    } else if (v instanceof Uint8Array) {
       this.uint(v.length);
       buf[this.pos++] = COLON;
       buf.set(v, this.pos);
