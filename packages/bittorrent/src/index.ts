@@ -6,3 +6,4 @@ export * from './path-safety';
 export * from './metainfo';
 export * from './magnet';
 export * from './create';
+export * from './tracker';
