@@ -1,0 +1,2 @@
+export * from './store/types';
+export { MemorySwarmStore, type MemoryStoreOptions } from './store/memory';
