@@ -285,14 +285,10 @@ export function decode(input: Uint8Array, options: DecodeOptions = {}): BencodeV
 // Encoding: one pass measures the output (and sorts each dictionary's keys once), a second pass
 // writes into a single buffer of exactly that size.
 
-<<<<<<< HEAD
 function isLatin1(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
   return true;
 }
-=======
-const NON_LATIN1 = /[^\x00-\xff]/;
->>>>>>> core-b
 
 function digitCount(n: number): number {
   // n is a non-negative safe integer
@@ -343,11 +339,7 @@ class Encoder {
         .sort();
       this.keyLists.push(keys);
       for (const key of keys) {
-<<<<<<< HEAD
         if (!isLatin1(key)) this.fail(`the key ${JSON.stringify(key)} (keys are latin1)`);
-=======
-        if (NON_LATIN1.test(key)) this.fail(`the key ${JSON.stringify(key)} (keys are latin1)`);
->>>>>>> core-b
         size += digitCount(key.length) + 1 + key.length + this.measure(obj[key]);
       }
     }
