@@ -44,7 +44,11 @@ export class Choker {
     const candidates = peers.filter((p) => p.peerInterested && !p.snubbed);
     candidates.sort((a, b) => rate(b) - rate(a));
     const regular = new Set(candidates.slice(0, this.slots));
-    if (this.round++ % OPTIMISTIC_ROUNDS === 0 || !this.optimistic || !peers.includes(this.optimistic)) {
+    if (
+      this.round++ % OPTIMISTIC_ROUNDS === 0 ||
+      !this.optimistic ||
+      !peers.includes(this.optimistic)
+    ) {
       const rest = peers.filter((p) => p.peerInterested && !regular.has(p));
       this.optimistic = rest.length > 0 ? rest[Math.floor(Math.random() * rest.length)] : undefined;
     }

@@ -28,7 +28,11 @@ import type { BlockRequest } from '../picker/picker';
 export interface PeerHandler {
   /** The remote handshake arrived (incoming: decide whether to accept by returning false). */
   onHandshake(conn: PeerConnection, hs: Handshake): boolean;
-  onAvailability(conn: PeerConnection, kind: 'have' | 'bitfield' | 'have-all' | 'have-none', index?: number): void;
+  onAvailability(
+    conn: PeerConnection,
+    kind: 'have' | 'bitfield' | 'have-all' | 'have-none',
+    index?: number,
+  ): void;
   onChokeChange(conn: PeerConnection): void;
   onInterestChange(conn: PeerConnection): void;
   onBlock(conn: PeerConnection, index: number, begin: number, block: Buffer): void;
@@ -68,7 +72,7 @@ export class PeerConnection implements WireHandler {
   readonly socket: Socket;
   readonly incoming: boolean;
   readonly address: string;
-  readonly handler: PeerHandler;
+  handler: PeerHandler;
   infoHash?: Buffer;
   remoteId?: Buffer;
   remoteHs?: Handshake;
@@ -147,7 +151,14 @@ export class PeerConnection implements WireHandler {
   sendHandshake(): void {
     if (this.handshakeSent || !this.infoHash) return;
     this.handshakeSent = true;
-    this.write(encodeHandshake({ infoHash: this.infoHash, peerId: this.myPeerId, extended: true, fast: true }));
+    this.write(
+      encodeHandshake({
+        infoHash: this.infoHash,
+        peerId: this.myPeerId,
+        extended: true,
+        fast: true,
+      }),
+    );
   }
 
   setPieceCount(n: number): void {
@@ -257,7 +268,11 @@ export class PeerConnection implements WireHandler {
     try {
       this.decoder.push(chunk);
     } catch (err) {
-      this.close(err instanceof WireError ? `protocol error: ${err.message}` : `error: ${(err as Error).message}`);
+      this.close(
+        err instanceof WireError
+          ? `protocol error: ${err.message}`
+          : `error: ${(err as Error).message}`,
+      );
     }
   }
 
@@ -284,7 +299,8 @@ export class PeerConnection implements WireHandler {
   onChoke(): void {
     this.peerChoking = true;
     // without BEP 6 a choke silently drops every pending request; with it, rejects come
-    if (!this.fast && this.outstanding.size > 0) this.handler.onRequestsDropped(this, this.takeOutstanding());
+    if (!this.fast && this.outstanding.size > 0)
+      this.handler.onRequestsDropped(this, this.takeOutstanding());
     this.handler.onChokeChange(this);
   }
   onUnchoke(): void {

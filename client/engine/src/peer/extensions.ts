@@ -1,4 +1,12 @@
-import { decode, decodePrefix, encode, isBytes, isDict, isInt, type BencodeDict } from '@enjambre/bittorrent';
+import {
+  decode,
+  decodePrefix,
+  encode,
+  isBytes,
+  isDict,
+  isInt,
+  type BencodeDict,
+} from '@enjambre/bittorrent';
 
 /** Our BEP 10 extension ids (what peers must use when sending to us). */
 export const UT_PEX_ID = 1;
@@ -93,7 +101,11 @@ export interface Pex {
 const MAX_PEX_PEERS = 100;
 
 export function encodePex(pex: Pex): Buffer {
-  return encode({ added: compact(pex.added), 'added.f': Buffer.alloc(0), dropped: compact(pex.dropped) });
+  return encode({
+    added: compact(pex.added),
+    'added.f': Buffer.alloc(0),
+    dropped: compact(pex.dropped),
+  });
 }
 
 export function parsePex(payload: Buffer): Pex {

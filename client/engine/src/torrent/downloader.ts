@@ -72,10 +72,17 @@ export class Downloader {
   }
 
   /** A block arrived. Returns false when it was unwanted (duplicate, never requested, bad). */
-  onBlock(conn: PeerConnection, index: number, begin: number, block: Buffer, peers: Iterable<PeerConnection>): boolean {
+  onBlock(
+    conn: PeerConnection,
+    index: number,
+    begin: number,
+    block: Buffer,
+    peers: Iterable<PeerConnection>,
+  ): boolean {
     if (this.stopped) return false;
     const size = pieceSize(this.meta, index);
-    if (begin + block.length > size || block.length !== Math.min(BLOCK_SIZE, size - begin)) return false;
+    if (begin + block.length > size || block.length !== Math.min(BLOCK_SIZE, size - begin))
+      return false;
     const cancel = this.cancelScratch;
     cancel.length = 0;
     if (!this.picker.received(conn, index, begin, cancel)) return false;

@@ -37,7 +37,8 @@ export class Swarm {
       if (!Number.isInteger(p.port) || p.port <= 0 || p.port > 65535) continue;
       if (net.isIP(p.host) === 0) continue;
       const addr = formatAddress(p.host, p.port);
-      if (this.candidates.has(addr) || this.banned.has(addr) || this.selfAddresses().has(addr)) continue;
+      if (this.candidates.has(addr) || this.banned.has(addr) || this.selfAddresses().has(addr))
+        continue;
       if (this.candidates.size >= MAX_CANDIDATES) break;
       this.candidates.set(addr, { host: p.host, port: p.port, source, failures: 0, nextTry: 0 });
     }
@@ -107,7 +108,10 @@ export class Swarm {
   private dial(addr: string, c: Candidate): void {
     this.connecting.add(addr);
     const socket = net.connect({ host: c.host, port: c.port });
-    const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), CONNECT_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => socket.destroy(new Error('connect timeout')),
+      CONNECT_TIMEOUT_MS,
+    );
     const fail = () => {
       clearTimeout(timer);
       this.connecting.delete(addr);

@@ -31,7 +31,12 @@ export class Uploader {
 
   onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {
     const meta = this.meta();
-    if (!meta || conn.amChoking || !this.havePiece(index) || begin + length > pieceSize(meta, index)) {
+    if (
+      !meta ||
+      conn.amChoking ||
+      !this.havePiece(index) ||
+      begin + length > pieceSize(meta, index)
+    ) {
       conn.reject(index, begin, length);
       return;
     }

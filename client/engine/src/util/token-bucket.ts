@@ -36,7 +36,10 @@ export class TokenBucket {
   private refill(): void {
     const now = Date.now();
     // burst of at most a quarter second, so a limit is smooth but a block still fits
-    this.tokens = Math.min(this.rate / 4 + 16384, this.tokens + ((now - this.last) / 1000) * this.rate);
+    this.tokens = Math.min(
+      this.rate / 4 + 16384,
+      this.tokens + ((now - this.last) / 1000) * this.rate,
+    );
     this.last = now;
   }
 }
