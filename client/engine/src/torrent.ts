@@ -290,7 +290,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.fileTable.priorities[fileIndex] = priority;
     this.picker.setPriorities(this.fileTable.piecePriorities());
     this.recountWanted();
+    if (!this.isDone() && this.state === 'seeding') this.setState('downloading');
     this.updateInterest();
+    for (const c of this.swarm.conns) this.downloader?.fill(c);
     this.checkDone();
   }
 
@@ -791,6 +793,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.timer.unref();
     this.trackerMgr = this.makeTrackers(this.init.tiers);
     this.trackerMgr.start();
+    this.swarm.resetBackoff();
     this.swarm.maintain();
     if (this.meta && this.have?.complete && this.init.seedMode) void this.publish();
   }
