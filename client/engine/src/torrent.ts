@@ -125,6 +125,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       (i) => this.have?.get(i) ?? false,
       ctx.uploadBucket,
       (err) => this.fail(err),
+      (bytes) => {
+        this.uploadedTotal += bytes;
+        this.up.add(bytes);
+      },
     );
     this.swarm = new Swarm(
       () => ctx.maxPeersPerTorrent,
@@ -493,7 +497,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
 
   onAllowedFast(): void {}
 
-  onClose(conn: PeerConnection): void {
+  onClose(conn: PeerConnection, reason: string): void {
+    this.ctx.logger?.debug(
+      { infoHash: this.infoHash, peer: conn.address, reason },
+      'peer disconnected',
+    );
     if (this.downloader) this.downloader.release(conn, conn.takeOutstanding());
     this.uncountAvailability(conn);
     this.uploader.forget(conn);
