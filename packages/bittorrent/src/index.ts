@@ -4,3 +4,6 @@ export * from './path-safety';
 export * from './metainfo';
 export * from './magnet';
 export * from './create';
+export * from './wire';
+export * from './peer-id';
+export * from './tracker';
