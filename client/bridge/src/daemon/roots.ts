@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { access, readdir, realpath, stat } from 'node:fs/promises';
+import { access, lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { badRequest, forbidden, notFound } from './http-error';
 
@@ -108,12 +108,15 @@ export async function browse(roots: readonly string[], path: string): Promise<Fs
   const entries: FsEntry[] = [];
   for (const name of names.sort().slice(0, MAX_ENTRIES)) {
     try {
-      const s = await stat(join(dir, name));
+      const full = join(dir, name);
+      // A link that leads out of the roots is not offered: it could not be opened anyway.
+      if ((await lstat(full)).isSymbolicLink()) await resolveInsideRoots(roots, full);
+      const s = await stat(full);
       if (s.isDirectory() || s.isFile()) {
         entries.push({ name, dir: s.isDirectory(), size: s.isDirectory() ? 0 : s.size });
       }
     } catch {
-      // Dangling links and unreadable entries are not offered.
+      // Dangling links, links out of the roots and unreadable entries are not offered.
     }
   }
   entries.sort((a, b) => Number(b.dir) - Number(a.dir) || a.name.localeCompare(b.name));
