@@ -1,1 +1,3 @@
 export * from './api';
+export { Session } from './session';
+export { Torrent } from './torrent';
