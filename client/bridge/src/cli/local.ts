@@ -1,8 +1,8 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import type { SessionApi, Torrent, TorrentSource } from '@enjambre/engine';
+import type { SessionApi, TorrentSource } from '@enjambre/engine';
 import { defaultDataDir } from '../daemon/daemon';
-import { createTorrent, newSession } from '../engine';
+import { createTorrent, newSession, Torrent } from '../engine';
 import { describeError, UserError } from './errors';
 import { formatBytes } from './format';
 import { Output } from './output';

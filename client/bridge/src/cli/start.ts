@@ -1,5 +1,4 @@
 import { DataDirLocked, RunningDaemon, startDaemon } from '../daemon/daemon';
-import { EngineMissing } from '../engine';
 import { describeError, UserError } from './errors';
 import { Output } from './output';
 
@@ -35,8 +34,7 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       listenHost: opts.listenHost,
     });
   } catch (err) {
-    if (err instanceof DataDirLocked || err instanceof EngineMissing)
-      throw new UserError(err.message);
+    if (err instanceof DataDirLocked) throw new UserError(err.message);
     throw new UserError(`cannot start the daemon: ${describeError(err)}`);
   }
   out.record({

@@ -1,11 +1,6 @@
 import { ProtocolError } from '@enjambre/bittorrent';
-import type {
-  AddOptions,
-  FilePriority,
-  SessionApi,
-  Torrent,
-  TorrentSource,
-} from '@enjambre/engine';
+import type { AddOptions, FilePriority, SessionApi, TorrentSource } from '@enjambre/engine';
+import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
 import { BridgeState, Settings, TorrentRecord } from './state';
 
