@@ -9,7 +9,6 @@ import type { SessionApi, SessionOptions } from '@enjambre/engine';
  */
 export type Torrent = Awaited<ReturnType<SessionApi['add']>>;
 
-
 export function newSession(opts: SessionOptions): SessionApi {
   return new Session(opts);
 }

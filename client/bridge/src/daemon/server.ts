@@ -24,6 +24,8 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 16 * 1024 * 1024,
+    // The GUI makes a few calls a second: log errors, not every request.
+    disableRequestLogging: true,
   });
 
   app.addHook('onRequest', async (req, reply) => {
