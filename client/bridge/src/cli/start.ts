@@ -35,7 +35,10 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
     });
   } catch (err) {
     if (err instanceof DataDirLocked) throw new UserError(err.message);
-    throw new UserError(`cannot start the daemon: ${describeError(err)}`);
+    const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
+    throw new UserError(
+      `cannot start the daemon: ${describeError(err)}${busy ? ' (choose another with --api-port)' : ''}`,
+    );
   }
   out.record({
     event: 'started',
