@@ -1,4 +1,3 @@
-import fastifyWebsocket from '@fastify/websocket';
 import { mkdir, rm, writeFile, readFile, chmod } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { homedir, networkInterfaces } from 'node:os';
@@ -175,10 +174,10 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const app = await createServer({
       token,
       webRoot: opts.webRoot ?? defaultWebRoot(),
-      logger: log.child({ part: 'api' }),
+      // The GUI makes a few calls a second: log warnings and errors, not every request.
+      logger: log.child({ part: 'api' }, { level: 'warn' }),
       hostnames: apiHostnames(host),
     });
-    await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
     const apiPort = () => (app.server.address() as AddressInfo).port;
     await app.register(async (scope) => {
       torrentRoutes(scope, { bridge, roots, trackers });

@@ -1,6 +1,7 @@
 import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './guard';
@@ -24,9 +25,12 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
   const app = Fastify({
     ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
     bodyLimit: 16 * 1024 * 1024,
-    // The GUI makes a few calls a second: log errors, not every request.
-    disableRequestLogging: true,
+    // Stopping the daemon must not wait for a browser's open stream or keep-alive socket.
+    forceCloseConnections: true,
   });
+
+  // Registered before the guard so that its hooks see a refused upgrade too and close its socket.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0];
