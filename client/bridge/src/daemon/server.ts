@@ -1,6 +1,7 @@
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
+import fastifyWebsocket from '@fastify/websocket';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { checkRequest } from './guard';
@@ -9,7 +10,10 @@ export interface ServerOptions {
   token: string;
   /** Folder with the built GUI (index.html); when missing, `/` explains how to build it. */
   webRoot?: string;
-  logger?: boolean;
+  /** A pino logger for requests and errors; silent when absent. */
+  logger?: FastifyBaseLogger;
+  /** Host names the API answers to, besides the loopback ones (see guard.ts). */
+  hostnames?: string[];
 }
 
 /**
@@ -18,13 +22,25 @@ export interface ServerOptions {
  * Routes are registered by the caller so this module stays about transport and policy.
  */
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: 16 * 1024 * 1024,
+    // Stopping the daemon must not wait for a browser's open stream or keep-alive socket.
+    forceCloseConnections: true,
+  });
+
+  // Registered before the guard so that its hooks see a refused upgrade too and close its socket.
+  await app.register(fastifyWebsocket, { options: { maxPayload: 64 * 1024 } });
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0];
     if (!path.startsWith('/api/') && path !== '/metrics') return;
     const verdict = checkRequest(
-      { token: opts.token, port: (app.server.address() as AddressInfo).port },
+      {
+        token: opts.token,
+        port: (app.server.address() as AddressInfo).port,
+        ...(opts.hostnames ? { hostnames: opts.hostnames } : {}),
+      },
       { method: req.method, url: req.url, headers: req.headers },
     );
     if (!verdict.ok) {

@@ -1,0 +1,133 @@
+/**
+ * The real `enjambre start` as a child process: state survives kill -9 and a clean stop, and the
+ * CLI commands that talk to the daemon work.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createTorrentFromPath, FileStatus, TorrentStatus } from '@enjambre/engine';
+import { api, removeDir, tempDir, waitFor } from './helpers';
+import { requireBuild, run, spawnJson, Spawned } from './cli-helpers';
+
+jest.setTimeout(180_000);
+
+let root: string;
+const running: Spawned[] = [];
+
+beforeAll(async () => {
+  requireBuild();
+  root = await tempDir('bridge-persist');
+});
+afterAll(async () => {
+  for (const s of running) s.child.kill('SIGKILL');
+  await Promise.all(running.map((s) => s.exited));
+  await removeDir(root);
+});
+
+async function start(dataDir: string): Promise<{ d: Spawned; X: ReturnType<typeof api> }> {
+  const d = await spawnJson([
+    'start',
+    '--data-dir',
+    dataDir,
+    '--download-dir',
+    join(dataDir, 'downloads'),
+    '--api-port',
+    '0',
+    '--port',
+    '0',
+    '--listen-host',
+    '127.0.0.1',
+    '--web-root',
+    join(dataDir, 'no-web'),
+    '--json',
+  ]);
+  running.push(d);
+  expect(d.first).toMatchObject({ event: 'started', apiPort: expect.any(Number) });
+  expect(String(d.first.url)).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+  const token = (await readFile(join(dataDir, 'token'), 'utf8')).trim();
+  return { d, X: api({ apiPort: d.first.apiPort as number, token }) };
+}
+
+test('kill -9 and a restart bring every torrent back in its state', async () => {
+  const dataDir = join(root, 'daemon');
+  const dl = join(dataDir, 'downloads');
+  await mkdir(join(dl, 'album'), { recursive: true });
+  await writeFile(join(dl, 'album', 'one.bin'), randomBytes(200_000));
+  await writeFile(join(dl, 'album', 'two.bin'), randomBytes(100_000));
+  const created = await createTorrentFromPath(join(dl, 'album'), {
+    announce: ['http://127.0.0.1:1/announce'],
+  });
+
+  let { d, X } = await start(dataDir);
+  const cli = (args: string[]) => run([...args, '--data-dir', dataDir]);
+
+  // Through the CLI: add a magnet paused, list, and a .torrent file.
+  const magnetHash = 'ab'.repeat(20);
+  const added = await cli([
+    'add',
+    `magnet:?xt=urn:btih:${magnetHash}&dn=later`,
+    '--paused',
+    '--json',
+  ]);
+  expect(added.code).toBe(0);
+  expect(JSON.parse(added.stdout)).toMatchObject({ infoHash: magnetHash, paused: true });
+  const torrentFile = join(root, 'album.torrent');
+  await writeFile(torrentFile, created.torrent);
+  expect((await cli(['add', torrentFile])).code).toBe(0);
+  const id = created.metainfo.infoHash;
+  await waitFor('the album to verify', async () => {
+    const t = (await X.get<TorrentStatus>(`/api/torrents/${id}`)).body;
+    return t.state === 'seeding' ? t : undefined;
+  });
+  expect((await X.put(`/api/torrents/${id}/sequential`, { sequential: true })).status).toBe(200);
+  expect((await X.put(`/api/torrents/${id}/files/1/priority`, { priority: 0 })).status).toBe(200);
+  expect((await cli(['pause', id.slice(0, 10)])).code).toBe(0);
+  const ls = await cli(['ls', '--json']);
+  expect(
+    ls.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).infoHash)
+      .sort(),
+  ).toEqual([magnetHash, id].sort());
+
+  d.child.kill('SIGKILL');
+  expect(await d.exited).toBeNull();
+  // The daemon file is left behind by kill -9; the CLI sees that no daemon runs.
+  const none = await cli(['ls']);
+  expect(none.code).toBe(1);
+  expect(none.stderr).toMatch(/^enjambre: no enjambre daemon is running/);
+
+  ({ d, X } = await start(dataDir));
+  const list = (await X.get<TorrentStatus[]>('/api/torrents')).body;
+  expect(list.map((t) => t.infoHash).sort()).toEqual([magnetHash, id].sort());
+  const album = list.find((t) => t.infoHash === id)!;
+  expect(album).toMatchObject({ paused: true, sequential: true, state: 'paused' });
+  const files = (await X.get<FileStatus[]>(`/api/torrents/${id}/files`)).body;
+  expect(files.map((f) => f.priority)).toEqual([1, 0]);
+  expect(list.find((t) => t.infoHash === magnetHash)).toMatchObject({ paused: true });
+
+  // Resume, remove one, stop cleanly: the next start has exactly what is left.
+  expect((await cli(['resume', id])).code).toBe(0);
+  expect((await cli(['rm', magnetHash])).code).toBe(0);
+  d.child.kill('SIGTERM');
+  expect(await d.exited).toBe(0);
+  ({ d, X } = await start(dataDir));
+  const after = (await X.get<TorrentStatus[]>('/api/torrents')).body;
+  expect(after.map((t) => t.infoHash)).toEqual([id]);
+  expect(after[0].paused).toBe(false);
+  d.child.kill('SIGTERM');
+  expect(await d.exited).toBe(0);
+});
+
+test('a second daemon on the same data dir is refused in one line', async () => {
+  const dataDir = join(root, 'twice');
+  const { d } = await start(dataDir);
+  const second = await run(['start', '--data-dir', dataDir, '--api-port', '0']);
+  expect(second.code).toBe(1);
+  expect(second.stderr).toBe(
+    `enjambre: another enjambre daemon is running with the data dir ${dataDir}\n`,
+  );
+  d.child.kill('SIGTERM');
+  expect(await d.exited).toBe(0);
+});
