@@ -4,7 +4,7 @@
 # test may be skipped for a missing tool.
 set -euo pipefail
 
-# command-or-check -> Debian package
+# command (or absolute path) -> Debian package; the GUI tests drive Debian's /usr/bin/chromium
 declare -A wanted=(
   [transmission-cli]=transmission-cli
   [transmission-create]=transmission-cli
@@ -12,6 +12,7 @@ declare -A wanted=(
   [aria2c]=aria2
   [mktorrent]=mktorrent
   [opentracker]=opentracker
+  [/usr/bin/chromium]=chromium
 )
 
 missing=()
