@@ -10,6 +10,28 @@ const req = (
   headers: { host: '127.0.0.1:9000', authorization: `Bearer ${opts.token}`, ...over.headers },
 });
 
+test('accepts the token as a query parameter only where a browser cannot send headers', () => {
+  const h = 'ab'.repeat(20);
+  for (const url of [
+    `/api/torrents?token=${opts.token}`,
+    `/api/status?token=${opts.token}`,
+    `/api/ws/x?token=${opts.token}`,
+  ]) {
+    expect(checkRequest(opts, req({ url, headers: { authorization: undefined } }))).toMatchObject({
+      status: 401,
+    });
+  }
+  for (const url of [
+    `/api/ws?token=${opts.token}`,
+    `/api/torrents/${h}/files/0/stream?token=${opts.token}`,
+    `/api/torrents/${h}/torrent?token=${opts.token}`,
+  ]) {
+    expect(checkRequest(opts, req({ url, headers: { authorization: undefined } }))).toEqual({
+      ok: true,
+    });
+  }
+});
+
 test('accepts the token as a bearer header or a query parameter', () => {
   expect(checkRequest(opts, req({}))).toEqual({ ok: true });
   expect(

@@ -28,8 +28,9 @@ function header(req: GuardRequest, name: string): string | undefined {
  * - Host must be one of ours: a web page on another domain that rebinds its DNS name to
  *   127.0.0.1 still sends its own Host.
  * - Origin, when a browser sends one, must be the GUI's own: other sites' pages get nothing.
- * - The token, as `Authorization: Bearer …`, or as `?token=` where headers cannot be set
- *   (WebSocket upgrades, file links opened by the browser for streaming).
+ * - The token, as `Authorization: Bearer …`, or as `?token=` only where a browser cannot set
+ *   headers: the WebSocket upgrade, and links the browser opens itself (a `<video>`'s stream, a
+ *   .torrent download). Elsewhere a token in the URL would end up in logs and history for nothing.
  */
 export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdict {
   const hostnames = opts.hostnames ?? DEFAULT_HOSTNAMES;
@@ -57,6 +58,12 @@ export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdic
   return { ok: true };
 }
 
+const QUERY_TOKEN_PATHS = [
+  /^\/api\/ws$/,
+  /^\/api\/torrents\/[0-9a-fA-F]{40}\/files\/\d+\/stream$/,
+  /^\/api\/torrents\/[0-9a-fA-F]{40}\/torrent$/,
+];
+
 function presentedToken(req: GuardRequest): string | undefined {
   const auth = header(req, 'authorization');
   if (auth !== undefined) {
@@ -65,5 +72,6 @@ function presentedToken(req: GuardRequest): string | undefined {
   }
   const q = req.url.indexOf('?');
   if (q < 0) return undefined;
+  if (!QUERY_TOKEN_PATHS.some((re) => re.test(req.url.slice(0, q)))) return undefined;
   return new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined;
 }

@@ -19,7 +19,7 @@ test('API calls need the token; the GUI shell does not', async () => {
   const ok = await fetch(`${base}/api/ping`, { headers: { authorization: `Bearer ${token}` } });
   expect(ok.status).toBe(200);
   expect(await ok.json()).toEqual({ pong: true });
-  expect((await fetch(`${base}/api/ping?token=${token}`)).status).toBe(200);
+  expect((await fetch(`${base}/api/ping?token=${token}`)).status).toBe(401);
   expect((await fetch(`${base}/`)).status).toBe(200);
 });
 

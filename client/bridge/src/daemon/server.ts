@@ -1,4 +1,4 @@
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import fastifySwagger from '@fastify/swagger';
 import { existsSync } from 'node:fs';
@@ -9,7 +9,10 @@ export interface ServerOptions {
   token: string;
   /** Folder with the built GUI (index.html); when missing, `/` explains how to build it. */
   webRoot?: string;
-  logger?: boolean;
+  /** A pino logger for requests and errors; silent when absent. */
+  logger?: FastifyBaseLogger;
+  /** Host names the API answers to, besides the loopback ones (see guard.ts). */
+  hostnames?: string[];
 }
 
 /**
@@ -18,13 +21,22 @@ export interface ServerOptions {
  * Routes are registered by the caller so this module stays about transport and policy.
  */
 export async function createServer(opts: ServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 16 * 1024 * 1024 });
+  const app = Fastify({
+    ...(opts.logger ? { loggerInstance: opts.logger } : { logger: false }),
+    bodyLimit: 16 * 1024 * 1024,
+    // The GUI makes a few calls a second: log errors, not every request.
+    disableRequestLogging: true,
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?', 1)[0];
     if (!path.startsWith('/api/') && path !== '/metrics') return;
     const verdict = checkRequest(
-      { token: opts.token, port: (app.server.address() as AddressInfo).port },
+      {
+        token: opts.token,
+        port: (app.server.address() as AddressInfo).port,
+        ...(opts.hostnames ? { hostnames: opts.hostnames } : {}),
+      },
       { method: req.method, url: req.url, headers: req.headers },
     );
     if (!verdict.ok) {

@@ -10,6 +10,7 @@ const defaults: Settings = {
   uploadRateLimit: 0,
   downloadRateLimit: 0,
   trackers: [],
+  allowedRoots: ['/tmp'],
 };
 
 let dir: string;

@@ -10,6 +10,8 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
+  /** Folders the API may browse (`/api/fs`) and download into; the download dir always is one. */
+  allowedRoots: string[];
 }
 
 /** How the bridge re-adds a torrent after a restart; piece-level resume data is the engine's. */
@@ -23,6 +25,8 @@ export interface TorrentRecord {
   sequential: boolean;
   filePriorities?: number[];
   addedAt: number;
+  /** Created by a share: restored in seed mode, so it is verified and published again. */
+  shared?: boolean;
 }
 
 /**

@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseTorrent } from '@enjambre/bittorrent';
+import { createTorrent } from '../engine';
+import { describeError, UserError } from './errors';
+import { formatBytes } from './format';
+import { Output } from './output';
+import { hashingBar } from './progress';
+
+export interface CreateCliOptions {
+  output: string;
+  announce: string[];
+  private?: boolean;
+  pieceLength?: number;
+  comment?: string;
+}
+
+/** `enjambre create`: hash a file or folder into a .torrent, with a progress bar. */
+export async function createCommand(path: string, o: CreateCliOptions, out: Output): Promise<void> {
+  if (
+    o.pieceLength !== undefined &&
+    (o.pieceLength < 16384 || (o.pieceLength & (o.pieceLength - 1)) !== 0)
+  ) {
+    throw new UserError('--piece-length must be a power of two of at least 16 KiB');
+  }
+  const bar = hashingBar(out);
+  let last = 0;
+  let created;
+  try {
+    created = await createTorrent(resolve(path), {
+      trackers: o.announce,
+      private: o.private,
+      comment: o.comment,
+      pieceLength: o.pieceLength,
+      onProgress: (done, total) => {
+        bar.update(total ? done / total : 1);
+        const now = Date.now();
+        if (out.json && now - last >= 1000) {
+          last = now;
+          out.record({ event: 'hashing', hashed: done, total });
+        }
+      },
+    });
+  } catch (err) {
+    throw new UserError(`cannot create a torrent from ${path}: ${describeError(err)}`);
+  } finally {
+    bar.stop();
+  }
+  try {
+    await writeFile(o.output, created.torrent);
+  } catch (err) {
+    throw new UserError(`cannot write ${o.output}: ${describeError(err)}`);
+  }
+  const m = parseTorrent(created.torrent);
+  out.record({
+    event: 'created',
+    output: o.output,
+    infoHash: m.infoHash,
+    name: m.name,
+    size: m.totalLength,
+    pieceLength: m.pieceLength,
+    pieceCount: m.pieceCount,
+  });
+  out.line(
+    `${o.output}: ${m.name}, ${formatBytes(m.totalLength)} in ${m.pieceCount} pieces of ${formatBytes(m.pieceLength)}, info-hash ${m.infoHash}`,
+  );
+}

@@ -1,0 +1,189 @@
+import { ProtocolError } from '@enjambre/bittorrent';
+import type { AddOptions, FilePriority, SessionApi, TorrentSource } from '@enjambre/engine';
+import type { Torrent } from '../engine';
+import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
+import { BridgeState, Settings, TorrentRecord } from './state';
+
+export interface AddRequest {
+  source: TorrentSource;
+  downloadDir?: string;
+  paused?: boolean;
+  sequential?: boolean;
+  /** The data is complete (a share): verify, seed and publish. */
+  seedMode?: boolean;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+/**
+ * Keeps the engine's torrents and the bridge's LevelDB records in step: every change made through
+ * the API is applied to the engine and written to the record before the API answers, so that a
+ * restart (kill -9 included) re-adds each torrent as the user left it.
+ */
+export class Bridge {
+  private readonly records = new Map<string, TorrentRecord>();
+
+  constructor(
+    readonly session: SessionApi,
+    private readonly state: BridgeState,
+    private settingsValue: Settings,
+    private readonly log: Logger,
+  ) {}
+
+  get settings(): Settings {
+    return this.settingsValue;
+  }
+
+  async setSettings(next: Settings): Promise<void> {
+    await this.state.putSettings(next);
+    this.settingsValue = next;
+    this.session.setRateLimits({
+      upload: next.uploadRateLimit,
+      download: next.downloadRateLimit,
+    });
+  }
+
+  /** Re-adds every recorded torrent in its recorded state; one bad record does not stop the rest. */
+  async restore(): Promise<void> {
+    for (const record of await this.state.listTorrents()) {
+      const source: TorrentSource | undefined = record.torrent
+        ? { torrent: Buffer.from(record.torrent, 'base64') }
+        : record.magnet
+          ? { magnet: record.magnet }
+          : undefined;
+      if (!source) continue;
+      try {
+        const t = await this.session.add(source, {
+          downloadDir: record.downloadDir,
+          paused: record.paused,
+          sequential: record.sequential,
+          seedMode: record.shared === true,
+          ...(record.filePriorities
+            ? { filePriorities: record.filePriorities as FilePriority[] }
+            : {}),
+        });
+        this.records.set(t.infoHash, record);
+        this.watch(t);
+      } catch (err) {
+        this.log.warn({ infoHash: record.infoHash, err: String(err) }, 'could not restore torrent');
+      }
+    }
+  }
+
+  async add(req: AddRequest): Promise<Torrent> {
+    const before = new Set(this.session.list().map((t) => t.infoHash));
+    const options: AddOptions = {
+      downloadDir: req.downloadDir ?? this.settings.downloadDir,
+      paused: req.paused ?? false,
+      sequential: req.sequential ?? false,
+      seedMode: req.seedMode ?? false,
+    };
+    let t: Torrent;
+    try {
+      t = await this.session.add(req.source, options);
+    } catch (err) {
+      throw asHttpError(err);
+    }
+    if (before.has(t.infoHash)) {
+      throw new AlreadyAdded(t.infoHash, t.status().name || t.infoHash);
+    }
+    const status = t.status();
+    const file = t.torrentFile();
+    const record: TorrentRecord = {
+      infoHash: t.infoHash,
+      magnet: status.magnet,
+      ...(file ? { torrent: Buffer.from(file).toString('base64') } : {}),
+      downloadDir: options.downloadDir!,
+      paused: options.paused!,
+      sequential: options.sequential!,
+      addedAt: status.addedAt || Date.now(),
+      ...(req.seedMode ? { shared: true } : {}),
+    };
+    await this.state.putTorrent(record);
+    this.records.set(t.infoHash, record);
+    this.watch(t);
+    return t;
+  }
+
+  get(id: string): Torrent {
+    const t = /^[0-9a-fA-F]{40}$/.test(id) ? this.session.get(id.toLowerCase()) : undefined;
+    if (!t) throw notFound(`no torrent with id ${id}`);
+    return t;
+  }
+
+  async pause(id: string): Promise<Torrent> {
+    const t = this.get(id);
+    await t.pause();
+    await this.update(t, { paused: true });
+    return t;
+  }
+
+  async resume(id: string): Promise<Torrent> {
+    const t = this.get(id);
+    await t.resume();
+    await this.update(t, { paused: false });
+    return t;
+  }
+
+  async setSequential(id: string, on: boolean): Promise<Torrent> {
+    const t = this.get(id);
+    t.setSequential(on);
+    await this.update(t, { sequential: on });
+    return t;
+  }
+
+  async setFilePriority(id: string, index: number, priority: FilePriority): Promise<Torrent> {
+    const t = this.get(id);
+    const files = t.files();
+    if (files.length === 0)
+      throw conflict('the torrent has no file list yet (waiting for metadata)');
+    if (!Number.isInteger(index) || index < 0 || index >= files.length) {
+      throw notFound(`no file ${index} in this torrent (it has ${files.length})`);
+    }
+    t.setFilePriority(index, priority);
+    await this.update(t, { filePriorities: t.files().map((f) => f.priority) });
+    return t;
+  }
+
+  async remove(id: string, deleteData: boolean): Promise<void> {
+    const t = this.get(id);
+    await this.session.remove(t.infoHash, { deleteData });
+    await this.state.deleteTorrent(t.infoHash);
+    this.records.delete(t.infoHash);
+  }
+
+  private async update(t: Torrent, change: Partial<TorrentRecord>): Promise<void> {
+    const record = this.records.get(t.infoHash);
+    if (!record) return;
+    Object.assign(record, change);
+    await this.state.putTorrent(record);
+  }
+
+  /** A magnet's metadata is stored once it arrives, so a restart need not fetch it again. */
+  private watch(t: Torrent): void {
+    t.on('metadata', () => {
+      const record = this.records.get(t.infoHash);
+      const file = t.torrentFile();
+      if (!record || record.torrent || !file) return;
+      record.torrent = Buffer.from(file).toString('base64');
+      this.state.putTorrent(record).catch((err: unknown) => {
+        this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not store metadata');
+      });
+    });
+  }
+}
+
+/** Parser errors become 400 with the parser's own words; a full disk is 507. */
+export function asHttpError(err: unknown): Error {
+  if (err instanceof HttpError) return err;
+  if (err instanceof ProtocolError) return badRequest(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC') return new HttpError(507, 'the disk is full');
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new HttpError(403, `permission denied: ${(err as Error).message}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,141 @@
+import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
+import { ListTorrentsResponse, TrackerClient } from '@enjambre/proto';
+
+export interface CatalogEntry {
+  infoHash: string;
+  name: string;
+  size: number;
+  fileCount: number;
+  seeders: number;
+  leechers: number;
+  completed: number;
+  publishedAt: number;
+}
+
+export interface TrackerCatalog {
+  url: string;
+  ok: boolean;
+  error?: string;
+  torrents: CatalogEntry[];
+  nextPageToken?: string;
+}
+
+export interface TrackerHealth {
+  url: string;
+  ok: boolean;
+  error?: string;
+  catalogSize?: number;
+  latencyMs?: number;
+}
+
+export interface CatalogQuery {
+  search?: string;
+  pageToken?: string;
+  pageSize?: number;
+}
+
+const CALL_TIMEOUT_MS = 5000;
+
+/** Only enjambre trackers (gRPC) have a catalog; HTTP and UDP trackers are skipped. */
+export function isGrpcTracker(url: string): boolean {
+  return /^grpcs?:\/\//i.test(url);
+}
+
+/**
+ * Reads the catalogs of enjambre trackers over gRPC. One client per tracker URL, kept open; a
+ * tracker that fails answers `{ ok: false, error }` so one dead replica never hides the others.
+ */
+export class CatalogReader {
+  private readonly clients = new Map<string, TrackerClient>();
+
+  async list(urls: readonly string[], query: CatalogQuery = {}): Promise<TrackerCatalog[]> {
+    return Promise.all(
+      urls.filter(isGrpcTracker).map(async (url): Promise<TrackerCatalog> => {
+        try {
+          const res = await this.call(url, query);
+          return {
+            url,
+            ok: true,
+            torrents: res.torrents.map((t) => ({
+              infoHash: Buffer.from(t.infoHash).toString('hex'),
+              name: t.name,
+              size: t.totalSize,
+              fileCount: t.fileCount,
+              seeders: t.seeders,
+              leechers: t.leechers,
+              completed: t.completed,
+              publishedAt: t.publishedAtMs,
+            })),
+            ...(res.nextPageToken ? { nextPageToken: res.nextPageToken } : {}),
+          };
+        } catch (err) {
+          return { url, ok: false, error: describeGrpcError(err), torrents: [] };
+        }
+      }),
+    );
+  }
+
+  /** Asks each tracker for a catalog page: alive or not, and how long it took. */
+  async health(urls: readonly string[]): Promise<TrackerHealth[]> {
+    return Promise.all(
+      urls.map(async (url): Promise<TrackerHealth> => {
+        if (!isGrpcTracker(url)) {
+          return { url, ok: true, error: 'not an enjambre tracker: no catalog' };
+        }
+        const t0 = performance.now();
+        try {
+          const res = await this.call(url, { pageSize: 500 });
+          const latencyMs = Math.round(performance.now() - t0);
+          // The size is exact only when the catalog fits in one page.
+          return res.nextPageToken
+            ? { url, ok: true, latencyMs }
+            : { url, ok: true, catalogSize: res.torrents.length, latencyMs };
+        } catch (err) {
+          return { url, ok: false, error: describeGrpcError(err) };
+        }
+      }),
+    );
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+
+  private call(url: string, query: CatalogQuery): Promise<ListTorrentsResponse> {
+    const client = this.client(url);
+    return new Promise((resolve, reject) => {
+      client.listTorrents(
+        {
+          pageSize: Math.min(Math.max(query.pageSize ?? 50, 1), 500),
+          pageToken: query.pageToken ?? '',
+          query: query.search ?? '',
+        },
+        new Metadata(),
+        { deadline: Date.now() + CALL_TIMEOUT_MS },
+        (err: ServiceError | null, res: ListTorrentsResponse) => (err ? reject(err) : resolve(res)),
+      );
+    });
+  }
+
+  private client(url: string): TrackerClient {
+    let c = this.clients.get(url);
+    if (!c) {
+      const u = new URL(url);
+      const secure = u.protocol === 'grpcs:';
+      const port = u.port || (secure ? '443' : '8168');
+      c = new TrackerClient(
+        `${u.hostname}:${port}`,
+        secure ? credentials.createSsl() : credentials.createInsecure(),
+      );
+      this.clients.set(url, c);
+    }
+    return c;
+  }
+}
+
+function describeGrpcError(err: unknown): string {
+  const e = err as Partial<ServiceError>;
+  if (typeof e.details === 'string' && e.details) return e.details;
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,171 @@
+/**
+ * Compact peer addresses shared by the HTTP (BEP 23 `peers`, BEP 7 `peers6`) and UDP (BEP 15)
+ * tracker codecs, plus IP text ↔ bytes conversion: 6 bytes per IPv4 peer, 18 per IPv6 peer,
+ * address then port, big-endian.
+ */
+import { TrackerCodecError } from '../errors';
+
+export type AddressFamily = 4 | 6;
+
+export interface PeerAddress {
+  /** Dotted IPv4 ("192.0.2.1") or IPv6 text ("2001:db8::1"). */
+  ip: string;
+  port: number;
+}
+
+export function compactPeerLength(family: AddressFamily): number {
+  return family === 4 ? 6 : 18;
+}
+
+function bad(code: string, message: string): never {
+  throw new TrackerCodecError(code, message);
+}
+
+/** Parses dotted IPv4 into a uint32, or returns -1. */
+export function parseIPv4(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) return -1;
+  let n = 0;
+  for (const p of parts) {
+    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return -1;
+    const v = Number(p);
+    if (v > 255) return -1;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+export function formatIPv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** Parses IPv6 text (with `::` and an optional dotted IPv4 tail) into 16 bytes, or null. */
+export function parseIPv6(text: string): Buffer | null {
+  if (text.length > 45 || text.length < 2) return null;
+  const out = Buffer.alloc(16);
+  let s = text;
+  let tail4 = -1;
+  const lastColon = s.lastIndexOf(':');
+  if (s.indexOf('.', lastColon) >= 0) {
+    tail4 = parseIPv4(s.slice(lastColon + 1));
+    if (tail4 < 0) return null;
+    s = s.slice(0, lastColon + 1) + '0:0';
+  }
+  const dbl = s.indexOf('::');
+  if (dbl >= 0 && s.indexOf('::', dbl + 1) >= 0) return null;
+  const parseGroups = (part: string): number[] | null => {
+    if (part === '') return [];
+    const groups = part.split(':');
+    const vals: number[] = [];
+    for (const g of groups) {
+      if (!/^[0-9a-fA-F]{1,4}$/.test(g)) return null;
+      vals.push(parseInt(g, 16));
+    }
+    return vals;
+  };
+  let groups: number[];
+  if (dbl >= 0) {
+    const head = parseGroups(s.slice(0, dbl));
+    const rest = parseGroups(s.slice(dbl + 2));
+    if (!head || !rest || head.length + rest.length > 7) return null;
+    groups = [...head, ...new Array<number>(8 - head.length - rest.length).fill(0), ...rest];
+  } else {
+    const all = parseGroups(s);
+    if (!all || all.length !== 8) return null;
+    groups = all;
+  }
+  for (let i = 0; i < 8; i++) out.writeUInt16BE(groups[i], i * 2);
+  if (tail4 >= 0) out.writeUInt32BE(tail4, 12);
+  return out;
+}
+
+/** RFC 5952 text of 16 address bytes: lower case, longest run of zero groups as `::`. */
+export function formatIPv6(b: Uint8Array, offset = 0): string {
+  const g: number[] = [];
+  let mapped = true; // ::ffff:a.b.c.d is written with its IPv4 tail, as RFC 5952 says
+  for (let i = 0; i < 10 && mapped; i++) mapped = b[offset + i] === 0;
+  if (mapped && b[offset + 10] === 0xff && b[offset + 11] === 0xff) {
+    return `::ffff:${b[offset + 12]}.${b[offset + 13]}.${b[offset + 14]}.${b[offset + 15]}`;
+  }
+  for (let i = 0; i < 8; i++) g.push((b[offset + i * 2] << 8) | b[offset + i * 2 + 1]);
+  let bestStart = -1;
+  let bestLen = 1; // a single zero group is not compressed
+  for (let i = 0; i < 8;) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = g.map((x) => x.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
+}
+
+function checkPort(port: number): void {
+  if (!Number.isInteger(port) || port < 0 || port > 0xffff) {
+    bad('tracker.bad-port', `port ${port} out of range 0..65535`);
+  }
+}
+
+/** Writes one compact peer at `target[offset]`; returns the offset after it. */
+export function writeCompactPeer(
+  target: Buffer,
+  offset: number,
+  peer: PeerAddress,
+  family: AddressFamily,
+): number {
+  checkPort(peer.port);
+  if (family === 4) {
+    const n = parseIPv4(peer.ip);
+    if (n < 0) bad('tracker.bad-ip', `not an IPv4 address: ${JSON.stringify(peer.ip)}`);
+    target.writeUInt32BE(n, offset);
+    target.writeUInt16BE(peer.port, offset + 4);
+    return offset + 6;
+  }
+  const b = parseIPv6(peer.ip);
+  if (!b) bad('tracker.bad-ip', `not an IPv6 address: ${JSON.stringify(peer.ip)}`);
+  b.copy(target, offset);
+  target.writeUInt16BE(peer.port, offset + 16);
+  return offset + 18;
+}
+
+/** Packs peers of one family into compact form. */
+export function encodeCompactPeers(peers: readonly PeerAddress[], family: AddressFamily): Buffer {
+  const out = Buffer.allocUnsafe(peers.length * compactPeerLength(family));
+  let off = 0;
+  for (const p of peers) off = writeCompactPeer(out, off, p, family);
+  return out;
+}
+
+/** Unpacks compact peers; the length must be a multiple of 6 (IPv4) or 18 (IPv6). */
+export function decodeCompactPeers(
+  buf: Uint8Array,
+  family: AddressFamily,
+  start = 0,
+  end = buf.length,
+): PeerAddress[] {
+  const size = compactPeerLength(family);
+  if ((end - start) % size !== 0) {
+    bad(
+      'tracker.bad-compact-peers',
+      `compact IPv${family} peers: ${end - start} bytes is not a multiple of ${size}`,
+    );
+  }
+  const peers: PeerAddress[] = [];
+  for (let o = start; o < end; o += size) {
+    if (family === 4) {
+      const n = ((buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]) >>> 0;
+      peers.push({ ip: formatIPv4(n), port: (buf[o + 4] << 8) | buf[o + 5] });
+    } else {
+      peers.push({ ip: formatIPv6(buf, o), port: (buf[o + 16] << 8) | buf[o + 17] });
+    }
+  }
+  return peers;
+}

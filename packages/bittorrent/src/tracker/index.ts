@@ -1,0 +1,4 @@
+export * from './types';
+export * from './compact';
+export * from './udp';
+export * from './http';

@@ -1,0 +1,4 @@
+export * from './handshake';
+export * from './messages';
+export * from './decoder';
+export * from './collect';

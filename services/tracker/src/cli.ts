@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino from 'pino';
+import { startTracker, type TrackerOptions } from './tracker';
+
+/** `enjambre-tracker`: one tracker replica. Every flag can also come from the environment. */
+
+function int(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+const bool = (value: string | undefined): boolean =>
+  value === undefined || !/^(0|false|no|off)$/i.test(value);
+
+function opt(flags: string, description: string, envName?: string): Option {
+  const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
+  const env = envName ?? `ENJAMBRE_TRACKER_${long.replace(/-/g, '_').toUpperCase()}`;
+  return new Option(flags, description).env(env);
+}
+
+export function buildProgram(): Command {
+  const program = new Command('enjambre-tracker')
+    .description('enjambre tracker replica: gRPC, HTTP and UDP BitTorrent tracker')
+    .addOption(opt('--ip <address>', 'address to bind every port to').default('127.0.0.1'))
+    .addOption(
+      opt('--port <port>', 'gRPC port (0: any free port)').argParser(int(0, 65535)).default(8168),
+    )
+    .addOption(
+      opt('--http-port <port>', 'HTTP tracker port (0: any free port)')
+        .argParser(int(0, 65535))
+        .default(6969),
+    )
+    .addOption(
+      opt('--udp-port <port>', 'UDP tracker port (0: any free port)')
+        .argParser(int(0, 65535))
+        .default(6969),
+    )
+    .addOption(
+      opt('--metrics-port <port>', '/metrics, /healthz, /readyz port (0: any free port)')
+        .argParser(int(0, 65535))
+        .default(9464),
+    )
+    .addOption(opt('--data-dir <dir>', 'LevelDB directory for the saved state'))
+    .addOption(
+      opt('--load [bool]', 'restore the state saved in --data-dir at start').argParser(bool),
+    )
+    .addOption(
+      opt('--save-time <seconds>', 'seconds between saves (0: only at shutdown)')
+        .argParser(int(0, 86400 * 365))
+        .default(600),
+    )
+    .addOption(
+      opt('--tls [bool]', 'serve gRPC over TLS and the HTTP tracker over HTTPS').argParser(bool),
+    )
+    .addOption(opt('--tls-cert <file>', 'PEM certificate chain for --tls'))
+    .addOption(opt('--tls-key <file>', 'PEM private key for --tls'))
+    .addOption(opt('--red-key <key>', 'network key shared by the replicas (replication)'))
+    .addOption(opt('--peers-file <file>', 'JSON file listing the other replicas (replication)'))
+    .addOption(
+      opt('--origin <name>', "this replica's name in replicated counters").default(hostname()),
+    )
+    .addOption(
+      opt('--interval <seconds>', 'announce interval asked of clients')
+        .argParser(int(10, 86400))
+        .default(1800),
+    )
+    .addOption(
+      opt('--min-interval <seconds>', 'minimum announce interval')
+        .argParser(int(1, 86400))
+        .default(60),
+    )
+    .addOption(
+      opt('--grace <seconds>', 'seconds after the interval before a silent peer expires')
+        .argParser(int(0, 86400))
+        .default(300),
+    )
+    .addOption(
+      opt('--max-torrents <n>', 'swarms kept at most')
+        .argParser(int(1, 100_000_000))
+        .default(1_000_000),
+    )
+    .addOption(
+      opt('--max-peers-per-torrent <n>', 'peers kept per swarm')
+        .argParser(int(1, 10_000_000))
+        .default(100_000),
+    )
+    .addOption(
+      opt('--trust-proxy [bool]', 'HTTP: take the client address from X-Forwarded-For').argParser(
+        bool,
+      ),
+    )
+    .addOption(
+      opt('--allow-ip-param [bool]', "HTTP/UDP: honour the announce's ip parameter").argParser(
+        bool,
+      ),
+    )
+    .addOption(opt('--log-level <level>', 'pino log level').default('info'))
+    .showHelpAfterError();
+  return program;
+}
+
+interface CliOptions {
+  ip: string;
+  port: number;
+  httpPort: number;
+  udpPort: number;
+  metricsPort: number;
+  dataDir?: string;
+  load?: boolean;
+  saveTime: number;
+  tls?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  redKey?: string;
+  peersFile?: string;
+  origin: string;
+  interval: number;
+  minInterval: number;
+  grace: number;
+  maxTorrents: number;
+  maxPeersPerTorrent: number;
+  trustProxy?: boolean;
+  allowIpParam?: boolean;
+  logLevel: string;
+}
+
+export function toTrackerOptions(o: CliOptions): TrackerOptions {
+  if (o.load && o.dataDir === undefined) throw new Error('--load needs --data-dir');
+  let tls: TrackerOptions['tls'];
+  if (o.tls) {
+    if (o.tlsCert === undefined || o.tlsKey === undefined)
+      throw new Error('--tls needs --tls-cert and --tls-key');
+    tls = { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) };
+  }
+  return {
+    ip: o.ip,
+    grpcPort: o.port,
+    httpPort: o.httpPort,
+    udpPort: o.udpPort,
+    metricsPort: o.metricsPort,
+    dataDir: o.dataDir,
+    load: o.load === true,
+    saveTime: o.saveTime,
+    tls,
+    redKey: o.redKey,
+    peersFile: o.peersFile,
+    origin: o.origin,
+    limits: {
+      interval: o.interval,
+      minInterval: Math.min(o.minInterval, o.interval),
+      grace: o.grace,
+      maxTorrents: o.maxTorrents,
+      maxPeersPerTorrent: o.maxPeersPerTorrent,
+    },
+    trustProxy: o.trustProxy === true,
+    allowIpParam: o.allowIpParam === true,
+    logLevel: o.logLevel,
+  };
+}
+
+async function main(): Promise<void> {
+  const program = buildProgram();
+  program.parse(process.argv);
+  const cli = program.opts<CliOptions>();
+  const logger = pino({ level: cli.logLevel });
+  let options: TrackerOptions | undefined;
+  try {
+    options = { ...toTrackerOptions(cli), logger };
+  } catch (err) {
+    program.error(`error: ${(err as Error).message}`);
+  }
+  if (options === undefined) return;
+  const tracker = await startTracker(options);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    tracker.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`enjambre-tracker: ${(err as Error).message ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

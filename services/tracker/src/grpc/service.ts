@@ -1,0 +1,209 @@
+import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import {
+  AnnounceEvent,
+  type AnnounceRequest,
+  type AnnounceResponse,
+  type ListTorrentsRequest,
+  type ListTorrentsResponse,
+  type Peer,
+  type PublishRequest,
+  type PublishResponse,
+  type ScrapeRequest,
+  type ScrapeResponse,
+  type TrackerServer,
+} from '@enjambre/proto';
+import type { Logger } from 'pino';
+import type { TrackerMetrics } from '../metrics';
+import { bytesToIp, grpcPeerIp, ipToBytes } from '../net/ip';
+import { StoreFullError, type AnnounceEventName, type SwarmStore } from '../store/types';
+import {
+  InvalidRequest,
+  MAX_NAME_BYTES,
+  MAX_SCRAPE_HASHES,
+  checkAmount,
+  checkInfoHash,
+  checkNumwant,
+  checkPeerId,
+  checkPort,
+} from '../validate';
+
+const EVENTS: Record<number, AnnounceEventName> = {
+  [AnnounceEvent.ANNOUNCE_EVENT_NONE]: 'none',
+  [AnnounceEvent.ANNOUNCE_EVENT_STARTED]: 'started',
+  [AnnounceEvent.ANNOUNCE_EVENT_STOPPED]: 'stopped',
+  [AnnounceEvent.ANNOUNCE_EVENT_COMPLETED]: 'completed',
+};
+const DEFAULT_PAGE = 50;
+const MAX_PAGE = 500;
+
+/** Decodes a store sample with peer ids into gRPC peers. */
+function toPeers(buf: Buffer, ipLength: number): Peer[] {
+  const entry = ipLength + 22;
+  const peers: Peer[] = [];
+  for (let o = 0; o + entry <= buf.length; o += entry) {
+    const ip = buf.subarray(o, o + ipLength);
+    peers.push({
+      ip,
+      port: buf.readUInt16BE(o + ipLength),
+      peerId: buf.subarray(o + ipLength + 2, o + entry),
+      address: bytesToIp(ip),
+    });
+  }
+  return peers;
+}
+
+function callerIp(call: ServerUnaryCall<unknown, unknown>, given: string): Buffer {
+  if (given !== '') {
+    const ip = ipToBytes(given);
+    if (ip === null) throw new InvalidRequest(`ip is not an IP address: ${given}`, 'bad_ip');
+    return ip;
+  }
+  const ip = grpcPeerIp(call.getPeer());
+  if (ip === null) throw new InvalidRequest('ip is required on this connection', 'bad_ip');
+  return ip;
+}
+
+/** The Tracker gRPC service: validates, calls the store, maps errors to gRPC status codes. */
+export function trackerService(
+  store: SwarmStore,
+  metrics: TrackerMetrics,
+  logger: Logger,
+): TrackerServer {
+  function handle<Req, Res>(
+    method: string,
+    work: (call: ServerUnaryCall<Req, Res>) => Res,
+  ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+    return (call, callback) => {
+      const done = metrics.timer('grpc', method);
+      let response: Res;
+      try {
+        response = work(call);
+      } catch (err) {
+        done();
+        if (err instanceof InvalidRequest) {
+          metrics.error('grpc', err.reason);
+          callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        } else if (err instanceof StoreFullError) {
+          metrics.error('grpc', 'full');
+          callback({ code: status.RESOURCE_EXHAUSTED, details: err.message });
+        } else {
+          metrics.error('grpc', 'internal');
+          logger.error({ err, method }, 'gRPC handler failed');
+          callback({ code: status.INTERNAL, details: 'internal error' });
+        }
+        return;
+      }
+      done();
+      callback(null, response);
+    };
+  }
+
+  return {
+    publish: handle<PublishRequest, PublishResponse>('publish', (call) => {
+      const req = call.request;
+      checkInfoHash(req.infoHash);
+      checkPeerId(req.peerId);
+      checkPort(req.port);
+      if (req.name === '' || Buffer.byteLength(req.name) > MAX_NAME_BYTES)
+        throw new InvalidRequest(`name must be 1..${MAX_NAME_BYTES} bytes`, 'bad_name');
+      checkAmount(req.totalSize, 'total_size');
+      if (req.fileCount < 1) throw new InvalidRequest('file_count must be at least 1', 'bad_files');
+      const r = store.publish({
+        infoHash: Buffer.from(req.infoHash),
+        peerId: Buffer.from(req.peerId),
+        ip: callerIp(call, req.ip),
+        port: req.port,
+        name: req.name,
+        totalSize: req.totalSize,
+        fileCount: req.fileCount,
+      });
+      metrics.announce('grpc', 'started');
+      return { interval: r.interval, seeders: r.seeders, leechers: r.leechers };
+    }),
+
+    announce: handle<AnnounceRequest, AnnounceResponse>('announce', (call) => {
+      const req = call.request;
+      checkInfoHash(req.infoHash);
+      checkPeerId(req.peerId);
+      checkPort(req.port);
+      if (req.numwant !== undefined) checkNumwant(req.numwant);
+      checkAmount(req.uploaded, 'uploaded');
+      checkAmount(req.downloaded, 'downloaded');
+      checkAmount(req.left, 'left');
+      const event = EVENTS[req.event];
+      if (event === undefined) throw new InvalidRequest(`unknown event ${req.event}`, 'bad_event');
+      const r = store.announce({
+        infoHash: Buffer.from(req.infoHash),
+        peerId: Buffer.from(req.peerId),
+        ip: callerIp(call, req.ip),
+        port: req.port,
+        event,
+        uploaded: req.uploaded,
+        downloaded: req.downloaded,
+        left: req.left,
+        numwant: req.numwant,
+        withPeerIds: true,
+      });
+      metrics.announce('grpc', event);
+      return {
+        interval: r.interval,
+        minInterval: r.minInterval,
+        peers: [...toPeers(r.peers4, 4), ...toPeers(r.peers6, 16)],
+        seeders: r.seeders,
+        leechers: r.leechers,
+      };
+    }),
+
+    scrape: handle<ScrapeRequest, ScrapeResponse>('scrape', (call) => {
+      const hashes = call.request.infoHashes;
+      if (hashes.length === 0 || hashes.length > MAX_SCRAPE_HASHES)
+        throw new InvalidRequest(
+          `info_hashes must hold 1..${MAX_SCRAPE_HASHES} hashes, got ${hashes.length}`,
+          'bad_scrape',
+        );
+      hashes.forEach((h, i) => checkInfoHash(h, `info_hashes[${i}]`));
+      const counts = store.scrape(hashes.map((h) => Buffer.from(h)));
+      metrics.scrape('grpc');
+      return {
+        entries: counts.map((c, i) => ({
+          infoHash: hashes[i],
+          complete: c.seeders,
+          downloaded: c.completed,
+          incomplete: c.leechers,
+        })),
+      };
+    }),
+
+    listTorrents: handle<ListTorrentsRequest, ListTorrentsResponse>('list_torrents', (call) => {
+      const req = call.request;
+      if (req.pageSize > MAX_PAGE)
+        throw new InvalidRequest(`page_size must be at most ${MAX_PAGE}`, 'bad_page_size');
+      if (Buffer.byteLength(req.query) > MAX_NAME_BYTES)
+        throw new InvalidRequest(`query must be at most ${MAX_NAME_BYTES} bytes`, 'bad_query');
+      let page;
+      try {
+        page = store.listTorrents({
+          pageSize: req.pageSize || DEFAULT_PAGE,
+          pageToken: req.pageToken,
+          query: req.query,
+        });
+      } catch (err) {
+        if (err instanceof RangeError) throw new InvalidRequest(err.message, 'bad_page_token');
+        throw err;
+      }
+      return {
+        torrents: page.torrents.map((t) => ({
+          infoHash: t.infoHash,
+          name: t.name,
+          totalSize: t.totalSize,
+          fileCount: t.fileCount,
+          publishedAtMs: t.publishedAt,
+          seeders: t.seeders,
+          leechers: t.leechers,
+          completed: t.completed,
+        })),
+        nextPageToken: page.nextPageToken,
+      };
+    }),
+  };
+}

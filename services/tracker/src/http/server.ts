@@ -1,0 +1,330 @@
+import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import {
+  ProtocolError,
+  encodeHttpAnnounceResponse,
+  encodeHttpFailure,
+  encodeHttpScrapeResponse,
+  parseAnnounceQuery,
+  parseScrapeQuery,
+  type HttpPeer,
+} from '@enjambre/bittorrent';
+import type { Logger } from 'pino';
+import type { TrackerMetrics } from '../metrics';
+import { bytesToIp, ipToBytes } from '../net/ip';
+import { StoreFullError, type SwarmStore } from '../store/types';
+import { MAX_NUMWANT_ACCEPTED, MAX_SCRAPE_HASHES } from '../validate';
+
+export interface HttpTrackerOptions {
+  host: string;
+  port: number;
+  store: SwarmStore;
+  metrics: TrackerMetrics;
+  logger: Logger;
+  /** PEM certificate and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Take the client address from the last X-Forwarded-For entry (behind a trusted proxy). */
+  trustProxy?: boolean;
+  /** Honour the announce's `ip` parameter (off: a client cannot announce someone else). */
+  allowIpParam?: boolean;
+  /** Largest request head (request line + headers) accepted; default 8 KiB. */
+  maxHeaderBytes?: number;
+  /** Idle keep-alive connections are closed after this many ms; default 60 s. */
+  idleTimeoutMs?: number;
+  /** Open connections at most; default 10,000. */
+  maxConnections?: number;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+const STATUS: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Content Too Large',
+  431: 'Request Header Fields Too Large',
+  505: 'HTTP Version Not Supported',
+};
+
+interface Conn {
+  socket: Socket;
+  /** Client address bytes from the socket (computed once per connection). */
+  ip: Buffer | null;
+  pending: Buffer | null;
+  closing: boolean;
+}
+
+/** Writes one response; `keepAlive` false adds `Connection: close` and ends the socket. */
+function respond(conn: Conn, status: number, body: Buffer, keepAlive: boolean): void {
+  const head =
+    `HTTP/1.1 ${status} ${STATUS[status]}\r\nContent-Type: text/plain\r\n` +
+    `Content-Length: ${body.length}\r\n${keepAlive ? '' : 'Connection: close\r\n'}\r\n`;
+  const out = Buffer.allocUnsafe(head.length + body.length);
+  out.write(head, 0, 'latin1');
+  body.copy(out, head.length);
+  if (keepAlive) conn.socket.write(out);
+  else {
+    conn.closing = true;
+    conn.socket.end(out);
+  }
+}
+
+/**
+ * The BEP 3/7/23/48 HTTP tracker on raw TCP (or TLS) sockets: a small HTTP/1.1 reader that only
+ * takes GET requests without bodies, keeps connections alive, answers pipelined requests in
+ * order, and refuses anything else with a clean 4xx. Query strings are parsed and answers
+ * encoded by the protocol core's codec; the store does the rest.
+ */
+export class HttpTracker {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly maxHeader: number;
+
+  private constructor(private readonly options: HttpTrackerOptions) {
+    this.maxHeader = options.maxHeaderBytes ?? 8192;
+    const onSocket = (socket: Socket): void => this.onConnection(socket);
+    this.server = options.tls
+      ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
+      : createServer(onSocket);
+    this.server.maxConnections = options.maxConnections ?? 10_000;
+    this.server.on('tlsClientError', () => options.metrics.error('http', 'tls'));
+  }
+
+  static async listen(options: HttpTrackerOptions): Promise<HttpTracker> {
+    const tracker = new HttpTracker(options);
+    await new Promise<void>((resolve, reject) => {
+      tracker.server.once('error', reject);
+      tracker.server.listen({ port: options.port, host: options.host, backlog: 1024 }, () => {
+        tracker.server.off('error', reject);
+        resolve();
+      });
+    });
+    return tracker;
+  }
+
+  get port(): number {
+    const address = this.server.address();
+    return typeof address === 'object' && address !== null ? address.port : 0;
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(socket: Socket): void {
+    const conn: Conn = {
+      socket,
+      ip: ipToBytes(socket.remoteAddress ?? ''),
+      pending: null,
+      closing: false,
+    };
+    this.sockets.add(socket);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 60_000, () => socket.destroy());
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+  }
+
+  private onData(conn: Conn, chunk: Buffer): void {
+    if (conn.closing) return;
+    const buf = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
+    conn.pending = null;
+    let start = 0;
+    conn.socket.cork();
+    try {
+      while (!conn.closing) {
+        const end = buf.indexOf(CRLFCRLF, start);
+        if (end < 0 || end - start > this.maxHeader) break;
+        this.onRequest(conn, buf.toString('latin1', start, end));
+        start = end + 4;
+      }
+      if (!conn.closing && buf.length - start > 0) {
+        if (buf.length - start > this.maxHeader) {
+          this.options.metrics.error('http', 'header_too_large');
+          respond(conn, 431, encodeHttpFailure('request head too large'), false);
+        } else conn.pending = Buffer.from(buf.subarray(start));
+      }
+    } finally {
+      conn.socket.uncork();
+    }
+  }
+
+  private onRequest(conn: Conn, head: string): void {
+    const { metrics } = this.options;
+    const lineEnd = head.indexOf('\r\n');
+    const line = lineEnd < 0 ? head : head.slice(0, lineEnd);
+    const sp1 = line.indexOf(' ');
+    const sp2 = line.indexOf(' ', sp1 + 1);
+    if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
+      metrics.error('http', 'bad_request_line');
+      respond(conn, 400, encodeHttpFailure('malformed request line'), false);
+      return;
+    }
+    const method = line.slice(0, sp1);
+    const target = line.slice(sp1 + 1, sp2);
+    const version = line.slice(sp2 + 1);
+    if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
+      metrics.error('http', 'bad_version');
+      respond(conn, 505, encodeHttpFailure('only HTTP/1.0 and HTTP/1.1'), false);
+      return;
+    }
+    let keepAlive = version === 'HTTP/1.1';
+    let forwardedFor: string | null = null;
+    let hasBody = false;
+    // Headers: only the few that change how the request is handled are read.
+    let pos = lineEnd < 0 ? head.length : lineEnd + 2;
+    while (pos < head.length) {
+      let next = head.indexOf('\r\n', pos);
+      if (next < 0) next = head.length;
+      const colon = head.indexOf(':', pos);
+      if (colon < 0 || colon > next) {
+        metrics.error('http', 'bad_header');
+        respond(conn, 400, encodeHttpFailure('malformed header'), false);
+        return;
+      }
+      const nameLength = colon - pos;
+      if (nameLength === 10 || nameLength === 14 || nameLength === 15 || nameLength === 17) {
+        const name = head.slice(pos, colon).toLowerCase();
+        const value = head.slice(colon + 1, next).trim();
+        if (name === 'connection') {
+          const v = value.toLowerCase();
+          if (v === 'close') keepAlive = false;
+          else if (v === 'keep-alive') keepAlive = true;
+        } else if (name === 'content-length') hasBody ||= value !== '0';
+        else if (name === 'transfer-encoding') hasBody = true;
+        else if (name === 'x-forwarded-for' && this.options.trustProxy) forwardedFor = value;
+      }
+      pos = next + 2;
+    }
+    if (hasBody) {
+      metrics.error('http', 'body');
+      respond(conn, 413, encodeHttpFailure('requests with a body are not accepted'), false);
+      return;
+    }
+    if (method !== 'GET') {
+      metrics.error('http', 'bad_method');
+      respond(conn, 405, encodeHttpFailure('only GET'), keepAlive);
+      return;
+    }
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const query = q < 0 ? '' : target.slice(q + 1);
+    let ip = conn.ip;
+    if (forwardedFor !== null) {
+      const last = forwardedFor.slice(forwardedFor.lastIndexOf(',') + 1).trim();
+      ip = ipToBytes(last);
+    }
+    if (path === '/announce') this.announce(conn, query, ip, keepAlive);
+    else if (path === '/scrape') this.scrape(conn, query, keepAlive);
+    else {
+      metrics.error('http', 'not_found');
+      respond(conn, 404, encodeHttpFailure('not found: use /announce or /scrape'), keepAlive);
+    }
+  }
+
+  private announce(conn: Conn, query: string, ip: Buffer | null, keepAlive: boolean): void {
+    const { store, metrics } = this.options;
+    const done = metrics.timer('http', 'announce');
+    let body: Buffer;
+    try {
+      const req = parseAnnounceQuery(query);
+      if (this.options.allowIpParam && req.ip !== undefined) {
+        const given = ipToBytes(req.ip);
+        if (given !== null) ip = given;
+      }
+      if (ip === null) throw new ProtocolError('http.no-address', 'client address unknown');
+      if (req.numWant !== undefined && req.numWant > MAX_NUMWANT_ACCEPTED)
+        throw new ProtocolError('http.bad-numwant', `numwant must be 0..${MAX_NUMWANT_ACCEPTED}`);
+      const compact = req.compact !== false;
+      const r = store.announce({
+        infoHash: req.infoHash,
+        peerId: req.peerId,
+        ip,
+        port: req.port,
+        event: req.event,
+        uploaded: req.uploaded,
+        downloaded: req.downloaded,
+        left: req.left,
+        numwant: req.numWant,
+        withPeerIds: !compact,
+      });
+      body = compact
+        ? encodeHttpAnnounceResponse({
+            interval: r.interval,
+            minInterval: r.minInterval,
+            complete: r.seeders,
+            incomplete: r.leechers,
+            peers: r.peers4,
+            peers6: r.peers6.length > 0 ? r.peers6 : undefined,
+          })
+        : encodeHttpAnnounceResponse({
+            interval: r.interval,
+            minInterval: r.minInterval,
+            complete: r.seeders,
+            incomplete: r.leechers,
+            peers: [
+              ...dictPeers(r.peers4, 4, req.noPeerId === true),
+              ...dictPeers(r.peers6, 16, req.noPeerId === true),
+            ],
+          });
+      metrics.announce('http', req.event);
+    } catch (err) {
+      body = this.failure(err);
+    }
+    respond(conn, 200, body, keepAlive);
+    done();
+  }
+
+  private scrape(conn: Conn, query: string, keepAlive: boolean): void {
+    const { store, metrics } = this.options;
+    let body: Buffer;
+    try {
+      const req = parseScrapeQuery(query, { maxScrapeHashes: MAX_SCRAPE_HASHES });
+      if (req.infoHashes.length === 0)
+        throw new ProtocolError('http.full-scrape', 'a scrape needs at least one info_hash');
+      const counts = store.scrape(req.infoHashes);
+      body = encodeHttpScrapeResponse({
+        files: counts.map((c, i) => ({
+          infoHash: req.infoHashes[i],
+          complete: c.seeders,
+          downloaded: c.completed,
+          incomplete: c.leechers,
+        })),
+      });
+      metrics.scrape('http');
+    } catch (err) {
+      body = this.failure(err);
+    }
+    respond(conn, 200, body, keepAlive);
+  }
+
+  private failure(err: unknown): Buffer {
+    if (err instanceof ProtocolError) {
+      this.options.metrics.error('http', err.code);
+      return encodeHttpFailure(err.message.replace(/^http tracker: /, ''));
+    }
+    if (err instanceof StoreFullError) {
+      this.options.metrics.error('http', 'full');
+      return encodeHttpFailure(err.message, 60);
+    }
+    this.options.metrics.error('http', 'internal');
+    this.options.logger.error({ err }, 'HTTP tracker request failed');
+    return encodeHttpFailure('internal error');
+  }
+}
+
+function dictPeers(buf: Buffer, ipLength: number, noPeerId: boolean): HttpPeer[] {
+  const entry = ipLength + 22;
+  const out: HttpPeer[] = [];
+  for (let o = 0; o + entry <= buf.length; o += entry) {
+    const peer: HttpPeer = {
+      ip: bytesToIp(buf.subarray(o, o + ipLength)),
+      port: buf.readUInt16BE(o + ipLength),
+    };
+    if (!noPeerId) peer.peerId = buf.subarray(o + ipLength + 2, o + entry);
+    out.push(peer);
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+export * from './store/types';
+export { MemorySwarmStore, type MemoryStoreOptions } from './store/memory';
+export {
+  describeSwarmStore,
+  type StoreFactory,
+  type StoreFactoryOptions,
+} from './store/conformance';
+export { PEER_ID_LENGTH, keyLength, recordLength } from './store/peer-table';
+export {
+  startTracker,
+  type TrackerOptions,
+  type TrackerPorts,
+  type RunningTracker,
+  type TrackerPlugin,
+  type PluginContext,
+  type PluginHandle,
+} from './tracker';
+export { TrackerMetrics, type Protocol } from './metrics';
+export { Persistence, encodeSnapshot, decodeSnapshot } from './persistence';
+export { ConnectionIds } from './udp/connection-id';
+export { ipToBytes, bytesToIp } from './net/ip';

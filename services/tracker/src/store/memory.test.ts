@@ -1,0 +1,4 @@
+import { describeSwarmStore } from './conformance';
+import { MemorySwarmStore } from './memory';
+
+describeSwarmStore('memory', (options) => new MemorySwarmStore(options));

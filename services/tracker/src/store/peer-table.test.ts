@@ -1,0 +1,45 @@
+import fc from 'fast-check';
+import { PeerTable, keyLength } from './peer-table';
+
+function key(ipLength: 4 | 16, n: number): Buffer {
+  const k = Buffer.alloc(keyLength(ipLength));
+  k.writeUInt32BE(n, 0);
+  k.writeUInt16BE(n & 0xffff, ipLength);
+  return k;
+}
+
+describe('PeerTable', () => {
+  it('behaves like a map from identity to last-seen under any sequence of upserts and removals', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<4 | 16>(4, 16),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 60 })), { maxLength: 400 }),
+        (ipLength, ops) => {
+          const table = new PeerTable(ipLength);
+          const model = new Map<number, number>();
+          ops.forEach(([insert, n], time) => {
+            const k = key(ipLength, n);
+            const slot = table.find(k);
+            expect(slot >= 0).toBe(model.has(n));
+            if (insert) {
+              if (slot >= 0) table.write(slot, time, 1, 2, 3);
+              else table.insert(k, time, 1, 2, 3);
+              model.set(n, time);
+            } else if (slot >= 0) {
+              table.remove(slot);
+              model.delete(n);
+            }
+          });
+          expect(table.size).toBe(model.size);
+          for (const [n, time] of model)
+            expect(table.lastSeen(table.find(key(ipLength, n)))).toBe(time);
+          const cutoff = ops.length / 2;
+          table.expire(cutoff, null);
+          for (const [n, time] of model)
+            expect(table.find(key(ipLength, n)) >= 0).toBe(time >= cutoff);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
