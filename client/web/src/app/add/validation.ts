@@ -57,7 +57,7 @@ export function parseTrackers(text: string): { urls: string[]; problem?: string 
     } catch {
       return { urls, problem: `"${u}" is not a URL.` };
     }
-    if (!['http:', 'https:', 'udp:', 'grpc:', 'grpcs:', 'wss:', 'ws:'].includes(url.protocol)) {
+    if (!['http:', 'https:', 'udp:', 'grpc:', 'grpcs:'].includes(url.protocol)) {
       return { urls, problem: `"${u}" is not a tracker URL (http, https, udp or grpc).` };
     }
   }

@@ -98,6 +98,8 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
+  /** Folders the file browser may show and downloads may go to; the download dir always is one. */
+  allowedRoots: string[];
 }
 
 /** POST /api/torrents: exactly one source, plus options. */

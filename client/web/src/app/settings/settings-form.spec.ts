@@ -7,6 +7,7 @@ const settings = {
   uploadRateLimit: 512 * 1024,
   downloadRateLimit: 0,
   trackers: ['http://127.0.0.1:7000/announce'],
+  allowedRoots: ['/home/me', '/srv/share'],
 };
 
 describe('settings form', () => {
@@ -25,9 +26,11 @@ describe('settings form', () => {
       uploadKib: '-1',
       downloadKib: 'fast',
       trackers: 'nope',
+      allowedRoots: '/ok\nrelative',
     });
     expect(out).toBeUndefined();
     expect(Object.keys(problems).sort()).toEqual([
+      'allowedRoots',
       'downloadDir',
       'downloadKib',
       'listenPort',

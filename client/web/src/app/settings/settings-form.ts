@@ -9,6 +9,8 @@ export interface SettingsDraft {
   uploadKib: string;
   downloadKib: string;
   trackers: string;
+  /** One folder per line. */
+  allowedRoots: string;
 }
 
 export function toDraft(s: Settings): SettingsDraft {
@@ -19,6 +21,7 @@ export function toDraft(s: Settings): SettingsDraft {
     uploadKib: String(Math.round(s.uploadRateLimit / 1024)),
     downloadKib: String(Math.round(s.downloadRateLimit / 1024)),
     trackers: s.trackers.join('\n'),
+    allowedRoots: (s.allowedRoots ?? []).join('\n'),
   };
 }
 
@@ -44,6 +47,12 @@ export function fromDraft(d: SettingsDraft): { settings?: Settings; problems: Dr
   if (up === undefined) problems.uploadKib = 'KiB/s as a whole number; 0 means unlimited.';
   const down = wholeNumber(d.downloadKib, 0, 10_000_000);
   if (down === undefined) problems.downloadKib = 'KiB/s as a whole number; 0 means unlimited.';
+  const allowedRoots = d.allowedRoots
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const relative = allowedRoots.find((r) => !r.startsWith('/'));
+  if (relative !== undefined) problems.allowedRoots = `"${relative}" is not a full path.`;
   const trackers = parseTrackers(d.trackers);
   if (trackers.problem) problems.trackers = trackers.problem;
   if (Object.keys(problems).length > 0) return { problems };
@@ -56,6 +65,7 @@ export function fromDraft(d: SettingsDraft): { settings?: Settings; problems: Dr
       uploadRateLimit: up! * 1024,
       downloadRateLimit: down! * 1024,
       trackers: trackers.urls,
+      allowedRoots,
     },
   };
 }
