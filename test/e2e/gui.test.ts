@@ -250,6 +250,7 @@ test('a skipped file is not downloaded; the others are', async () => {
     .getByTestId('progress')
     .filter({ hasText: /^100%$/ })
     .waitFor({ timeout: 180_000 });
+  await pageB.locator('tr[data-file="small.txt"]').getByText('100%').waitFor();
   await shot(pageB, '11-detail-files-skipped');
   expect(
     (await readFile(join(tmp, 'b-downloads', 'music/small.txt'))).equals(source['music/small.txt']),
