@@ -195,8 +195,15 @@ test('pause and resume from the detail page', async () => {
 
 test('files, peers and trackers tabs', async () => {
   await pageB.getByRole('tab', { name: 'Files' }).click();
-  await pageB.locator('tr[data-file="beach.jpg"]').waitFor();
+  const beach = pageB.locator('tr[data-file="beach.jpg"]');
+  await beach.waitFor();
   await shot(pageB, '07-detail-files');
+  // "Open" streams the file through the bridge, with the token in the link; ranges work.
+  const href = await beach.getByRole('link', { name: 'Open beach.jpg' }).getAttribute('href');
+  expect(href).toMatch(/\/files\/\d+\/stream\?token=/);
+  const ranged = await pageB.request.get(b.origin + href!, { headers: { Range: 'bytes=100-199' } });
+  expect(ranged.status()).toBe(206);
+  expect((await ranged.body()).equals(source['photos/beach.jpg'].subarray(100, 200))).toBe(true);
   await pageB.getByRole('tab', { name: 'Peers' }).click();
   await pageB.getByRole('table', { name: 'Peers' }).waitFor();
   await shot(pageB, '08-detail-peers');

@@ -22,7 +22,7 @@ import { Icon } from './icon';
           <p>For your safety the enjambre bridge only answers pages that carry its access token.</p>
         }
         <p>When it starts, <code>enjambre start</code> prints a line like this one:</p>
-        <pre><code>GUI: http://127.0.0.1:9080/?token=3f9c…</code></pre>
+        <pre><code>http://127.0.0.1:9080/?token=3f9c…</code></pre>
         <p class="muted">
           Open that address in this browser. The token is kept for this tab only and removed from
           the address bar.
