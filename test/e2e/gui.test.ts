@@ -294,6 +294,16 @@ test('settings show the tracker cluster', async () => {
   await pageB.getByLabel('Download folder').waitFor();
   await pageB.getByText('Healthy').waitFor({ timeout: 30_000 });
   await shot(pageB, '13-settings');
+
+  // A bad value is named next to its field and nothing is sent; a good one is saved.
+  await pageB.getByLabel('Upload').fill('fast');
+  await pageB.getByRole('button', { name: 'Save settings' }).click();
+  await pageB.getByText('KiB/s as a whole number; 0 means unlimited.').waitFor();
+  await pageB.getByLabel('Upload').fill('2048');
+  await pageB.getByRole('button', { name: 'Save settings' }).click();
+  await pageB.getByText('Settings saved.').waitFor();
+  const saved = await b.api<{ uploadRateLimit: number }>('GET', '/api/settings');
+  expect(saved.uploadRateLimit).toBe(2048 * 1024);
 });
 
 test('phone width and dark mode', async () => {

@@ -47,7 +47,7 @@ import { TorrentActions } from './torrent-actions';
         </label>
         <p class="muted hint">
           @if (deleteData()) {
-            The files in <code>{{ torrent().downloadDir }}</code> are deleted. This cannot be
+            Its files in <code>{{ torrent().downloadDir }}</code> are deleted. This cannot be
             undone.
           } @else {
             The files stay in <code>{{ torrent().downloadDir }}</code>; only the torrent is removed.
