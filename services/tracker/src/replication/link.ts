@@ -41,7 +41,10 @@ export class Link {
   /** Consecutive failed attempts (a learned link gives up after a few). */
   failures = 0;
   readonly outbox: Outbox;
+  /** Resumes the pump waiting for changes (or the backoff sleep). */
   private wake: (() => void) | null = null;
+  /** Resumes the pump waiting for the stream to drain. */
+  private unblock: (() => void) | null = null;
   private stopped = false;
   private lastError = '';
 
@@ -63,6 +66,7 @@ export class Link {
     this.setState('stopped');
     this.outbox.clear();
     this.wake?.();
+    this.unblock?.();
   }
 
   /** Queues local changes (only while live: a new session starts with the whole state). */
@@ -134,6 +138,7 @@ export class Link {
       const call = this.client.rePublish(sessionMetadata(session), (err) => {
         finished = true;
         this.wake?.();
+        this.unblock?.();
         if (err) reject(err);
         else resolve();
       });
@@ -144,11 +149,16 @@ export class Link {
         this.deps.metrics.messages.inc({ direction: 'sent' });
         this.deps.metrics.bytes.inc({ direction: 'sent' }, payload.length);
         if (!ok && !finished) {
+          // Backpressure: only the stream draining (or ending) resumes, not new changes.
           await new Promise<void>((r) => {
-            call.once('drain', r);
-            this.wake = r;
+            const resume = () => {
+              call.off('drain', resume);
+              this.unblock = null;
+              r();
+            };
+            call.on('drain', resume);
+            this.unblock = resume;
           });
-          this.wake = null;
         }
       };
       const pump = async () => {

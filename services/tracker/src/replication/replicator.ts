@@ -115,9 +115,10 @@ export class Replicator {
             this.introduced(s);
           },
           (err, peer) => {
-            this.metrics.fail(err.reason === 'self' ? 'auth' : err.reason);
-            if (err.reason !== 'self')
-              this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
+            // Dialing ourselves (our own peers-file entry) is not a failure.
+            if (err.reason === 'self') return;
+            this.metrics.fail(err.reason);
+            this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
           },
         ),
       rePublish: (call, callback) => this.serveRePublish(call, callback),
@@ -130,9 +131,9 @@ export class Replicator {
     this.unsubscribe = this.opts.store.onChange((change) => {
       if (change.kind === 'removed' && change.reason === 'stopped') {
         this.tombstones.add({
-          infoHash: change.infoHash,
-          peerId: change.peerId,
-          ip: change.ip,
+          infoHash: Buffer.from(change.infoHash),
+          peerId: Buffer.from(change.peerId),
+          ip: Buffer.from(change.ip),
           port: change.port,
           left: 0,
           uploaded: 0,
