@@ -208,8 +208,7 @@ export class Replicator {
     const wanted = new Set(peers.filter((p) => !this.opts.isSelf?.(p)).map(dialTarget));
     for (const [target, link] of this.links) {
       if (!wanted.has(target) && !link.learned) {
-        link.stop();
-        this.links.delete(target);
+        this.dropLink(link);
         this.opts.logger.info({ target }, 'replica left the peers file');
       }
     }
@@ -228,10 +227,7 @@ export class Replicator {
       metrics: this.metrics,
       fullState: () => this.fullState(),
       onState: (l) => {
-        if (l.learned && l.state === 'down' && l.failures >= 5) {
-          l.stop();
-          if (this.links.get(l.target) === l) this.links.delete(l.target);
-        }
+        if (l.learned && l.state === 'down' && l.failures >= 5) this.dropLink(l);
         if (l.state === 'self')
           this.opts.logger.info({ target: l.target }, 'peers file entry is this replica');
         this.updateGauges();
@@ -242,10 +238,7 @@ export class Replicator {
           if (other.state === 'stopped') continue;
           // Prefer the peers file's link; a learned duplicate gives way.
           if (l.learned) return false;
-          if (other.learned) {
-            other.stop();
-            this.links.delete(other.target);
-          }
+          if (other.learned) this.dropLink(other);
         }
         return true;
       },
@@ -254,6 +247,15 @@ export class Replicator {
     });
     this.links.set(target, link);
     link.start();
+  }
+
+  /** Stops a link and closes its channel (a new link to the target gets a new one). */
+  private dropLink(link: Link): void {
+    link.stop();
+    if (this.links.get(link.target) !== link) return;
+    this.links.delete(link.target);
+    this.clients.get(link.target)?.close();
+    this.clients.delete(link.target);
   }
 
   /** A replica proved the key to us: make sure we replicate back to it. */
