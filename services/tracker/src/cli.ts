@@ -205,9 +205,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-if (require.main === module) {
+/** Runs the command line (the `enjambre-tracker` bin). */
+export function run(): void {
   main().catch((err: unknown) => {
     process.stderr.write(`enjambre-tracker: ${(err as Error).message ?? String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run();

@@ -1,0 +1,438 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { EncodableValue, decode, decodePrefix, encode } from './bencode';
+import { BencodeError, MetainfoError, ProtocolError } from './errors';
+import { encodeTorrent, parseInfoDictionary, parseTorrent } from './metainfo';
+
+const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
+const fakePieces = (n: number) => Buffer.alloc(n * 20, 0xab);
+
+function torrent(info: Record<string, EncodableValue | undefined>, outer: object = {}): Buffer {
+  return encode({ announce: 'http://t.example/announce', ...outer, info } as EncodableValue);
+}
+
+function single(over: Record<string, EncodableValue | undefined> = {}) {
+  return { name: 'a.bin', length: 40000, 'piece length': 16384, pieces: fakePieces(3), ...over };
+}
+
+function multi(files: EncodableValue[], pieceLength = 16384, over = {}) {
+  let total = 0;
+  for (const f of files as { length: number }[]) total += f.length;
+  return {
+    name: 'folder',
+    files,
+    'piece length': pieceLength,
+    pieces: fakePieces(Math.ceil(total / pieceLength)),
+    ...over,
+  };
+}
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof ProtocolError) return e.code;
+    throw e;
+  }
+  throw new Error('expected a ProtocolError');
+}
+
+/** The raw info bytes cut out of a torrent by position, independently of the metainfo parser. */
+function rawInfo(t: Buffer): Buffer {
+  const at = t.indexOf('4:info') + 6;
+  return t.subarray(at, at + decodePrefix(t.subarray(at)).end);
+}
+
+describe('parseTorrent', () => {
+  test('single-file torrent with every outer field', () => {
+    const t = torrent(single({ private: 1, source: 'SRC' }), {
+      'announce-list': [['http://a/1', 'http://a/2'], ['udp://b:80'], []],
+      'url-list': 'http://seed/',
+      comment: 'hello',
+      'created by': 'test 1.0',
+      'creation date': 1700000000,
+    });
+    const m = parseTorrent(t);
+    expect(m.infoHash).toBe(sha1(rawInfo(t)));
+    expect(m.infoHashBuffer.toString('hex')).toBe(m.infoHash);
+    expect(m.infoBuffer).toEqual(rawInfo(t));
+    expect(m.name).toBe('a.bin');
+    expect(m.multiFile).toBe(false);
+    expect(m.files).toEqual([{ path: ['a.bin'], length: 40000, offset: 0, pad: false, attr: '' }]);
+    expect(m.totalLength).toBe(40000);
+    expect(m.pieceLength).toBe(16384);
+    expect(m.pieceCount).toBe(3);
+    expect(m.pieceSize(0)).toBe(16384);
+    expect(m.pieceSize(2)).toBe(40000 - 2 * 16384);
+    expect(m.pieceHash(1)).toEqual(Buffer.alloc(20, 0xab));
+    expect(() => m.pieceHash(3)).toThrow(RangeError);
+    expect(m.private).toBe(true);
+    expect(m.source).toBe('SRC');
+    expect(m.hybrid).toBe(false);
+    expect(m.announce).toEqual([['http://a/1', 'http://a/2'], ['udp://b:80']]);
+    expect(m.urlList).toEqual(['http://seed/']);
+    expect(m.comment).toBe('hello');
+    expect(m.createdBy).toBe('test 1.0');
+    expect(m.creationDate).toBe(1700000000);
+  });
+
+  test('the result does not share memory with the input', () => {
+    const t = torrent(single());
+    const m = parseTorrent(t);
+    const hash = m.pieceHash(0).toString('hex');
+    const info = Buffer.from(m.infoBuffer);
+    t.fill(0);
+    expect(m.pieceHash(0).toString('hex')).toBe(hash);
+    expect(m.infoBuffer).toEqual(info);
+  });
+
+  test('announce alone, url-list as a list, no optional fields', () => {
+    const t = torrent(single(), { 'url-list': ['http://x/', 'http://x/', ''] });
+    const m = parseTorrent(t);
+    expect(m.announce).toEqual([['http://t.example/announce']]);
+    expect(m.urlList).toEqual(['http://x/']);
+    expect(m.private).toBe(false);
+    expect(m.comment).toBeUndefined();
+    expect(m.creationDate).toBeUndefined();
+    expect(parseTorrent(encode({ info: single() })).announce).toEqual([]);
+  });
+
+  test('multi-file offsets and BEP 47 pad files', () => {
+    const t = torrent(
+      multi([
+        { length: 10000, path: ['dir', 'one.txt'] },
+        { length: 6384, path: ['.pad', '6384'], attr: 'p' },
+        { length: 0, path: ['empty'] },
+        { length: 30000, path: ['dir', 'sub', 'two.bin'], attr: 'x' },
+      ]),
+    );
+    const m = parseTorrent(t);
+    expect(m.multiFile).toBe(true);
+    expect(m.name).toBe('folder');
+    expect(m.totalLength).toBe(46384);
+    expect(m.pieceCount).toBe(3);
+    expect(m.files.map((f) => [f.path.join('/'), f.offset, f.length, f.pad])).toEqual([
+      ['dir/one.txt', 0, 10000, false],
+      ['.pad/6384', 10000, 6384, true],
+      ['empty', 16384, 0, false],
+      ['dir/sub/two.bin', 16384, 30000, false],
+    ]);
+    expect(m.files[3].attr).toBe('x');
+  });
+
+  test('info-hash is of the raw bytes even when info is not canonical', () => {
+    // keys out of order: a re-encoding would sort them and change the hash
+    const info = Buffer.from(
+      `d4:name1:a6:lengthi5e12:piece lengthi16384e6:pieces20:${'x'.repeat(20)}e`,
+      'latin1',
+    );
+    const t = Buffer.concat([Buffer.from('d4:info', 'latin1'), info, Buffer.from('e')]);
+    const m = parseTorrent(t);
+    expect(m.infoHash).toBe(sha1(info));
+    expect(sha1(encode(decode(info)))).not.toBe(m.infoHash);
+  });
+
+  test('prefers name.utf-8 and path.utf-8', () => {
+    const m = parseTorrent(
+      torrent(
+        multi([{ length: 5, path: [Buffer.from([0xff])], 'path.utf-8': ['ñ.txt'] }], 16384, {
+          'name.utf-8': 'carpeta',
+        }),
+      ),
+    );
+    expect(m.name).toBe('carpeta');
+    expect(m.files[0].path).toEqual(['ñ.txt']);
+  });
+
+  test('BEP 52: hybrid flagged, v2-only refused', () => {
+    const hybrid = torrent(single({ 'meta version': 2, 'file tree': { 'a.bin': {} } }));
+    const m = parseTorrent(hybrid);
+    expect(m.hybrid).toBe(true);
+    expect(m.infoHashV2).toBe(createHash('sha256').update(rawInfo(hybrid)).digest('hex'));
+    const v2 = torrent({
+      name: 'a',
+      'meta version': 2,
+      'file tree': { a: { '': { length: 1 } } },
+      'piece length': 16384,
+    });
+    expect(codeOf(() => parseTorrent(v2))).toBe('metainfo.v2-unsupported');
+    expect(() => parseTorrent(v2)).toThrow(/v2-only/);
+  });
+});
+
+describe('hostile torrents', () => {
+  const badPaths: [string, EncodableValue[]][] = [
+    ['dot-dot', ['..', 'etc', 'passwd']],
+    ['dot-dot deeper', ['a', '..', '..', 'x']],
+    ['dot', ['.', 'x']],
+    ['empty component', ['a', '', 'b']],
+    ['absolute', ['/etc/passwd']],
+    ['slash inside', ['a/../../b']],
+    ['backslash', ['..\\..\\windows']],
+    ['drive letter', ['C:', 'Windows']],
+    ['drive relative', ['C:x']],
+    ['NUL', ['a\0b']],
+    ['newline', ['a\nb']],
+    ['trailing dot-dot-space', ['.. ']],
+    ['trailing dot', ['name.']],
+    ['trailing space', ['name ']],
+    ['device', ['CON']],
+    ['device with extension', ['nul.txt']],
+    ['device lower-case', ['com1']],
+    ['too long', ['x'.repeat(256)]],
+    ['no components', []],
+  ];
+  test.each(badPaths)('path %s is refused', (_label, path) => {
+    const t = torrent(multi([{ length: 1, path }]));
+    expect(codeOf(() => parseTorrent(t))).toBe('metainfo.unsafe-path');
+  });
+
+  test('errors name the field and the offending value', () => {
+    const t = torrent(multi([{ length: 1, path: ['ok', '..', 'x'] }]));
+    expect(() => parseTorrent(t)).toThrow('invalid torrent: files[0].path ".." is ".."');
+    expect(() => parseTorrent(torrent(single({ 'piece length': 0 })))).toThrow(
+      /piece length 0 is outside/,
+    );
+    expect(() => parseTorrent(torrent(single({ pieces: Buffer.alloc(59) })))).toThrow(
+      /info.pieces is 59 bytes, not a multiple of 20/,
+    );
+    expect(() => parseTorrent(Buffer.from('d4:infod4:name'))).toThrow(/at byte \d+/);
+  });
+
+  test('unsafe name is refused (single and multi)', () => {
+    expect(codeOf(() => parseTorrent(torrent(single({ name: '..' }))))).toBe(
+      'metainfo.unsafe-path',
+    );
+    expect(codeOf(() => parseTorrent(torrent(single({ name: '/abs' }))))).toBe(
+      'metainfo.unsafe-path',
+    );
+    expect(
+      codeOf(() => parseTorrent(torrent(multi([{ length: 1, path: ['a'] }], 16384, { name: '' })))),
+    ).toBe('metainfo.unsafe-path');
+  });
+
+  test('ordinary odd names are fine', () => {
+    const m = parseTorrent(
+      torrent(multi([{ length: 1, path: ['.hidden', 'Vol. 1', 'what?.mp3', ' lead', 'console'] }])),
+    );
+    expect(m.files[0].path).toEqual(['.hidden', 'Vol. 1', 'what?.mp3', ' lead', 'console']);
+  });
+
+  test('duplicate files and file/folder clashes', () => {
+    const dup = multi([
+      { length: 1, path: ['a'] },
+      { length: 1, path: ['a'] },
+    ]);
+    expect(codeOf(() => parseTorrent(torrent(dup)))).toBe('metainfo.duplicate-path');
+    const clash = multi([
+      { length: 1, path: ['a'] },
+      { length: 1, path: ['a', 'b'] },
+    ]);
+    expect(codeOf(() => parseTorrent(torrent(clash)))).toBe('metainfo.duplicate-path');
+    const clash2 = multi([
+      { length: 1, path: ['a', 'b'] },
+      { length: 1, path: ['a'] },
+    ]);
+    expect(codeOf(() => parseTorrent(torrent(clash2)))).toBe('metainfo.duplicate-path');
+  });
+
+  test('lengths', () => {
+    expect(codeOf(() => parseTorrent(torrent(single({ length: -1 }))))).toBe('metainfo.bad-length');
+    const huge = Buffer.from(
+      'd4:infod6:lengthi99999999999999999999e4:name1:a12:piece lengthi16384e6:pieces0:ee',
+    );
+    expect(codeOf(() => parseTorrent(huge))).toBe('bencode.unsafe-integer');
+    const sum = {
+      ...multi([]),
+      files: [
+        { length: Number.MAX_SAFE_INTEGER, path: ['a'] },
+        { length: Number.MAX_SAFE_INTEGER, path: ['b'] },
+      ],
+    };
+    expect(codeOf(() => parseTorrent(torrent(sum)))).toBe('metainfo.bad-length');
+    // a huge length with few piece hashes: the count check catches it without allocating
+    expect(codeOf(() => parseTorrent(torrent(single({ length: 2 ** 52 }))))).toBe(
+      'metainfo.bad-pieces',
+    );
+    expect(
+      codeOf(() => parseTorrent(torrent(single({ length: 0, pieces: Buffer.alloc(0) })))),
+    ).toBe('metainfo.empty');
+    expect(codeOf(() => parseTorrent(torrent(single({ length: 'x' }))))).toBe('metainfo.bad-type');
+    expect(codeOf(() => parseTorrent(torrent(single({ length: undefined }))))).toBe(
+      'metainfo.missing-field',
+    );
+  });
+
+  test('piece length and pieces', () => {
+    for (const pl of [0, -16384, 1000, 2 ** 29]) {
+      expect(codeOf(() => parseTorrent(torrent(single({ 'piece length': pl }))))).toBe(
+        'metainfo.bad-piece-length',
+      );
+    }
+    expect(codeOf(() => parseTorrent(torrent(single({ pieces: Buffer.alloc(59) }))))).toBe(
+      'metainfo.bad-pieces',
+    );
+    expect(codeOf(() => parseTorrent(torrent(single({ pieces: fakePieces(4) }))))).toBe(
+      'metainfo.bad-pieces',
+    );
+  });
+
+  test('structure', () => {
+    expect(codeOf(() => parseTorrent(encode([1, 2])))).toBe('metainfo.not-a-dictionary');
+    expect(codeOf(() => parseTorrent(encode({ announce: 'x' })))).toBe('metainfo.missing-field');
+    expect(codeOf(() => parseTorrent(encode({ info: 'x' })))).toBe('metainfo.bad-info');
+    expect(codeOf(() => parseTorrent(torrent(single({ files: [] }))))).toBe('metainfo.bad-info');
+    expect(codeOf(() => parseTorrent(torrent(multi([]))))).toBe('metainfo.bad-info');
+    expect(codeOf(() => parseTorrent(torrent(single(), { 'announce-list': 'http://x' })))).toBe(
+      'metainfo.bad-type',
+    );
+    expect(codeOf(() => parseTorrent(torrent(single(), { 'creation date': 'today' })))).toBe(
+      'metainfo.bad-type',
+    );
+  });
+
+  test('too many files', () => {
+    const files = Array.from({ length: 11 }, (_, i) => ({ length: 1, path: [`f${i}`] }));
+    expect(codeOf(() => parseTorrent(torrent(multi(files)), { maxFiles: 10 }))).toBe(
+      'metainfo.too-many-files',
+    );
+  });
+
+  test('deep nesting, truncation, size limit', () => {
+    const deep = Buffer.from('d4:info' + 'l'.repeat(100_000) + 'e'.repeat(100_001));
+    expect(codeOf(() => parseTorrent(deep))).toBe('bencode.too-deep');
+    const t = torrent(single());
+    for (const cut of [1, 10, t.length / 2, t.length - 1]) {
+      expect(codeOf(() => parseTorrent(t.subarray(0, Math.floor(cut))))).toBe('bencode.truncated');
+    }
+    expect(codeOf(() => parseTorrent(t, { maxSize: 100 }))).toBe('bencode.too-large');
+  });
+});
+
+describe('encodeTorrent and parseInfoDictionary', () => {
+  test('wrapping a raw info keeps the info-hash and adds trackers', () => {
+    const t = torrent(single());
+    const m = parseTorrent(t);
+    const wrapped = encodeTorrent(m.infoBuffer, {
+      announce: [['http://a/'], ['http://b/', 'http://c/']],
+      urlList: ['http://seed/'],
+      comment: 'c',
+      createdBy: 'enjambre',
+      creationDate: 5,
+    });
+    const back = parseTorrent(wrapped);
+    expect(back.infoHash).toBe(m.infoHash);
+    expect(back.announce).toEqual([['http://a/'], ['http://b/', 'http://c/']]);
+    expect(back.urlList).toEqual(['http://seed/']);
+    expect([back.comment, back.createdBy, back.creationDate]).toEqual(['c', 'enjambre', 5]);
+    const flat = parseTorrent(
+      encodeTorrent(m.infoBuffer, { announce: ['http://a/', 'http://b/'] }),
+    );
+    expect(flat.announce).toEqual([['http://a/'], ['http://b/']]);
+    const one = encodeTorrent(m.infoBuffer, { announce: ['http://a/'] });
+    expect(decode(one)).not.toHaveProperty('announce-list');
+    expect(parseInfoDictionary(m.infoBuffer).infoHash).toBe(m.infoHash);
+    expect(parseInfoDictionary(m.infoBuffer).announce).toEqual([]);
+  });
+
+  test('refuses to wrap an invalid info dictionary', () => {
+    expect(() => encodeTorrent(Buffer.from('i1e'))).toThrow(MetainfoError);
+    expect(() => encodeTorrent(Buffer.from('d4:name'))).toThrow(BencodeError);
+  });
+});
+
+const safeName = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,10}[A-Za-z0-9_]$/);
+const arbFiles = fc.uniqueArray(
+  fc.record({ path: fc.array(safeName, { minLength: 1, maxLength: 3 }), length: fc.nat(70000) }),
+  { minLength: 1, maxLength: 8, selector: (f) => f.path[0] },
+);
+
+describe('properties', () => {
+  test('what we encode parses back to the same files, offsets and hash', () => {
+    fc.assert(
+      fc.property(arbFiles, fc.constantFrom(16384, 32768, 1 << 20), (files, pl) => {
+        fc.pre(files.some((f) => f.length > 0));
+        const t = torrent(multi(files, pl));
+        const m = parseTorrent(t);
+        expect(m.files.map((f) => ({ path: f.path, length: f.length }))).toEqual(files);
+        let off = 0;
+        for (const f of m.files) {
+          expect(f.offset).toBe(off);
+          off += f.length;
+        }
+        expect(m.totalLength).toBe(off);
+        expect(m.infoHash).toBe(sha1(rawInfo(t)));
+        expect(parseTorrent(encodeTorrent(m.infoBuffer)).infoHash).toBe(m.infoHash);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+function parsesOrProtocolError(input: Uint8Array): void {
+  try {
+    const m = parseTorrent(input);
+    expect(m.infoHash).toMatch(/^[0-9a-f]{40}$/);
+  } catch (e) {
+    if (!(e instanceof MetainfoError) && !(e instanceof BencodeError)) throw e;
+  }
+}
+
+describe('fuzz', () => {
+  test('random bytes', () => {
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), parsesOrProtocolError), {
+      numRuns: 1000,
+    });
+  });
+
+  test('mutated valid torrents', () => {
+    const seeds = [
+      torrent(single({ private: 1 }), { 'announce-list': [['http://a/']], comment: 'x' }),
+      torrent(
+        multi([
+          { length: 10000, path: ['d', 'a'] },
+          { length: 6384, path: ['.pad', 'p'], attr: 'p' },
+          { length: 20000, path: ['b'] },
+        ]),
+      ),
+    ];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...seeds),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 }), fc.nat(2)), {
+          minLength: 1,
+          maxLength: 5,
+        }),
+        (seed, mutations) => {
+          let bytes = Buffer.from(seed);
+          for (const [at, byte, kind] of mutations) {
+            const i = at % bytes.length;
+            if (kind === 0) bytes[i] = byte;
+            else if (kind === 1) bytes = bytes.subarray(0, i);
+            else
+              bytes = Buffer.concat([bytes.subarray(0, i), Buffer.from([byte]), bytes.subarray(i)]);
+            if (bytes.length === 0) break;
+          }
+          parsesOrProtocolError(bytes);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('structurally random info dictionaries', () => {
+    const anyValue = fc.oneof(
+      fc.integer({ min: -5, max: 100000 }),
+      fc.string({ maxLength: 6 }),
+      fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }),
+      fc.constant(fakePieces(2)),
+    );
+    const keys = ['name', 'length', 'piece length', 'pieces', 'files', 'private', 'meta version'];
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), anyValue), (info) =>
+        parsesOrProtocolError(torrent(info)),
+      ),
+      { numRuns: 1000 },
+    );
+  });
+});
