@@ -121,7 +121,7 @@ export class Cluster {
         'exec',
         r.ns,
         process.execPath,
-        path.join(repoRoot, 'services/tracker/dist/cli.js'),
+        path.join(repoRoot, 'services/tracker/bin/enjambre-tracker.js'),
       ],
       {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...r.env },
