@@ -74,6 +74,7 @@ export class Replicator {
   private filePeers: PeerAddress[] = [];
   private watcher: PeersFileWatcher | null = null;
   private unsubscribe: (() => void) | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private closed = false;
 
@@ -147,6 +148,9 @@ export class Replicator {
       if (batch === null) return;
       for (const link of this.links.values()) link.send(batch);
     });
+    // Removals older than a peer can live are no longer needed (STATE.md, invariant 2).
+    this.pruneTimer = setInterval(() => this.tombstones.prune(this.now()), 60_000);
+    this.pruneTimer.unref();
     if (this.opts.peersFile !== undefined) {
       this.watcher = new PeersFileWatcher(
         this.opts.peersFile,
@@ -188,6 +192,7 @@ export class Replicator {
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
+    if (this.pruneTimer !== null) clearInterval(this.pruneTimer);
     this.watcher?.stop();
     for (const link of this.links.values()) link.stop();
     this.links.clear();
