@@ -51,7 +51,8 @@ export class Link {
   constructor(
     readonly target: string,
     readonly client: replication.ReplicationClient,
-    readonly learned: boolean,
+    /** Introduced by KnowMe rather than listed in the peers file (the file adopts it if it lists it). */
+    public learned: boolean,
     private readonly deps: LinkDeps,
   ) {
     this.outbox = new Outbox(deps.maxPending);
@@ -119,7 +120,8 @@ export class Link {
         }
       }
       if (this.stopped) return;
-      this.setState('down');
+      if (this.state === 'down') this.deps.onState(this);
+      else this.setState('down');
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, backoff);
         this.wake = () => {

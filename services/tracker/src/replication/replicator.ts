@@ -220,6 +220,7 @@ export class Replicator {
     for (const target of wanted) {
       const link = this.links.get(target);
       if (link === undefined || link.state === 'stopped') this.addLink(target, false);
+      else link.learned = false;
     }
     this.opts.logger.info({ peers: [...wanted] }, 'peers file read');
     this.updateGauges();
