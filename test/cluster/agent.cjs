@@ -33,8 +33,12 @@ function tracker(target) {
 
 function unary(client, method, request, deadlineMs = 2000) {
   return new Promise((resolve, reject) =>
-    client[method](request, { deadline: Date.now() + deadlineMs }, (err, res) =>
-      err ? reject(err) : resolve(res),
+    // waitForReady: a replica that just came back is reached as soon as it listens, instead of
+    // failing while the channel still backs off from its downtime.
+    client[method](
+      request,
+      { deadline: Date.now() + deadlineMs, waitForReady: true },
+      (err, res) => (err ? reject(err) : resolve(res)),
     ),
   );
 }

@@ -36,6 +36,7 @@ export class Cluster {
   readonly grpcPort: number;
   readonly metricsPort: number;
   readonly peersFile: string;
+  private readonly hosts: Record<string, string> = {};
   private agent: ChildProcess | null = null;
   private agentOut = '';
   private pending = new Map<
@@ -55,7 +56,7 @@ export class Cluster {
     this.peersFile = path.join(this.dir, 'peers.json');
     fs.writeFileSync(this.peersFile, JSON.stringify(peers, null, 2));
     this.net = new PrivateNetwork(prefix);
-    const hosts: Record<string, string> = {};
+    const hosts = this.hosts;
     for (let i = 0; i < sts.spec.replicas; i++) {
       const name = `${sts.metadata.name}-${i}`;
       const node = this.net.addNode(`r${i}`, 11 + i);
@@ -94,6 +95,37 @@ export class Cluster {
     };
   }
 
+  /**
+   * `kubectl scale` by one: the next StatefulSet pod (enjambre-tracker-N) on a new node, its name
+   * in every node's hosts file. Not started; the peers file is not changed (`writePeers` is the
+   * ConfigMap update).
+   */
+  scaleUp(): Replica {
+    const sts = findObject(this.objects, 'StatefulSet');
+    const i = this.replicas.filter((r) => r.name.startsWith(`${sts.metadata.name}-`)).length;
+    const name = `${sts.metadata.name}-${i}`;
+    const node = this.net.addNode(`r${i}`, 11 + i);
+    this.hosts[`${name}.${sts.spec.serviceName}`] = node.address;
+    this.hosts[name] = node.address;
+    this.net.setHosts(this.hosts);
+    const r = this.makeReplica(name, i, node.ns, node.address);
+    this.replicas.push(r);
+    return r;
+  }
+
+  /** The ConfigMap update: the peers file for replicas 0..n-1, in the ConfigMap's own format. */
+  writePeers(n: number): void {
+    const sts = findObject(this.objects, 'StatefulSet');
+    const peers: Record<string, { ip: string; port: number }> = {};
+    for (let i = 0; i < n; i++) {
+      const host = `${sts.metadata.name}-${i}.${sts.spec.serviceName}`;
+      peers[`${host}:${this.grpcPort}`] = { ip: host, port: this.grpcPort };
+    }
+    // Kubernetes swaps the mounted file atomically.
+    fs.writeFileSync(`${this.peersFile}.tmp`, JSON.stringify(peers, null, 2));
+    fs.renameSync(`${this.peersFile}.tmp`, this.peersFile);
+  }
+
   /** An extra replica outside the manifests (wrong key, say), on its own node. */
   addReplica(name: string, host: number, extraEnv: Record<string, string>): Replica {
     const node = this.net.addNode(name, host);
@@ -121,7 +153,7 @@ export class Cluster {
         'exec',
         r.ns,
         process.execPath,
-        path.join(repoRoot, 'services/tracker/dist/cli.js'),
+        path.join(repoRoot, 'services/tracker/bin/enjambre-tracker.js'),
       ],
       {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...r.env },

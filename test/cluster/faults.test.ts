@@ -184,6 +184,46 @@ it('a partitioned replica (link down) converges once the link is back', async ()
   );
 });
 
+it('scales up and down without restarts: the peers file changes, the replicas follow', async () => {
+  const r3 = cluster.scaleUp();
+  cluster.writePeers(4);
+  cluster.start(r3);
+  await allReady([r3]);
+  // r3 caught up from the others before it was ready.
+  expect(await list(r3)).toEqual(await list(r0));
+  for (const r of [r0, r1, r2, r3]) {
+    await until(
+      `${r.name} links to the three others`,
+      async () => (await cluster.metric(r, 'enjambre_tracker_replicas_live')) === 3,
+      60_000,
+      logs,
+    );
+  }
+  const later = '12'.repeat(20);
+  await cluster.call('publish', {
+    target: cluster.target(r3),
+    infoHash: later,
+    peerId: peerId(96),
+    port: 7003,
+    name: 'published-at-the-new-replica',
+    totalSize: 1,
+    fileCount: 1,
+  });
+  await until('r0 has it', async () => (await list(r0)).some((t) => t.infoHash === later));
+
+  cluster.writePeers(3);
+  await cluster.stop(r3);
+  for (const r of [r0, r1, r2]) {
+    await until(
+      `${r.name} dropped it`,
+      async () => (await cluster.metric(r, 'enjambre_tracker_replicas_known')) === 2,
+      60_000,
+      logs,
+    );
+  }
+  expect(await cluster.metric(r0, 'enjambre_tracker_replicas_live')).toBe(2);
+});
+
 it('refuses a replica with the wrong network key: nothing travels either way', async () => {
   const bad = cluster.addReplica('bad', 30, {
     ENJAMBRE_TRACKER_RED_KEY: 'not-the-network-key-of-this-cluster',

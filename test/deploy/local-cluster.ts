@@ -5,8 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { startTracker, type RunningTracker } from '@enjambre/tracker';
-import { replicationPlugin } from '@enjambre/tracker/replication/plugin';
+import { replicationPlugin, startTracker, type RunningTracker } from '@enjambre/tracker';
 
 export interface LocalCluster {
   trackers: RunningTracker[];

@@ -19,3 +19,10 @@ export { TrackerMetrics, type Protocol } from './metrics';
 export { Persistence, encodeSnapshot, decodeSnapshot } from './persistence';
 export { ConnectionIds } from './udp/connection-id';
 export { ipToBytes, bytesToIp } from './net/ip';
+export {
+  replicationPlugin,
+  loadReplicaId,
+  type ReplicationPluginOptions,
+} from './replication/plugin';
+export { Replicator, type ReplicatorOptions } from './replication/replicator';
+export { parsePeersFile, type PeerAddress } from './replication/peers-file';

@@ -41,14 +41,18 @@ export class Link {
   /** Consecutive failed attempts (a learned link gives up after a few). */
   failures = 0;
   readonly outbox: Outbox;
+  /** Resumes the pump waiting for changes (or the backoff sleep). */
   private wake: (() => void) | null = null;
+  /** Resumes the pump waiting for the stream to drain. */
+  private unblock: (() => void) | null = null;
   private stopped = false;
   private lastError = '';
 
   constructor(
     readonly target: string,
     readonly client: replication.ReplicationClient,
-    readonly learned: boolean,
+    /** Introduced by KnowMe rather than listed in the peers file (the file adopts it if it lists it). */
+    public learned: boolean,
     private readonly deps: LinkDeps,
   ) {
     this.outbox = new Outbox(deps.maxPending);
@@ -63,6 +67,7 @@ export class Link {
     this.setState('stopped');
     this.outbox.clear();
     this.wake?.();
+    this.unblock?.();
   }
 
   /** Queues local changes (only while live: a new session starts with the whole state). */
@@ -115,7 +120,8 @@ export class Link {
         }
       }
       if (this.stopped) return;
-      this.setState('down');
+      if (this.state === 'down') this.deps.onState(this);
+      else this.setState('down');
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, backoff);
         this.wake = () => {
@@ -134,6 +140,7 @@ export class Link {
       const call = this.client.rePublish(sessionMetadata(session), (err) => {
         finished = true;
         this.wake?.();
+        this.unblock?.();
         if (err) reject(err);
         else resolve();
       });
@@ -144,11 +151,16 @@ export class Link {
         this.deps.metrics.messages.inc({ direction: 'sent' });
         this.deps.metrics.bytes.inc({ direction: 'sent' }, payload.length);
         if (!ok && !finished) {
+          // Backpressure: only the stream draining (or ending) resumes, not new changes.
           await new Promise<void>((r) => {
-            call.once('drain', r);
-            this.wake = r;
+            const resume = () => {
+              call.off('drain', resume);
+              this.unblock = null;
+              r();
+            };
+            call.on('drain', resume);
+            this.unblock = resume;
           });
-          this.wake = null;
         }
       };
       const pump = async () => {

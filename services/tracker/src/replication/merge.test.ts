@@ -119,3 +119,27 @@ it('ends in the same state whatever the order and duplication of changes', () =>
     { numRuns: 300 },
   );
 });
+
+it('forgets removals once no record they bury can still be applied', () => {
+  const t = new Tombstones(1000, 10);
+  const rec = (at: number, p: number) => ({
+    infoHash: hash(1),
+    peerId: peerId(p),
+    ip: Buffer.from([10, 0, 0, p]),
+    port: 1,
+    left: 0,
+    uploaded: 0,
+    downloaded: 0,
+    updatedAtMs: at,
+    origin: Buffer.alloc(16),
+    removed: true,
+  });
+  t.add(rec(T0, 1));
+  t.add(rec(T0 + 900, 2));
+  expect(t.covers(hash(1), Buffer.from([10, 0, 0, 1]), 1, peerId(1), T0)).toBe(true);
+  expect(t.covers(hash(1), Buffer.from([10, 0, 0, 1]), 1, peerId(1), T0 + 1)).toBe(false);
+  t.prune(T0 + 1500);
+  expect(t.size).toBe(1);
+  for (let p = 10; p < 30; p++) t.add(rec(T0 + 1000, p));
+  expect(t.size).toBe(10);
+});

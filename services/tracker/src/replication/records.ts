@@ -49,13 +49,15 @@ export function batchSize(b: ChangeBatch): number {
  */
 export function recordsOfChange(change: StoreChange, o: Origins, now: number): ChangeBatch | null {
   const b = emptyBatch(false);
+  // The record is sent later: copy what may be the caller's reused buffer (a front end's scratch).
+  const infoHash = Buffer.from(change.infoHash);
   switch (change.kind) {
     case 'peer':
-      b.peers.push(peerRecord(change.infoHash, change.peer, o.self, false));
+      b.peers.push(peerRecord(infoHash, change.peer, o.self, false));
       return b;
     case 'published':
       b.torrents.push({
-        infoHash: change.infoHash,
+        infoHash,
         name: change.entry.name,
         totalSize: change.entry.totalSize,
         fileCount: change.entry.fileCount,
@@ -63,14 +65,14 @@ export function recordsOfChange(change: StoreChange, o: Origins, now: number): C
         updatedAtMs: change.peer.lastSeen,
         origin: o.self,
       });
-      b.peers.push(peerRecord(change.infoHash, change.peer, o.self, false));
+      b.peers.push(peerRecord(infoHash, change.peer, o.self, false));
       return b;
     case 'removed':
       if (change.reason === 'expired') return null;
       b.peers.push({
-        infoHash: change.infoHash,
-        peerId: change.peerId,
-        ip: change.ip,
+        infoHash,
+        peerId: Buffer.from(change.peerId),
+        ip: Buffer.from(change.ip),
         port: change.port,
         left: 0,
         uploaded: 0,
@@ -82,7 +84,7 @@ export function recordsOfChange(change: StoreChange, o: Origins, now: number): C
       return b;
     case 'completed':
       b.completed.push({
-        infoHash: change.infoHash,
+        infoHash,
         origin: wireOrigin(change.origin, o),
         count: change.count,
         updatedAtMs: now,

@@ -396,3 +396,19 @@ it('converges whatever the order: a leave that overtakes the join it follows win
   await new Promise((r) => setTimeout(r, 300));
   expect(counts(c).leechers).toBe(0);
 });
+
+it('copies what it sends: a front end may reuse its request buffers at once', async () => {
+  const a = await replica();
+  const b = await replica();
+  await a.start([b.port]);
+  await b.start([]);
+  await waitFor(() => a.replicator.linkStates()[b.target] === 'live', 'A to B');
+  const scratch = Buffer.alloc(20);
+  for (let n = 1; n <= 50; n++) {
+    scratch.fill(n);
+    a.store.announce(ann(n, { infoHash: scratch }));
+  }
+  scratch.fill(0);
+  await waitFor(() => b.store.stats().leechers === 50, 'all at B');
+  for (let n = 1; n <= 50; n++) expect(counts(b, n).leechers).toBe(1);
+});

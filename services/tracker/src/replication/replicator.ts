@@ -74,6 +74,7 @@ export class Replicator {
   private filePeers: PeerAddress[] = [];
   private watcher: PeersFileWatcher | null = null;
   private unsubscribe: (() => void) | null = null;
+  private pruneTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private closed = false;
 
@@ -115,9 +116,10 @@ export class Replicator {
             this.introduced(s);
           },
           (err, peer) => {
-            this.metrics.fail(err.reason === 'self' ? 'auth' : err.reason);
-            if (err.reason !== 'self')
-              this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
+            // Dialing ourselves (our own peers-file entry) is not a failure.
+            if (err.reason === 'self') return;
+            this.metrics.fail(err.reason);
+            this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
           },
         ),
       rePublish: (call, callback) => this.serveRePublish(call, callback),
@@ -130,9 +132,9 @@ export class Replicator {
     this.unsubscribe = this.opts.store.onChange((change) => {
       if (change.kind === 'removed' && change.reason === 'stopped') {
         this.tombstones.add({
-          infoHash: change.infoHash,
-          peerId: change.peerId,
-          ip: change.ip,
+          infoHash: Buffer.from(change.infoHash),
+          peerId: Buffer.from(change.peerId),
+          ip: Buffer.from(change.ip),
           port: change.port,
           left: 0,
           uploaded: 0,
@@ -146,6 +148,9 @@ export class Replicator {
       if (batch === null) return;
       for (const link of this.links.values()) link.send(batch);
     });
+    // Removals older than a peer can live are no longer needed (STATE.md, invariant 2).
+    this.pruneTimer = setInterval(() => this.tombstones.prune(this.now()), 60_000);
+    this.pruneTimer.unref();
     if (this.opts.peersFile !== undefined) {
       this.watcher = new PeersFileWatcher(
         this.opts.peersFile,
@@ -187,6 +192,7 @@ export class Replicator {
   close(): void {
     this.closed = true;
     this.unsubscribe?.();
+    if (this.pruneTimer !== null) clearInterval(this.pruneTimer);
     this.watcher?.stop();
     for (const link of this.links.values()) link.stop();
     this.links.clear();
@@ -207,14 +213,14 @@ export class Replicator {
     const wanted = new Set(peers.filter((p) => !this.opts.isSelf?.(p)).map(dialTarget));
     for (const [target, link] of this.links) {
       if (!wanted.has(target) && !link.learned) {
-        link.stop();
-        this.links.delete(target);
+        this.dropLink(link);
         this.opts.logger.info({ target }, 'replica left the peers file');
       }
     }
     for (const target of wanted) {
       const link = this.links.get(target);
       if (link === undefined || link.state === 'stopped') this.addLink(target, false);
+      else link.learned = false;
     }
     this.opts.logger.info({ peers: [...wanted] }, 'peers file read');
     this.updateGauges();
@@ -227,10 +233,7 @@ export class Replicator {
       metrics: this.metrics,
       fullState: () => this.fullState(),
       onState: (l) => {
-        if (l.learned && l.state === 'down' && l.failures >= 5) {
-          l.stop();
-          if (this.links.get(l.target) === l) this.links.delete(l.target);
-        }
+        if (l.learned && l.state === 'down' && l.failures >= 5) this.dropLink(l);
         if (l.state === 'self')
           this.opts.logger.info({ target: l.target }, 'peers file entry is this replica');
         this.updateGauges();
@@ -241,10 +244,7 @@ export class Replicator {
           if (other.state === 'stopped') continue;
           // Prefer the peers file's link; a learned duplicate gives way.
           if (l.learned) return false;
-          if (other.learned) {
-            other.stop();
-            this.links.delete(other.target);
-          }
+          if (other.learned) this.dropLink(other);
         }
         return true;
       },
@@ -253,6 +253,15 @@ export class Replicator {
     });
     this.links.set(target, link);
     link.start();
+  }
+
+  /** Stops a link and closes its channel (a new link to the target gets a new one). */
+  private dropLink(link: Link): void {
+    link.stop();
+    if (this.links.get(link.target) !== link) return;
+    this.links.delete(link.target);
+    this.clients.get(link.target)?.close();
+    this.clients.delete(link.target);
   }
 
   /** A replica proved the key to us: make sure we replicate back to it. */
