@@ -12,6 +12,11 @@ declare -A wanted=(
   [aria2c]=aria2
   [mktorrent]=mktorrent
   [opentracker]=opentracker
+  # Tracker cluster: a real Prometheus and promtool, network namespaces, test certificates.
+  [prometheus]=prometheus
+  [promtool]=prometheus
+  [ip]=iproute2
+  [openssl]=openssl
 )
 
 missing=()
@@ -21,6 +26,12 @@ done
 # Debian's libtorrent binding imports only under Debian's own interpreter.
 if ! /usr/bin/python3 -c 'import libtorrent' >/dev/null 2>&1; then
   missing+=(python3-libtorrent)
+fi
+
+# kubectl (renders the kustomize manifests) is not a Debian package: see deploy/README.md.
+if ! command -v kubectl >/dev/null 2>&1; then
+  echo "The deploy tests need kubectl (with kustomize) on PATH: https://kubernetes.io/docs/tasks/tools/" >&2
+  exit 1
 fi
 
 if [ ${#missing[@]} -eq 0 ]; then

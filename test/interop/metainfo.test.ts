@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -87,7 +88,9 @@ async function libtorrent(file: string): Promise<LibtorrentView> {
 /** The shared data laid end to end, read from disk in the torrent's file order. */
 async function dataOf(m: Metainfo, root: string): Promise<Buffer> {
   const parts = await Promise.all(
-    m.files.map((f) => readFile(m.multiFile ? path.join(root, ...f.path) : root)),
+    m.files.map((f) =>
+      f.pad ? Buffer.alloc(f.length) : readFile(m.multiFile ? path.join(root, ...f.path) : root),
+    ),
   );
   return Buffer.concat(parts);
 }
@@ -162,6 +165,34 @@ open(sys.argv[3], "wb").write(lt.bencode(ct.generate()))
       ['docs/deep/data.bin', 'docs/readme.txt', 'media/clip ñ.bin', 'top.bin'].sort(),
     );
   });
+});
+
+test('libtorrent hybrid torrents (BEP 52) parse through v1 with both hashes; v2-only is refused', async () => {
+  const script = `
+import sys, json, libtorrent as lt
+out = {}
+for name, flags in [("hybrid", 0), ("v2", lt.create_torrent.v2_only)]:
+    fs = lt.file_storage()
+    lt.add_files(fs, sys.argv[1])
+    ct = lt.create_torrent(fs, 16384, flags=flags)
+    lt.set_piece_hashes(ct, sys.argv[2])
+    path = sys.argv[3] + "/" + name + ".torrent"
+    open(path, "wb").write(lt.bencode(ct.generate()))
+    ih = lt.torrent_info(path).info_hashes()
+    out[name] = {"path": path, "v1": str(ih.v1), "v2": str(ih.v2)}
+print(json.dumps(out))
+`;
+  const { stdout } = await run('/usr/bin/python3', ['-c', script, tree, tmp, tmp]);
+  const made = JSON.parse(stdout) as Record<string, { path: string; v1: string; v2: string }>;
+  const hybrid = parseTorrent(await readFile(made.hybrid.path));
+  expect(hybrid.hybrid).toBe(true);
+  expect(hybrid.infoHash).toBe(made.hybrid.v1);
+  expect(hybrid.infoHashV2).toBe(made.hybrid.v2);
+  expect(hybrid.files.some((f) => f.pad)).toBe(true);
+  await expectPiecesMatchData(hybrid, tree); // pad files count as zeros
+  expect(() => parseTorrent(readFileSync(made.v2.path))).toThrow(
+    expect.objectContaining({ code: 'metainfo.v2-unsupported' }),
+  );
 });
 
 describe('torrents enjambre makes are read by transmission and libtorrent', () => {

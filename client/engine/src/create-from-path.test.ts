@@ -167,4 +167,12 @@ test('worker threads give the same torrent as the calling thread, and can be abo
     onProgress: () => ac.abort(),
   });
   await expect(aborted).rejects.toThrow(/abort/i);
+
+  const throwing = createTorrentFromPath(file, {
+    threads: 2,
+    onProgress: () => {
+      throw new Error('progress callback failed');
+    },
+  });
+  await expect(throwing).rejects.toThrow('progress callback failed');
 });

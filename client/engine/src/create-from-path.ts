@@ -20,7 +20,7 @@ import {
   CreateFileEntry,
   CreateTorrentInput,
   DEFAULT_MAX_FILES,
-  PieceHasher,
+  StreamingPieceHasher,
   TorrentWrapper,
   buildTorrent,
   planTorrent,
@@ -200,7 +200,9 @@ export async function createTorrentFromPath(
       signal: options.signal,
     });
   } else {
-    const hasher = new PieceHasher(totalLength, pieceLength, { onProgress: options.onProgress });
+    const hasher = new StreamingPieceHasher(totalLength, pieceLength, {
+      onProgress: options.onProgress,
+    });
     const chunkSize = Math.max(1, Math.round(readSize / pieceLength)) * pieceLength;
     for await (const chunk of readAll(files, chunkSize, options.signal)) hasher.push(chunk);
     pieces = hasher.finish();

@@ -152,7 +152,11 @@ export async function hashFilesWithWorkers(
           firstPieces.delete(reply.id);
           hashes.set(reply.hashes, firstPiece * 20);
           hashed = Math.min(hashed + (reply.hashes.length / 20) * pieceLength, totalLength);
-          options.onProgress?.(hashed, totalLength);
+          try {
+            options.onProgress?.(hashed, totalLength);
+          } catch (err) {
+            return stop(err); // a throwing callback must not become an uncaught exception
+          }
           if (finished) return;
           dispatch();
           if (running === 0) stop();

@@ -125,6 +125,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       (i) => this.have?.get(i) ?? false,
       ctx.uploadBucket,
       (err) => this.fail(err),
+      (bytes) => {
+        this.uploadedTotal += bytes;
+        this.up.add(bytes);
+      },
     );
     this.swarm = new Swarm(
       () => ctx.maxPeersPerTorrent,
@@ -290,7 +294,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.fileTable.priorities[fileIndex] = priority;
     this.picker.setPriorities(this.fileTable.piecePriorities());
     this.recountWanted();
+    if (!this.isDone() && this.state === 'seeding') this.setState('downloading');
     this.updateInterest();
+    for (const c of this.swarm.conns) this.downloader?.fill(c);
     this.checkDone();
   }
 
@@ -491,7 +497,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
 
   onAllowedFast(): void {}
 
-  onClose(conn: PeerConnection): void {
+  onClose(conn: PeerConnection, reason: string): void {
+    this.ctx.logger?.debug(
+      { infoHash: this.infoHash, peer: conn.address, reason },
+      'peer disconnected',
+    );
     if (this.downloader) this.downloader.release(conn, conn.takeOutstanding());
     this.uncountAvailability(conn);
     this.uploader.forget(conn);
@@ -791,6 +801,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.timer.unref();
     this.trackerMgr = this.makeTrackers(this.init.tiers);
     this.trackerMgr.start();
+    this.swarm.resetBackoff();
     this.swarm.maintain();
     if (this.meta && this.have?.complete && this.init.seedMode) void this.publish();
   }

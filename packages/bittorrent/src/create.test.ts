@@ -149,6 +149,10 @@ describe('createTorrent', () => {
       ),
     ).toBe('create.duplicate-path');
     expect(await codeOf(createTorrent({ name: 'x', files: [] }, one))).toBe('create.bad-input');
+    const deep = Array.from({ length: 65 }, () => 'd');
+    expect(
+      await codeOf(createTorrent({ name: 'x', files: [{ path: deep, length: 1 }] }, one)),
+    ).toBe('create.unsafe-path');
     expect(await codeOf(createTorrent({ name: 'x', length: 0 }, []))).toBe('create.empty');
     expect(await codeOf(createTorrent({ name: 'x', length: -1 }, []))).toBe('create.bad-length');
     expect(await codeOf(createTorrent({ name: 'x', length: 1, pieceLength: 1000 }, one))).toBe(

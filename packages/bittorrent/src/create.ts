@@ -9,6 +9,8 @@ import { Hash, createHash } from 'node:crypto';
 import { encode } from './bencode';
 import { MetainfoError } from './errors';
 import {
+  DEFAULT_MAX_FILES,
+  MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   Metainfo,
   TorrentWrapper,
@@ -93,9 +95,15 @@ export function planTorrent(input: CreateTorrentInput): {
   if (input.files !== undefined) {
     if (input.length !== undefined) fail('bad-input', 'give either length or files, not both');
     if (input.files.length === 0) fail('bad-input', 'no files');
+    if (input.files.length > DEFAULT_MAX_FILES) {
+      fail('too-many-files', `${input.files.length} files (limit ${DEFAULT_MAX_FILES})`);
+    }
     const seen = new Set<string>();
     for (const [i, f] of input.files.entries()) {
       if (f.path.length === 0) fail('unsafe-path', `files[${i}] has an empty path`);
+      if (f.path.length > MAX_PATH_DEPTH) {
+        fail('unsafe-path', `files[${i}] is deeper than ${MAX_PATH_DEPTH} folders`);
+      }
       for (const c of f.path) checkComponent(c, `files[${i}].path component`);
       const key = f.path.join('/');
       if (seen.has(key)) fail('duplicate-path', `two files named "${key}"`);
@@ -130,7 +138,7 @@ export function planTorrent(input: CreateTorrentInput): {
  * read and hash piece ranges themselves, which measured faster than feeding one stream to a
  * thread pool.)
  */
-export class PieceHasher {
+export class StreamingPieceHasher {
   readonly pieceCount: number;
   private readonly hashes: Buffer;
   private next = 0; // index of the piece being filled
@@ -227,7 +235,7 @@ export async function createTorrent(
   options: CreateOptions = {},
 ): Promise<CreatedTorrent> {
   const { totalLength, pieceLength } = planTorrent(input);
-  const hasher = new PieceHasher(totalLength, pieceLength, options);
+  const hasher = new StreamingPieceHasher(totalLength, pieceLength, options);
   for await (const chunk of data) hasher.push(chunk);
   return buildTorrent(input, hasher.finish());
 }

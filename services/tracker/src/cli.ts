@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
+import { replicationPlugin } from './replication/plugin';
 import { startTracker, type TrackerOptions } from './tracker';
 
 /** `enjambre-tracker`: one tracker replica. Every flag can also come from the environment. */
@@ -64,6 +65,12 @@ export function buildProgram(): Command {
     .addOption(opt('--red-key <key>', 'network key shared by the replicas (replication)'))
     .addOption(opt('--peers-file <file>', 'JSON file listing the other replicas (replication)'))
     .addOption(
+      opt(
+        '--advertise <host:port>',
+        'where other replicas reach this one (replication; default <hostname>:<port>)',
+      ),
+    )
+    .addOption(
       opt('--origin <name>', "this replica's name in replicated counters").default(hostname()),
     )
     .addOption(
@@ -120,6 +127,7 @@ interface CliOptions {
   tlsKey?: string;
   redKey?: string;
   peersFile?: string;
+  advertise?: string;
   origin: string;
   interval: number;
   minInterval: number;
@@ -162,6 +170,8 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     trustProxy: o.trustProxy === true,
     allowIpParam: o.allowIpParam === true,
     logLevel: o.logLevel,
+    // Replication runs whenever there is a network key.
+    plugins: o.redKey ? [replicationPlugin({ advertise: o.advertise })] : [],
   };
 }
 
@@ -195,9 +205,12 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
-if (require.main === module) {
+/** Runs the command line (the `enjambre-tracker` bin). */
+export function run(): void {
   main().catch((err: unknown) => {
     process.stderr.write(`enjambre-tracker: ${(err as Error).message ?? String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (require.main === module) run();

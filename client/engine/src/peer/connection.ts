@@ -128,6 +128,7 @@ export class PeerConnection implements WireHandler {
     this.decoder = new WireDecoder(this, {
       pieceCount: opts.pieceCount,
       maxMessageLength: MAX_EXT_PAYLOAD,
+      singleBitfield: false,
     });
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));

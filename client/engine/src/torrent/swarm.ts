@@ -87,6 +87,14 @@ export class Swarm {
     } else this.failed(conn.address, c);
   }
 
+  /** Forget retry delays (e.g. when a paused torrent resumes). */
+  resetBackoff(): void {
+    for (const c of this.candidates.values()) {
+      c.failures = 0;
+      c.nextTry = 0;
+    }
+  }
+
   closeAll(reason: string): void {
     for (const c of [...this.conns]) c.close(reason);
     this.conns.clear();

@@ -27,6 +27,7 @@ export class Uploader {
     private readonly havePiece: (index: number) => boolean,
     private readonly bucket: TokenBucket,
     private readonly onError: (err: Error) => void,
+    private readonly onSent: (bytes: number) => void,
   ) {}
 
   onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {
@@ -90,6 +91,7 @@ export class Uploader {
         if (conn.closed || conn.amChoking) continue;
         this.bucket.take(r.length);
         conn.sendBlock(r.index, r.begin, block);
+        this.onSent(r.length);
       }
     } catch (err) {
       this.onError(err as Error);

@@ -13,7 +13,11 @@
  * while reusing the chunk's memory (Node's sockets hand out fresh chunks, so usually no copy).
  *
  * Any protocol violation throws a `WireError` (and every later `push` throws it again); the
- * connection should then be closed. Exceptions thrown by the handler propagate unchanged.
+ * connection should then be closed. Exceptions thrown by the handler propagate unchanged and stop
+ * the decoder (as `destroy()` does).
+ *
+ * The handler runs synchronously inside `push`, so `onHandshake` can still call `setPieceCount`
+ * (an incoming connection learns its torrent from the handshake) before the next message.
  */
 import { WireError } from '../errors';
 import { HANDSHAKE_LENGTH, Handshake, checkHandshakePrefix, parseHandshake } from './handshake';
@@ -66,6 +70,12 @@ export interface WireDecoderOptions {
    */
   fast?: boolean;
   extended?: boolean;
+  /**
+   * Reject a second bitfield / have-all / have-none (BEP 3/6 allow one, right after the
+   * handshake). Default true. Some clients (aria2 1.36) send have-none and later a bitfield;
+   * with false these are passed to the handler, which decides.
+   */
+  singleBitfield?: boolean;
 }
 
 export const DEFAULT_MAX_BLOCK_LENGTH = 16 * 1024;
@@ -107,6 +117,7 @@ export class WireDecoder {
   private fast: boolean;
   private extended: boolean;
   private sawBitfield = false;
+  private readonly singleBitfield: boolean;
   private error: WireError | null = null;
   private destroyed = false;
 
@@ -126,6 +137,7 @@ export class WireDecoder {
     if (options.pieceCount !== undefined) this.setPieceCount(options.pieceCount);
     this.fast = options.fast ?? true;
     this.extended = options.extended ?? true;
+    this.singleBitfield = options.singleBitfield ?? true;
   }
 
   /** The piece count became known (metadata fetched): bitfields and indexes are checked from now. */
@@ -161,6 +173,10 @@ export class WireDecoder {
         this.error = e;
         this.state = State.Failed;
         this.body = null;
+      } else {
+        // The handler threw mid-chunk: the rest of the chunk is lost, so the stream is out of
+        // step; decode nothing more.
+        this.destroyed = true;
       }
       throw e;
     }
@@ -368,7 +384,7 @@ export class WireDecoder {
   }
 
   private bitfieldOnce(): void {
-    if (this.sawBitfield) {
+    if (this.sawBitfield && this.singleBitfield) {
       throw new WireError('wire.duplicate-bitfield', 'second bitfield, have-all or have-none');
     }
     this.sawBitfield = true;

@@ -2,3 +2,5 @@ export * from './handshake';
 export * from './messages';
 export * from './decoder';
 export * from './collect';
+export * from './extensions';
+export * from './allowed-fast';

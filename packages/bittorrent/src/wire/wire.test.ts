@@ -247,6 +247,23 @@ describe('decoder validation', () => {
     expect([d.fastEnabled, d.extendedEnabled]).toEqual([true, true]);
   });
 
+  test('a throwing handler stops the decoder; onHandshake can set the piece count', () => {
+    const c = new MessageCollector();
+    const d = new WireDecoder(c, noHs);
+    c.onChoke = () => {
+      throw new RangeError('engine bug');
+    };
+    expect(() => d.push(Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 1, 2]))).toThrow(RangeError);
+    d.push(Buffer.from([0, 0, 0, 1, 2]));
+    expect(c.events).toEqual([]);
+
+    const c2 = new MessageCollector();
+    const d2 = new WireDecoder(c2);
+    c2.onHandshake = () => d2.setPieceCount(4);
+    const haveOutOfRange = Buffer.from([0, 0, 0, 5, 4, 0, 0, 0, 4]);
+    expectWireError(() => d2.push(Buffer.concat([hs, haveOutOfRange])), 'wire.bad-index');
+  });
+
   test('destroy() stops at once, even mid-chunk', () => {
     const c = new MessageCollector();
     const d = new WireDecoder(c, noHs);
@@ -342,6 +359,30 @@ describe('properties', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  test('fuzz: parseHandshake and checkBitfield accept or throw WireError', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (random, mutations, pieces) => {
+          const mutated = Buffer.from(hs);
+          for (const [pos, v] of mutations) mutated[pos % mutated.length] = v;
+          for (const input of [random, mutated]) {
+            for (const f of [() => parseHandshake(input), () => checkBitfield(input, pieces)]) {
+              try {
+                f();
+              } catch (e) {
+                if (!(e instanceof WireError)) throw e;
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 

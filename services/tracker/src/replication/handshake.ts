@@ -1,0 +1,274 @@
+/**
+ * KnowMe over a gRPC stream, both sides. The callee keeps nothing until the caller has proved the
+ * key; then it hands out a session id that one later call (RePublish or Snapshot) consumes.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
+import { replication } from '@enjambre/proto';
+import {
+  NONCE_LENGTH,
+  NonceLedger,
+  REPLICA_ID_LENGTH,
+  SESSION_ID_LENGTH,
+  checkProof,
+  newNonce,
+  proofFor,
+  sessionKey,
+  type Transcript,
+} from './auth';
+
+export const SESSION_METADATA = 'enjambre-session';
+export const PROTOCOL_VERSION = 1;
+const SELF_DETAILS = 'self: a replica cannot introduce itself to itself';
+
+export interface Identity {
+  replicaId: Buffer;
+  networkKey: Buffer;
+  /** Where our Replication service listens, "host:port". */
+  advertise: string;
+}
+
+export interface Session {
+  id: Buffer;
+  key: Buffer;
+  peerId: Buffer;
+  peerAdvertise: string;
+}
+
+export class HandshakeError extends Error {
+  constructor(
+    message: string,
+    readonly reason: 'auth' | 'self' | 'malformed' | 'replayed',
+  ) {
+    super(message);
+    this.name = 'HandshakeError';
+  }
+}
+
+/** Sessions granted by KnowMe and not yet used; each is consumed by one call. */
+export class SessionTable {
+  private readonly sessions = new Map<string, Session & { at: number }>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  grant(s: Session): void {
+    const now = this.now();
+    for (const [k, v] of this.sessions) {
+      if (this.sessions.size < this.max && now - v.at < this.ttlMs) break;
+      this.sessions.delete(k);
+    }
+    this.sessions.set(s.id.toString('hex'), { ...s, at: now });
+  }
+
+  /** The session named in the call's metadata, removed from the table; null if unknown. */
+  take(metadata: grpc.Metadata): Session | null {
+    const value = metadata.get(SESSION_METADATA)[0];
+    if (typeof value !== 'string' || value.length !== SESSION_ID_LENGTH * 2) return null;
+    const s = this.sessions.get(value);
+    if (s === undefined) return null;
+    this.sessions.delete(value);
+    return this.now() - s.at < this.ttlMs ? s : null;
+  }
+}
+
+type KnowMeCall = grpc.ServerDuplexStream<replication.KnowMeRequest, replication.KnowMeResponse>;
+
+/**
+ * The callee's side. Calls `onSession` once the caller has proved the key; refuses a replayed
+ * Hello, a wrong proof, and anything out of order.
+ */
+export function serveKnowMe(
+  call: KnowMeCall,
+  me: Identity,
+  ledger: NonceLedger,
+  onSession: (s: Session) => void,
+  onRefused: (err: HandshakeError, peer: string) => void,
+): void {
+  let transcript: Transcript | null = null;
+  let peerAdvertise = '';
+  let done = false;
+  const refuse = (err: HandshakeError, code: grpc.status) => {
+    if (done) return;
+    done = true;
+    onRefused(err, call.getPeer());
+    call.emit('error', { code, details: err.message });
+  };
+  const timer = setTimeout(
+    () =>
+      refuse(
+        new HandshakeError('KnowMe took too long', 'malformed'),
+        grpc.status.DEADLINE_EXCEEDED,
+      ),
+    10_000,
+  );
+  timer.unref();
+  call.on('error', () => clearTimeout(timer));
+  const ended = () => {
+    clearTimeout(timer);
+    if (done) return;
+    // A caller that leaves after our Challenge found our proof wrong: a different network key.
+    if (transcript !== null) {
+      refuse(
+        new HandshakeError('the caller refused our proof: different network key', 'auth'),
+        grpc.status.CANCELLED,
+      );
+    } else refuse(new HandshakeError('KnowMe ended early', 'malformed'), grpc.status.CANCELLED);
+  };
+  call.on('end', ended);
+  call.on('cancelled', ended);
+  call.on('data', (msg: replication.KnowMeRequest) => {
+    if (done) return;
+    if (msg.hello !== undefined && transcript === null) {
+      const h = msg.hello;
+      if (h.version !== PROTOCOL_VERSION) {
+        return refuse(
+          new HandshakeError(`unsupported version ${h.version}`, 'malformed'),
+          grpc.status.FAILED_PRECONDITION,
+        );
+      }
+      if (
+        h.replicaId.length !== REPLICA_ID_LENGTH ||
+        h.nonce.length !== NONCE_LENGTH ||
+        h.advertise.length > 300
+      ) {
+        return refuse(
+          new HandshakeError('malformed Hello', 'malformed'),
+          grpc.status.INVALID_ARGUMENT,
+        );
+      }
+      if (h.replicaId.equals(me.replicaId)) {
+        return refuse(new HandshakeError(SELF_DETAILS, 'self'), grpc.status.FAILED_PRECONDITION);
+      }
+      if (!ledger.remember(h.nonce)) {
+        return refuse(
+          new HandshakeError('replayed Hello (nonce already used)', 'replayed'),
+          grpc.status.PERMISSION_DENIED,
+        );
+      }
+      transcript = {
+        callerId: h.replicaId,
+        calleeId: me.replicaId,
+        callerNonce: h.nonce,
+        calleeNonce: newNonce(),
+      };
+      peerAdvertise = h.advertise;
+      call.write({
+        challenge: {
+          replicaId: me.replicaId,
+          nonce: transcript.calleeNonce,
+          proof: proofFor(me.networkKey, 'callee', transcript),
+          advertise: me.advertise,
+        },
+      });
+      return;
+    }
+    if (msg.proof !== undefined && transcript !== null) {
+      if (!checkProof(me.networkKey, 'caller', transcript, msg.proof.proof)) {
+        return refuse(
+          new HandshakeError('wrong network key', 'auth'),
+          grpc.status.PERMISSION_DENIED,
+        );
+      }
+      done = true;
+      clearTimeout(timer);
+      const session: Session = {
+        id: randomBytes(SESSION_ID_LENGTH),
+        key: sessionKey(me.networkKey, transcript),
+        peerId: transcript.callerId,
+        peerAdvertise,
+      };
+      onSession(session);
+      call.write({ welcome: { sessionId: session.id } });
+      call.end();
+      return;
+    }
+    refuse(
+      new HandshakeError('KnowMe messages out of order', 'malformed'),
+      grpc.status.INVALID_ARGUMENT,
+    );
+  });
+}
+
+/** The caller's side: resolves with a session, or rejects with a HandshakeError or gRPC error. */
+export function callKnowMe(
+  client: replication.ReplicationClient,
+  me: Identity,
+  timeoutMs: number,
+): Promise<Session> {
+  return new Promise((resolve, reject) => {
+    const call = client.knowMe({ deadline: Date.now() + timeoutMs });
+    const callerNonce = newNonce();
+    let transcript: Transcript | null = null;
+    let calleeAdvertise = '';
+    let settled = false;
+    const fail = (err: Error) => {
+      if (settled) return;
+      settled = true;
+      call.cancel();
+      reject(err);
+    };
+    call.on('error', (err: grpc.ServiceError) => {
+      // The callee saw our own id: the address we dialed is this replica.
+      if (err.code === grpc.status.FAILED_PRECONDITION && err.details === SELF_DETAILS) {
+        fail(new HandshakeError('dialed ourselves', 'self'));
+      } else fail(err);
+    });
+    call.on('end', () => fail(new HandshakeError('KnowMe ended without a session', 'malformed')));
+    call.on('data', (msg: replication.KnowMeResponse) => {
+      if (settled) return;
+      if (msg.challenge !== undefined && transcript === null) {
+        const c = msg.challenge;
+        if (c.replicaId.length !== REPLICA_ID_LENGTH || c.nonce.length !== NONCE_LENGTH) {
+          return fail(new HandshakeError('malformed Challenge', 'malformed'));
+        }
+        if (c.replicaId.equals(me.replicaId))
+          return fail(new HandshakeError('dialed ourselves', 'self'));
+        transcript = {
+          callerId: me.replicaId,
+          calleeId: c.replicaId,
+          callerNonce,
+          calleeNonce: c.nonce,
+        };
+        calleeAdvertise = c.advertise.slice(0, 300);
+        if (!checkProof(me.networkKey, 'callee', transcript, c.proof)) {
+          return fail(new HandshakeError('the other replica has a different network key', 'auth'));
+        }
+        call.write({ proof: { proof: proofFor(me.networkKey, 'caller', transcript) } });
+        return;
+      }
+      if (msg.welcome !== undefined && transcript !== null) {
+        if (msg.welcome.sessionId.length !== SESSION_ID_LENGTH) {
+          return fail(new HandshakeError('malformed Welcome', 'malformed'));
+        }
+        settled = true;
+        call.end();
+        resolve({
+          id: msg.welcome.sessionId,
+          key: sessionKey(me.networkKey, transcript),
+          peerId: transcript.calleeId,
+          peerAdvertise: calleeAdvertise,
+        });
+        return;
+      }
+      fail(new HandshakeError('KnowMe messages out of order', 'malformed'));
+    });
+    call.write({
+      hello: {
+        replicaId: me.replicaId,
+        nonce: callerNonce,
+        advertise: me.advertise,
+        version: PROTOCOL_VERSION,
+      },
+    });
+  });
+}
+
+export function sessionMetadata(s: Session): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(SESSION_METADATA, s.id.toString('hex'));
+  return md;
+}

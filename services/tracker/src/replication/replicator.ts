@@ -1,0 +1,435 @@
+/**
+ * Replication of one replica's swarm store to the others (see STATE.md): the Replication gRPC
+ * service (KnowMe, RePublish, Snapshot), one outbound Link per other replica from the peers file
+ * (or introduced by KnowMe), and the catch-up a starting replica does before it reports ready.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { once } from 'node:events';
+import type { Registry } from 'prom-client';
+import { replication } from '@enjambre/proto';
+import type { SwarmStore } from '../store/types';
+import { NonceLedger, SessionReceiver, SessionSender, networkKeyBytes } from './auth';
+import {
+  HandshakeError,
+  SessionTable,
+  callKnowMe,
+  serveKnowMe,
+  sessionMetadata,
+  type Identity,
+  type Session,
+} from './handshake';
+import { Link } from './link';
+import { applyIncoming, Tombstones } from './merge';
+import { ReplicationMetrics, type FailureReason } from './metrics';
+import { PeersFileWatcher, dialTarget, type PeerAddress } from './peers-file';
+import {
+  MAX_BATCH_RECORDS,
+  batchSize,
+  recordsOfChange,
+  snapshotBatches,
+  storeChangesOf,
+  type ChangeBatch,
+  type Origins,
+} from './records';
+
+export interface ReplicationLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface ReplicatorOptions {
+  store: SwarmStore;
+  /** The shared network key (--red-key). */
+  networkKey: string;
+  /** This replica's id: 16 bytes, stable across restarts (completed counters are per origin). */
+  replicaId: Buffer;
+  /** The name the store gives its own completed counter. */
+  storeOrigin: string;
+  /** "host:port" where other replicas reach this one's gRPC server. */
+  advertise: string;
+  /** Client credentials for dialing other replicas (TLS when --tls). */
+  credentials: grpc.ChannelCredentials;
+  logger: ReplicationLogger;
+  registry: Registry;
+  /** --peers-file; without it this replica only replicates to replicas that introduce themselves. */
+  peersFile?: string;
+  peersPollMs?: number;
+  /** Peers-file entries that name this replica (skipped without dialing). */
+  isSelf?: (peer: PeerAddress) => boolean;
+  /** Pending keys per link before it falls back to a whole-state resend. */
+  maxPendingPerLink?: number;
+  now?: () => number;
+}
+
+export class Replicator {
+  readonly metrics: ReplicationMetrics;
+  private readonly me: Identity;
+  private readonly origins: Origins;
+  private readonly ledger = new NonceLedger(10 * 60_000, 100_000);
+  private readonly sessions = new SessionTable(60_000, 1024);
+  private readonly tombstones: Tombstones;
+  private readonly links = new Map<string, Link>();
+  private readonly clients = new Map<string, replication.ReplicationClient>();
+  private filePeers: PeerAddress[] = [];
+  private watcher: PeersFileWatcher | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(private readonly opts: ReplicatorOptions) {
+    if (opts.replicaId.length !== 16) throw new RangeError('replica id must be 16 bytes');
+    if (opts.networkKey.length === 0)
+      throw new Error('replication needs a network key (--red-key)');
+    this.metrics = new ReplicationMetrics(opts.registry);
+    this.me = {
+      replicaId: opts.replicaId,
+      networkKey: networkKeyBytes(opts.networkKey),
+      advertise: opts.advertise,
+    };
+    this.origins = { self: opts.replicaId, storeOrigin: opts.storeOrigin };
+    const ttlMs = (opts.store.limits.interval + opts.store.limits.grace) * 1000;
+    this.tombstones = new Tombstones(ttlMs, 1_000_000);
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Where others reach us, once the gRPC port is bound (sent in KnowMe). */
+  setAdvertise(advertise: string): void {
+    this.me.advertise = advertise;
+  }
+
+  get replicaId(): string {
+    return this.opts.replicaId.toString('hex');
+  }
+
+  /** The Replication service implementation, for `server.addService(ReplicationService, ...)`. */
+  service(): replication.ReplicationServer {
+    return {
+      knowMe: (call) =>
+        serveKnowMe(
+          call,
+          this.me,
+          this.ledger,
+          (s) => {
+            this.sessions.grant(s);
+            this.introduced(s);
+          },
+          (err, peer) => {
+            this.metrics.fail(err.reason === 'self' ? 'auth' : err.reason);
+            if (err.reason !== 'self')
+              this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
+          },
+        ),
+      rePublish: (call, callback) => this.serveRePublish(call, callback),
+      snapshot: (call) => void this.serveSnapshot(call),
+    };
+  }
+
+  /** Starts following the peers file and the store; links start at once. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.opts.store.onChange((change) => {
+      if (change.kind === 'removed' && change.reason === 'stopped') {
+        this.tombstones.add({
+          infoHash: change.infoHash,
+          peerId: change.peerId,
+          ip: change.ip,
+          port: change.port,
+          left: 0,
+          uploaded: 0,
+          downloaded: 0,
+          updatedAtMs: change.at,
+          origin: this.opts.replicaId,
+          removed: true,
+        });
+      }
+      const batch = recordsOfChange(change, this.origins, this.now());
+      if (batch === null) return;
+      for (const link of this.links.values()) link.send(batch);
+    });
+    if (this.opts.peersFile !== undefined) {
+      this.watcher = new PeersFileWatcher(
+        this.opts.peersFile,
+        this.opts.peersPollMs ?? 2000,
+        (peers) => this.setFilePeers(peers),
+        (err) => this.opts.logger.warn({ file: this.opts.peersFile }, `peers file: ${err.message}`),
+      );
+      await this.watcher.start();
+    }
+  }
+
+  /**
+   * Pulls the whole state of every reachable replica in the peers file (at most `timeoutMs`);
+   * returns how many answered. Call before reporting ready.
+   */
+  async catchUp(timeoutMs: number): Promise<number> {
+    const targets = this.filePeers.filter((p) => !this.opts.isSelf?.(p)).map(dialTarget);
+    if (targets.length === 0) return 0;
+    let answered = 0;
+    const deadline = Date.now() + timeoutMs;
+    await Promise.all(
+      targets.map(async (target) => {
+        try {
+          await this.pullSnapshot(target, deadline);
+          answered++;
+        } catch (err) {
+          if (err instanceof HandshakeError && err.reason === 'self') return;
+          this.opts.logger.warn(
+            { target },
+            `catch-up from ${target} failed: ${(err as Error).message}`,
+          );
+        }
+      }),
+    );
+    this.opts.logger.info({ answered, asked: targets.length }, 'caught up');
+    return answered;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unsubscribe?.();
+    this.watcher?.stop();
+    for (const link of this.links.values()) link.stop();
+    this.links.clear();
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+    this.updateGauges();
+  }
+
+  /** Link states by target, for logs and tests. */
+  linkStates(): Record<string, string> {
+    return Object.fromEntries([...this.links].map(([t, l]) => [t, l.state]));
+  }
+
+  // --- peers ---
+
+  private setFilePeers(peers: PeerAddress[]): void {
+    this.filePeers = peers;
+    const wanted = new Set(peers.filter((p) => !this.opts.isSelf?.(p)).map(dialTarget));
+    for (const [target, link] of this.links) {
+      if (!wanted.has(target) && !link.learned) {
+        link.stop();
+        this.links.delete(target);
+        this.opts.logger.info({ target }, 'replica left the peers file');
+      }
+    }
+    for (const target of wanted) {
+      const link = this.links.get(target);
+      if (link === undefined || link.state === 'stopped') this.addLink(target, false);
+    }
+    this.opts.logger.info({ peers: [...wanted] }, 'peers file read');
+    this.updateGauges();
+  }
+
+  private addLink(target: string, learned: boolean): void {
+    if (this.closed) return;
+    const link = new Link(target, this.client(target), learned, {
+      me: this.me,
+      metrics: this.metrics,
+      fullState: () => this.fullState(),
+      onState: (l) => {
+        if (l.learned && l.state === 'down' && l.failures >= 5) {
+          l.stop();
+          if (this.links.get(l.target) === l) this.links.delete(l.target);
+        }
+        if (l.state === 'self')
+          this.opts.logger.info({ target: l.target }, 'peers file entry is this replica');
+        this.updateGauges();
+      },
+      claim: (l, peerId) => {
+        for (const other of this.links.values()) {
+          if (other === l || other.peerId === null || !other.peerId.equals(peerId)) continue;
+          if (other.state === 'stopped') continue;
+          // Prefer the peers file's link; a learned duplicate gives way.
+          if (l.learned) return false;
+          if (other.learned) {
+            other.stop();
+            this.links.delete(other.target);
+          }
+        }
+        return true;
+      },
+      log: (level, msg, extra) => this.opts.logger[level]({ ...extra }, msg),
+      maxPending: this.opts.maxPendingPerLink ?? 200_000,
+    });
+    this.links.set(target, link);
+    link.start();
+  }
+
+  /** A replica proved the key to us: make sure we replicate back to it. */
+  private introduced(s: Session): void {
+    for (const link of this.links.values()) {
+      if (link.peerId !== null && link.peerId.equals(s.peerId) && link.state !== 'stopped') return;
+    }
+    const target = s.peerAdvertise;
+    if (target === '' || this.links.has(target) || !/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(target))
+      return;
+    this.opts.logger.info({ target, peer: s.peerId.toString('hex') }, 'replica introduced itself');
+    this.addLink(target, true);
+    this.updateGauges();
+  }
+
+  private client(target: string): replication.ReplicationClient {
+    let client = this.clients.get(target);
+    if (client === undefined) {
+      client = new replication.ReplicationClient(target, this.opts.credentials, {
+        'grpc.keepalive_time_ms': 10_000,
+        'grpc.keepalive_timeout_ms': 5_000,
+        'grpc.keepalive_permit_without_calls': 1,
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 2_000,
+        'grpc.max_receive_message_length': 8 << 20,
+      });
+      this.clients.set(target, client);
+    }
+    return client;
+  }
+
+  private updateGauges(): void {
+    let known = 0;
+    let live = 0;
+    for (const link of this.links.values()) {
+      if (link.state === 'self' || link.state === 'stopped') continue;
+      known++;
+      if (link.state === 'live') live++;
+    }
+    this.metrics.known.set(known);
+    this.metrics.live.set(live);
+  }
+
+  // --- state transfer ---
+
+  private fullState(): Iterable<ChangeBatch> {
+    return snapshotBatches(this.opts.store.snapshot(), this.tombstones.records(), this.origins);
+  }
+
+  /** Verifies, decodes and applies one received batch; returns a failure reason or null. */
+  private receive(
+    receiver: SessionReceiver,
+    msg: replication.SignedBatch | undefined,
+  ): FailureReason | null {
+    if (msg === undefined) return 'malformed';
+    const verdict = receiver.accept(msg.seq, msg.payload, msg.mac);
+    if (verdict !== 'ok') return verdict;
+    let batch: ChangeBatch;
+    try {
+      batch = replication.ChangeBatch.decode(msg.payload);
+    } catch {
+      return 'malformed';
+    }
+    if (batchSize(batch) > MAX_BATCH_RECORDS) return 'malformed';
+    this.metrics.messages.inc({ direction: 'received' });
+    this.metrics.bytes.inc({ direction: 'received' }, msg.payload.length);
+    const now = this.now();
+    const { changes, invalid } = storeChangesOf(batch, this.origins, now);
+    const { refused } = applyIncoming(this.opts.store, this.tombstones, changes);
+    if (invalid > 0) this.metrics.failures.inc({ reason: 'malformed' }, invalid);
+    if (refused > 0) this.metrics.failures.inc({ reason: 'store-full' }, refused);
+    if (!batch.fullState) {
+      const applied = this.now();
+      for (const p of batch.peers)
+        this.metrics.lag.observe(Math.max(0, applied - p.updatedAtMs) / 1000);
+      for (const t of batch.torrents)
+        this.metrics.lag.observe(Math.max(0, applied - t.updatedAtMs) / 1000);
+    }
+    return null;
+  }
+
+  private serveRePublish(
+    call: grpc.ServerReadableStream<replication.RePublishRequest, replication.RePublishResponse>,
+    callback: grpc.sendUnaryData<replication.RePublishResponse>,
+  ): void {
+    const session = this.sessions.take(call.metadata);
+    if (session === null) {
+      this.metrics.fail('auth');
+      callback({
+        code: grpc.status.UNAUTHENTICATED,
+        details: 'no valid session: call KnowMe first',
+      });
+      return;
+    }
+    const receiver = new SessionReceiver(session.key, 'c2s');
+    let batches = 0;
+    let failed = false;
+    call.on('data', (req: replication.RePublishRequest) => {
+      if (failed) return;
+      const failure = this.receive(receiver, req.batch);
+      if (failure === null) {
+        batches++;
+        return;
+      }
+      failed = true;
+      this.metrics.fail(failure);
+      this.opts.logger.warn(
+        { peer: session.peerId.toString('hex'), reason: failure },
+        'RePublish batch refused',
+      );
+      callback({ code: grpc.status.PERMISSION_DENIED, details: `batch refused: ${failure}` });
+    });
+    call.on('end', () => {
+      if (!failed) callback(null, { batches });
+    });
+    call.on('error', () => {
+      failed = true;
+    });
+  }
+
+  private async serveSnapshot(
+    call: grpc.ServerWritableStream<replication.SnapshotRequest, replication.SnapshotResponse>,
+  ): Promise<void> {
+    const session = this.sessions.take(call.metadata);
+    const query = call.request.query;
+    if (session === null || query === undefined) {
+      this.metrics.fail('auth');
+      call.emit('error', {
+        code: grpc.status.UNAUTHENTICATED,
+        details: 'no valid session: call KnowMe first',
+      });
+      return;
+    }
+    const verdict = new SessionReceiver(session.key, 'c2s').accept(
+      query.seq,
+      query.payload,
+      query.mac,
+    );
+    if (verdict !== 'ok') {
+      this.metrics.fail(verdict);
+      call.emit('error', {
+        code: grpc.status.PERMISSION_DENIED,
+        details: `query refused: ${verdict}`,
+      });
+      return;
+    }
+    const sender = new SessionSender(session.key, 's2c');
+    let cancelled = false;
+    call.on('cancelled', () => (cancelled = true));
+    for (const b of this.fullState()) {
+      if (cancelled) return;
+      const payload = Buffer.from(replication.ChangeBatch.encode(b).finish());
+      this.metrics.messages.inc({ direction: 'sent' });
+      this.metrics.bytes.inc({ direction: 'sent' }, payload.length);
+      if (!call.write({ batch: sender.sign(payload) })) {
+        await Promise.race([once(call, 'drain'), once(call, 'cancelled')]);
+      }
+    }
+    call.end();
+  }
+
+  private async pullSnapshot(target: string, deadline: number): Promise<void> {
+    const client = this.client(target);
+    const session = await callKnowMe(client, this.me, Math.max(1, deadline - Date.now()));
+    const sender = new SessionSender(session.key, 'c2s');
+    const query = Buffer.from(replication.SnapshotQuery.encode({ sentAtMs: this.now() }).finish());
+    const call = client.snapshot({ query: sender.sign(query) }, sessionMetadata(session), {
+      deadline,
+    });
+    const receiver = new SessionReceiver(session.key, 's2c');
+    for await (const res of call as AsyncIterable<replication.SnapshotResponse>) {
+      const failure = this.receive(receiver, res.batch);
+      if (failure !== null) {
+        this.metrics.fail(failure);
+        call.cancel();
+        throw new Error(`snapshot batch refused: ${failure}`);
+      }
+    }
+  }
+}
