@@ -207,8 +207,18 @@ describe('share in one daemon, download in the other', () => {
   let job: ShareJob;
 
   test('sharing a folder the user typed (outside the roots) gives a magnet and a .torrent', async () => {
+    const pushed: { type: string; share?: ShareJob }[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${a.apiPort}/api/ws?token=${a.token}`);
+    ws.on('message', (m) => pushed.push(JSON.parse(m.toString())));
+    await new Promise((resolve) => ws.once('message', resolve));
     job = await share(A, shared);
     expect(job).toMatchObject({ state: 'done', progress: 1, name: 'holiday' });
+    // The GUI learns of the share's end without asking.
+    await waitFor('the share message', () =>
+      pushed.find((m) => m.type === 'share' && m.share?.state === 'done'),
+    );
+    ws.close();
+    expect(pushed.find((m) => m.type === 'share' && m.share?.state === 'done')!.share).toEqual(job);
     expect(job.magnet).toMatch(/^magnet:\?xt=urn:btih:[0-9a-f]{40}/);
     const t = await waitComplete(A, job.infoHash!);
     expect(t.size).toBe(files['movie.mp4'].length + files['sub/notes.txt'].length);
