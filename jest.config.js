@@ -22,7 +22,9 @@ module.exports = {
     '<rootDir>/test',
   ],
   testMatch: ['**/*.test.ts'],
-  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // client/web is Angular's: `ng test` (Vitest) runs its specs and `ng build` compiles it.
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/client/web/'],
+  modulePathIgnorePatterns: ['<rootDir>/client/web/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.base.json' }] },
   moduleNameMapper,
   testTimeout: 30000,

@@ -1,0 +1,189 @@
+/**
+ * The bridge's JSON, as described in client/bridge/API.md. TorrentStatus, FileStatus, PeerStatus
+ * and TrackerStatus mirror the engine's types of the same names (client/engine/src/api.ts): the
+ * GUI must not import the engine, so they are copied here and kept field for field.
+ */
+
+/** 0 = skip, 1 = normal, 2 = high. */
+export type FilePriority = 0 | 1 | 2;
+
+export type TorrentState = 'metadata' | 'checking' | 'downloading' | 'seeding' | 'paused' | 'error';
+
+export interface FileStatus {
+  index: number;
+  /** Path inside the torrent, '/'-separated. */
+  path: string;
+  length: number;
+  /** Verified bytes of this file. */
+  downloaded: number;
+  priority: FilePriority;
+}
+
+export interface PeerStatus {
+  address: string;
+  client: string;
+  /** qBittorrent-style flags (D/d, U/u, O, S, I, X, E...). */
+  flags: string;
+  /** Fraction 0..1 of pieces the peer has. */
+  progress: number;
+  downloadRate: number;
+  uploadRate: number;
+  downloaded: number;
+  uploaded: number;
+  source: 'tracker' | 'incoming' | 'pex' | 'dht' | 'lsd' | 'manual';
+}
+
+export interface TrackerStatus {
+  url: string;
+  tier: number;
+  status: 'idle' | 'announcing' | 'working' | 'error';
+  lastAnnounce?: number;
+  nextAnnounce?: number;
+  seeders?: number;
+  leechers?: number;
+  peers?: number;
+  message?: string;
+}
+
+export interface TorrentStatus {
+  infoHash: string;
+  name: string;
+  state: TorrentState;
+  error?: string;
+  size: number;
+  wantedSize: number;
+  downloaded: number;
+  uploadedTotal: number;
+  downloadedTotal: number;
+  /** 0..1 over the selected files. */
+  progress: number;
+  downloadRate: number;
+  uploadRate: number;
+  /** Seconds to completion at the current rate. */
+  eta?: number;
+  seeders: number;
+  leechers: number;
+  swarmSeeders?: number;
+  swarmLeechers?: number;
+  ratio: number;
+  sequential: boolean;
+  paused: boolean;
+  pieceLength: number;
+  pieceCount: number;
+  downloadDir: string;
+  addedAt: number;
+  completedAt?: number;
+  magnet: string;
+}
+
+/** GET /api/status */
+export interface BridgeStatus {
+  version: string;
+  uptime: number;
+  torrents: number;
+  downloadRate: number;
+  uploadRate: number;
+  listenPort: number;
+  apiPort: number;
+  tracker?: { grpc: string; http: string; udp: string };
+}
+
+/** GET/PUT /api/settings (the bridge's `Settings`). */
+export interface Settings {
+  downloadDir: string;
+  listenPort: number;
+  maxPeers: number;
+  /** Bytes per second; 0 means unlimited. */
+  uploadRateLimit: number;
+  downloadRateLimit: number;
+  /** Announce URLs used for shares and added to torrents that have none. */
+  trackers: string[];
+  /** Folders the file browser may show and downloads may go to; the download dir always is one. */
+  allowedRoots: string[];
+}
+
+/** POST /api/torrents: exactly one source, plus options. */
+export type AddSource =
+  | { magnet: string }
+  | { torrent: string }
+  | { infoHash: string; name?: string; trackers?: string[] };
+
+export interface AddOptions {
+  downloadDir?: string;
+  paused?: boolean;
+  sequential?: boolean;
+}
+
+export interface ShareRequest {
+  path: string;
+  trackers?: string[];
+  private?: boolean;
+  comment?: string;
+}
+
+export interface ShareJob {
+  id: string;
+  path: string;
+  state: 'hashing' | 'done' | 'error';
+  progress: number;
+  error?: string;
+  infoHash?: string;
+  magnet?: string;
+  name?: string;
+}
+
+export interface CatalogEntry {
+  infoHash: string;
+  name: string;
+  size: number;
+  fileCount: number;
+  seeders: number;
+  leechers: number;
+  completed: number;
+}
+
+export interface CatalogTracker {
+  url: string;
+  ok: boolean;
+  error?: string;
+  torrents: CatalogEntry[];
+  nextPageToken?: string;
+}
+
+export interface CatalogResponse {
+  trackers: CatalogTracker[];
+}
+
+/** GET /api/trackers */
+export interface TrackerHealth {
+  url: string;
+  ok: boolean;
+  error?: string;
+  catalogSize?: number;
+  latencyMs?: number;
+}
+
+export interface FsEntry {
+  name: string;
+  dir: boolean;
+  size: number;
+}
+
+export interface FsListing {
+  path: string;
+  parent?: string;
+  entries: FsEntry[];
+}
+
+export interface PieceMap {
+  pieceCount: number;
+  /** base64 of the bitfield, MSB first. */
+  bitfield: string;
+}
+
+/** Messages the bridge pushes on /api/ws. */
+export type ServerMessage =
+  | { type: 'torrents'; torrents: TorrentStatus[] }
+  | { type: 'removed'; infoHash: string }
+  | { type: 'share'; share: ShareJob }
+  | { type: 'error'; infoHash: string; error: string };

@@ -1,0 +1,109 @@
+import { ChangeDetectionStrategy, Component, computed, inject, signal } from '@angular/core';
+import { Router, RouterLink } from '@angular/router';
+import { AddDialog } from '../add/add-dialog';
+import type { TorrentStatus } from '../api/types';
+import { TorrentStore } from '../state/torrent-store';
+import { Icon } from '../ui/icon';
+import { FORMAT_PIPES } from '../util/format.pipes';
+import { countByState, Sort, SortKey, StateFilter, toggleSort, viewTorrents } from './list-view';
+import { RemoveDialog } from './remove-dialog';
+import { TorrentActions } from './torrent-actions';
+
+export const STATE_LABELS: Record<TorrentStatus['state'], string> = {
+  metadata: 'Getting info',
+  checking: 'Checking',
+  downloading: 'Downloading',
+  seeding: 'Seeding',
+  paused: 'Paused',
+  error: 'Error',
+};
+
+@Component({
+  selector: 'ej-torrent-list',
+  changeDetection: ChangeDetectionStrategy.OnPush,
+  imports: [RouterLink, Icon, AddDialog, RemoveDialog, ...FORMAT_PIPES],
+  templateUrl: './torrent-list.html',
+  styleUrl: './torrent-list.css',
+  host: {
+    '(dragover)': 'onDragOver($event)',
+    '(drop)': 'onDrop($event)',
+  },
+})
+export class TorrentList {
+  protected readonly store = inject(TorrentStore);
+  protected readonly actions = inject(TorrentActions);
+  private readonly router = inject(Router);
+
+  protected readonly stateFilter = signal<StateFilter>('all');
+  protected readonly text = signal('');
+  protected readonly sort = signal<Sort>({ key: 'addedAt', dir: 'desc' });
+  protected readonly adding = signal(false);
+  protected readonly droppedFile = signal<File | undefined>(undefined);
+  protected readonly removing = signal<TorrentStatus | undefined>(undefined);
+
+  protected readonly counts = computed(() => countByState(this.store.torrents()));
+  protected readonly rows = computed(() =>
+    viewTorrents(
+      this.store.torrents(),
+      { state: this.stateFilter(), text: this.text() },
+      this.sort(),
+    ),
+  );
+  protected readonly labels = STATE_LABELS;
+
+  protected readonly chips: { value: StateFilter; label: string }[] = [
+    { value: 'all', label: 'All' },
+    { value: 'downloading', label: 'Downloading' },
+    { value: 'seeding', label: 'Seeding' },
+    { value: 'active', label: 'Active' },
+    { value: 'paused', label: 'Paused' },
+    { value: 'error', label: 'Errors' },
+  ];
+
+  protected readonly columns: { key: SortKey; label: string; num?: boolean }[] = [
+    { key: 'name', label: 'Name' },
+    { key: 'size', label: 'Size', num: true },
+    { key: 'progress', label: 'Progress' },
+    { key: 'state', label: 'State' },
+    { key: 'downloadRate', label: 'Down', num: true },
+    { key: 'uploadRate', label: 'Up', num: true },
+    { key: 'eta', label: 'ETA', num: true },
+    { key: 'peers', label: 'Seeds / peers', num: true },
+    { key: 'ratio', label: 'Ratio', num: true },
+  ];
+
+  protected sortBy(key: SortKey): void {
+    this.sort.update((s) => toggleSort(s, key));
+  }
+
+  protected ariaSort(key: SortKey): string | null {
+    const s = this.sort();
+    if (s.key !== key) return null;
+    return s.dir === 'asc' ? 'ascending' : 'descending';
+  }
+
+  protected setSortFromSelect(value: string): void {
+    const [key, dir] = value.split(':') as [SortKey, 'asc' | 'desc'];
+    this.sort.set({ key, dir });
+  }
+
+  protected open(t: TorrentStatus): void {
+    void this.router.navigate(['/torrents', t.infoHash]);
+  }
+
+  protected openAdd(file?: File): void {
+    this.droppedFile.set(file);
+    this.adding.set(true);
+  }
+
+  protected onDragOver(ev: DragEvent): void {
+    if (ev.dataTransfer?.types.includes('Files')) ev.preventDefault();
+  }
+
+  protected onDrop(ev: DragEvent): void {
+    const file = ev.dataTransfer?.files[0];
+    if (!file || this.adding()) return;
+    ev.preventDefault();
+    this.openAdd(file);
+  }
+}
