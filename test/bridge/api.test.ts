@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import WebSocket from 'ws';
 import type { FileStatus, TorrentStatus } from '@enjambre/engine';
 import type { RunningDaemon } from '@enjambre/bridge';
@@ -426,6 +427,59 @@ describe('bad input', () => {
       'content-type': 'application/json',
     });
     expect(bogus.status).toBe(400);
+  });
+
+  test('random request bodies never get a 5xx', async () => {
+    const field = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.base64String(),
+      fc
+        .uint8Array({ minLength: 20, maxLength: 20 })
+        .map((h) => `magnet:?xt=urn:btih:${Buffer.from(h).toString('hex')}&tr=x`),
+    );
+    const body = fc.record(
+      {
+        magnet: field,
+        torrent: field,
+        infoHash: field,
+        downloadDir: field,
+        paused: field,
+        path: field,
+        priority: field,
+        sequential: field,
+        maxPeers: field,
+      },
+      { requiredKeys: [] },
+    );
+    const targets: [string, string][] = [
+      ['POST', '/api/torrents'],
+      ['POST', '/api/shares'],
+      ['PUT', '/api/settings'],
+      ['PUT', `/api/torrents/${'e'.repeat(40)}/sequential`],
+      ['PUT', `/api/torrents/${'e'.repeat(40)}/files/0/priority`],
+    ];
+    for (const sample of fc.sample(body, { numRuns: 40, seed: 42 })) {
+      for (const [method, path] of targets) {
+        // A random absolute downloadDir in the settings would be created: not on this machine.
+        const sent = path === '/api/settings' ? { ...sample, downloadDir: undefined } : sample;
+        const res = await B.call(method, path, sent);
+        expect({ method, path, sample, status: res.status < 500 }).toEqual({
+          method,
+          path,
+          sample,
+          status: true,
+        });
+        if (res.status === 201) {
+          await B.del(`/api/torrents/${(res.body as TorrentStatus).infoHash}`);
+        }
+      }
+    }
+    // Settings fuzzing must not leave the daemon unusable.
+    expect((await B.get('/api/status')).status).toBe(200);
   });
 
   test('unknown ids are 404', async () => {
