@@ -391,6 +391,35 @@ describe('the same through the catalog', () => {
     await waitComplete(B, entry.infoHash);
     expect(await readFile(join(b.dataDir, 'downloads', 'song.mp3'))).toEqual(data);
 
+    // A torrent that cannot write its files enters the error state, and the GUI is told.
+    const blocker = join(b.dataDir, 'downloads', 'blocker');
+    await writeFile(blocker, 'a file where a folder should be');
+    const torrentFile = await fetch(`${A.base}/api/torrents/${entry.infoHash}/torrent`, {
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    const bytes = Buffer.from(await torrentFile.arrayBuffer());
+    await B.del(`/api/torrents/${entry.infoHash}`);
+    const errorMsg = new Promise<{ type: string; infoHash: string; error: string }>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${b.apiPort}/api/ws?token=${b.token}`);
+      ws.on('message', (m) => {
+        const msg = JSON.parse(m.toString());
+        if (msg.type === 'error') {
+          ws.close();
+          resolve(msg);
+        }
+      });
+    });
+    const broken = await B.post<TorrentStatus>('/api/torrents', {
+      torrent: bytes.toString('base64'),
+      downloadDir: join(blocker, 'inside'),
+    });
+    expect(broken.status).toBe(201);
+    const msg = await errorMsg;
+    expect(msg).toMatchObject({ type: 'error', infoHash: entry.infoHash });
+    expect(msg.error.length).toBeGreaterThan(0);
+    const st = (await B.get<TorrentStatus>(`/api/torrents/${entry.infoHash}`)).body;
+    expect(st).toMatchObject({ state: 'error', error: msg.error });
+
     const dead = await B.get<Catalog & { trackers: { error?: string }[] }>(
       '/api/catalog?tracker=grpc://127.0.0.1:1',
     );
