@@ -171,6 +171,13 @@ describe('encode', () => {
     expect(codeOf(() => encode(cyclic as never))).toBe('bencode.unencodable');
   });
 
+  test('integer-like keys sort as bytes; inherited properties are not keys', () => {
+    expect(encode({ '9': 2, '10': 1, a: 0 }).toString()).toBe('d2:10i1e1:9i2e1:ai0ee');
+    const proto = { inherited: 1 };
+    const obj = Object.assign(Object.create(proto), { own: 2 });
+    expect(encode(obj).toString()).toBe('d3:owni2ee');
+  });
+
   test('RawBencode is written verbatim', () => {
     const raw = new RawBencode(Buffer.from('d1:bi1e1:ai2ee')); // unsorted on purpose
     expect(encode({ z: 1, info: raw }).toString()).toBe('d4:infod1:bi1e1:ai2ee1:zi1ee');

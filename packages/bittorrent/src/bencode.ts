@@ -61,8 +61,8 @@ export interface DecodeResult {
   raw: Record<string, Buffer>;
 }
 
-export const DEFAULT_MAX_SIZE = 64 * 1024 * 1024;
-export const DEFAULT_MAX_DEPTH = 64;
+export const BENCODE_MAX_SIZE = 64 * 1024 * 1024;
+export const BENCODE_MAX_DEPTH = 64;
 const MAX_DEPTH_LIMIT = 1000; // keeps the recursive decoder far from the JS stack limit
 
 const I = 0x69; // 'i'
@@ -80,6 +80,14 @@ function toBuffer(input: Uint8Array): Buffer {
     throw new BencodeError('bencode.bad-input', 'bencode input must be a Uint8Array');
   }
   return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+/** Short keys are decoded in JS: cheaper than a call into the C++ string decoder. */
+function latin1(buf: Buffer, start: number, end: number): string {
+  if (end - start > 24) return buf.toString('latin1', start, end);
+  let s = '';
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+  return s;
 }
 
 class Decoder {
@@ -207,7 +215,7 @@ class Decoder {
       if (c < ZERO || c > NINE) this.fail('bencode.bad-key', 'dictionary key is not a string');
       const keyAt = this.pos;
       const ks = this.stringSpan();
-      const key = buf.toString('latin1', ks, this.pos);
+      const key = latin1(buf, ks, this.pos);
       if (prev !== undefined && key <= prev) {
         if (key === prev || out[key] !== undefined) {
           this.fail(
@@ -239,8 +247,8 @@ class Decoder {
 
 function makeDecoder(input: Uint8Array, options: DecodeOptions): Decoder {
   const buf = toBuffer(input);
-  const maxSize = options.maxSize ?? DEFAULT_MAX_SIZE;
-  const maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const maxSize = options.maxSize ?? BENCODE_MAX_SIZE;
+  const maxDepth = options.maxDepth ?? BENCODE_MAX_DEPTH;
   if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_DEPTH_LIMIT) {
     throw new RangeError(`maxDepth must be an integer in 1..${MAX_DEPTH_LIMIT}`);
   }
@@ -316,27 +324,32 @@ class Encoder {
   }
 
   measure(v: unknown): number {
-    if (v instanceof RawBencode) return v.bytes.length;
-    if (v instanceof Uint8Array) return digitCount(v.length) + 1 + v.length;
+    if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) this.fail(`the number ${v} (only safe integers)`);
+      return (v < 0 ? 3 : 2) + digitCount(Math.abs(v));
+    }
     if (typeof v === 'string') {
       const len = Buffer.byteLength(v, 'utf8');
       this.strLens.push(len);
       return digitCount(len) + 1 + len;
     }
-    if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) this.fail(`the number ${v} (only safe integers)`);
-      return (v < 0 ? 3 : 2) + digitCount(Math.abs(v));
-    }
+    if (v instanceof Uint8Array) return digitCount(v.length) + 1 + v.length;
+    if (v instanceof RawBencode) return v.bytes.length;
     if (v === null || typeof v !== 'object') this.fail(`a value of type ${typeof v}`);
     if (++this.depth > MAX_DEPTH_LIMIT) this.fail('a structure nested this deep (or cyclic)');
     let size = 2;
     if (Array.isArray(v)) {
-      for (const item of v) size += this.measure(item);
+      for (let i = 0; i < v.length; i++) size += this.measure(v[i]);
     } else {
       const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((key) => obj[key] !== undefined)
-        .sort();
+      const keys: string[] = [];
+      let sorted = true;
+      for (const key in obj) {
+        if (!Object.prototype.hasOwnProperty.call(obj, key) || obj[key] === undefined) continue;
+        if (keys.length > 0 && key < keys[keys.length - 1]) sorted = false;
+        keys.push(key);
+      }
+      if (!sorted) keys.sort(); // decoded dictionaries are usually sorted already
       this.keyLists.push(keys);
       for (const key of keys) {
         if (!isLatin1(key)) this.fail(`the key ${JSON.stringify(key)} (keys are latin1)`);
@@ -359,27 +372,27 @@ class Encoder {
 
   write(v: unknown): void {
     const buf = this.buf;
-    if (v instanceof RawBencode) {
-      buf.set(v.bytes, this.pos);
-      this.pos += v.bytes.length;
-    } else if (v instanceof Uint8Array) {
-      this.uint(v.length);
-      buf[this.pos++] = COLON;
-      buf.set(v, this.pos);
-      this.pos += v.length;
+    if (typeof v === 'number') {
+      buf[this.pos++] = I;
+      if (v < 0) buf[this.pos++] = MINUS;
+      this.uint(Math.abs(v));
+      buf[this.pos++] = E;
     } else if (typeof v === 'string') {
       const len = this.strLens[this.s++];
       this.uint(len);
       buf[this.pos++] = COLON;
       this.pos += buf.write(v, this.pos, len, 'utf8');
-    } else if (typeof v === 'number') {
-      buf[this.pos++] = I;
-      if (v < 0) buf[this.pos++] = MINUS;
-      this.uint(Math.abs(v));
-      buf[this.pos++] = E;
+    } else if (v instanceof Uint8Array) {
+      this.uint(v.length);
+      buf[this.pos++] = COLON;
+      buf.set(v, this.pos);
+      this.pos += v.length;
+    } else if (v instanceof RawBencode) {
+      buf.set(v.bytes, this.pos);
+      this.pos += v.bytes.length;
     } else if (Array.isArray(v)) {
       buf[this.pos++] = L;
-      for (const item of v) this.write(item);
+      for (let i = 0; i < v.length; i++) this.write(v[i]);
       buf[this.pos++] = E;
     } else {
       const obj = v as Record<string, unknown>;
@@ -388,7 +401,12 @@ class Encoder {
       for (const key of keys) {
         this.uint(key.length);
         buf[this.pos++] = COLON;
-        this.pos += buf.write(key, this.pos, key.length, 'latin1');
+        if (key.length > 24) {
+          this.pos += buf.write(key, this.pos, key.length, 'latin1');
+        } else {
+          // short keys: a JS loop beats a call into the C++ string encoder
+          for (let i = 0; i < key.length; i++) buf[this.pos++] = key.charCodeAt(i);
+        }
         this.write(obj[key]);
       }
       buf[this.pos++] = E;

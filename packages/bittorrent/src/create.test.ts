@@ -62,7 +62,7 @@ describe('createTorrent', () => {
     expect(metainfo.creationDate).toBeUndefined();
     const top = decode(torrent);
     expect(isDict(top) && top['creation date']).toBeFalsy();
-    const again = await createTorrent(input, chunks(data, [1000, 7, 50000]), { concurrency: 4 });
+    const again = await createTorrent(input, chunks(data, [1000, 7, 50000]));
     expect(again.torrent).toEqual(torrent);
     const dated = await createTorrent({ ...input, creationDate: 1700000000 }, [data]);
     expect(dated.metainfo.creationDate).toBe(1700000000);
@@ -92,15 +92,14 @@ describe('createTorrent', () => {
     expect(progress).toEqual([...progress].sort((x, y) => x - y));
   });
 
-  test('chunking and concurrency never change the result', async () => {
+  test('chunking never changes the result', async () => {
     const input: CreateTorrentInput = { name: 'x', length: data.length, pieceLength: 16384 };
     const reference = (await createTorrent(input, [data])).torrent;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.integer({ min: 1, max: 40000 }), { minLength: 1, maxLength: 6 }),
-        fc.integer({ min: 1, max: 6 }),
-        async (sizes, concurrency) => {
-          const { torrent } = await createTorrent(input, chunks(data, sizes), { concurrency });
+        async (sizes) => {
+          const { torrent } = await createTorrent(input, chunks(data, sizes));
           expect(torrent).toEqual(reference);
         },
       ),
@@ -150,6 +149,10 @@ describe('createTorrent', () => {
       ),
     ).toBe('create.duplicate-path');
     expect(await codeOf(createTorrent({ name: 'x', files: [] }, one))).toBe('create.bad-input');
+    const deep = Array.from({ length: 65 }, () => 'd');
+    expect(
+      await codeOf(createTorrent({ name: 'x', files: [{ path: deep, length: 1 }] }, one)),
+    ).toBe('create.unsafe-path');
     expect(await codeOf(createTorrent({ name: 'x', length: 0 }, []))).toBe('create.empty');
     expect(await codeOf(createTorrent({ name: 'x', length: -1 }, []))).toBe('create.bad-length');
     expect(await codeOf(createTorrent({ name: 'x', length: 1, pieceLength: 1000 }, one))).toBe(

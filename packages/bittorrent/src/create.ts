@@ -5,10 +5,12 @@
  * The same input always gives byte-identical output: files stay in the given order, dictionary
  * keys are sorted, and no creation date is written unless one is given.
  */
-import { createHash, webcrypto } from 'node:crypto';
+import { Hash, createHash } from 'node:crypto';
 import { encode } from './bencode';
 import { MetainfoError } from './errors';
 import {
+  DEFAULT_MAX_FILES,
+  MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   Metainfo,
   TorrentWrapper,
@@ -41,11 +43,6 @@ export type CreateTorrentInput =
 export interface CreateOptions {
   /** Called as pieces are hashed, with the number of bytes hashed so far. */
   onProgress?: (bytesHashed: number, totalBytes: number) => void;
-  /**
-   * Pieces hashed at once. 1 hashes on the calling thread; more hand pieces to the libuv thread
-   * pool (WebCrypto digests) so several cores hash while the caller keeps reading. Default 1.
-   */
-  concurrency?: number;
 }
 
 export interface CreatedTorrent {
@@ -85,16 +82,28 @@ function checkLength(n: number, what: string): void {
     fail('bad-length', `${what} must be a non-negative integer`);
 }
 
-/** Validates the input and returns its total length and piece length. */
-function plan(input: CreateTorrentInput): { totalLength: number; pieceLength: number } {
+/**
+ * Validates the input (names, lengths, piece length) without any data, and returns its total
+ * length and the piece length that will be used. Throws MetainfoError.
+ */
+export function planTorrent(input: CreateTorrentInput): {
+  totalLength: number;
+  pieceLength: number;
+} {
   checkComponent(input.name, 'name');
   let totalLength = 0;
   if (input.files !== undefined) {
     if (input.length !== undefined) fail('bad-input', 'give either length or files, not both');
     if (input.files.length === 0) fail('bad-input', 'no files');
+    if (input.files.length > DEFAULT_MAX_FILES) {
+      fail('too-many-files', `${input.files.length} files (limit ${DEFAULT_MAX_FILES})`);
+    }
     const seen = new Set<string>();
     for (const [i, f] of input.files.entries()) {
       if (f.path.length === 0) fail('unsafe-path', `files[${i}] has an empty path`);
+      if (f.path.length > MAX_PATH_DEPTH) {
+        fail('unsafe-path', `files[${i}] is deeper than ${MAX_PATH_DEPTH} folders`);
+      }
       for (const c of f.path) checkComponent(c, `files[${i}].path component`);
       const key = f.path.join('/');
       if (seen.has(key)) fail('duplicate-path', `two files named "${key}"`);
@@ -123,17 +132,19 @@ function plan(input: CreateTorrentInput): { totalLength: number; pieceLength: nu
   return { totalLength, pieceLength };
 }
 
-/** Hashes a stream of bytes into SHA-1 piece hashes, `concurrency` pieces at a time. */
-export class PieceHasher {
+/**
+ * Hashes a stream of bytes into SHA-1 piece hashes on the calling thread. (Hashing on several
+ * cores is the I/O side's business: the engine's `createTorrentFromPath` runs worker threads that
+ * read and hash piece ranges themselves, which measured faster than feeding one stream to a
+ * thread pool.)
+ */
+export class StreamingPieceHasher {
   readonly pieceCount: number;
   private readonly hashes: Buffer;
   private next = 0; // index of the piece being filled
-  private fill: Buffer | undefined; // piece assembled from several chunks
+  private current: Hash | undefined; // piece that spans several chunks
   private filled = 0;
   private received = 0;
-  private hashed = 0;
-  private readonly inflight: Promise<void>[] = [];
-  private failure: unknown;
 
   constructor(
     readonly totalLength: number,
@@ -150,35 +161,11 @@ export class PieceHasher {
       : this.pieceLength;
   }
 
-  private done(index: number, digest: Uint8Array, length: number): void {
-    this.hashes.set(digest, index * 20);
-    this.hashed += length;
-    this.options.onProgress?.(this.hashed, this.totalLength);
-  }
-
-  private async submit(index: number, piece: Uint8Array): Promise<void> {
-    const concurrency = this.options.concurrency ?? 1;
-    if (concurrency <= 1) {
-      this.done(index, createHash('sha1').update(piece).digest(), piece.length);
-      return;
-    }
-    const job = webcrypto.subtle.digest('SHA-1', piece).then(
-      (d) => this.done(index, new Uint8Array(d), piece.length),
-      (e: unknown) => {
-        this.failure ??= e;
-      },
-    );
-    this.inflight.push(job);
-    while (this.inflight.length >= concurrency) await this.inflight.shift();
-    if (this.failure !== undefined) throw this.failure;
-  }
-
   /**
-   * Takes the next bytes of the data. Chunks need not align with pieces, though chunks that hold
-   * whole pieces are hashed in place, without a copy. The caller may reuse `chunk` only after the
-   * returned promise settles and only when concurrency is 1; otherwise it must pass fresh buffers.
+   * Takes the next bytes of the data. Chunks need not align with pieces; nothing is copied, and
+   * `chunk` may be reused as soon as this returns.
    */
-  async push(chunk: Uint8Array): Promise<void> {
+  push(chunk: Uint8Array): void {
     if (this.received + chunk.length > this.totalLength) {
       fail('size-mismatch', `got more than the announced ${this.totalLength} bytes`);
     }
@@ -186,29 +173,32 @@ export class PieceHasher {
     let at = 0;
     while (at < chunk.length) {
       const size = this.sizeOf(this.next);
-      if (this.fill === undefined && chunk.length - at >= size) {
-        await this.submit(this.next++, chunk.subarray(at, at + size));
-        at += size;
-        continue;
-      }
-      this.fill ??= Buffer.allocUnsafe(size);
       const n = Math.min(size - this.filled, chunk.length - at);
-      this.fill.set(chunk.subarray(at, at + n), this.filled);
-      this.filled += n;
-      at += n;
-      if (this.filled === size) {
-        const piece = this.fill;
-        this.fill = undefined;
-        this.filled = 0;
-        await this.submit(this.next++, piece);
+      if (this.current === undefined && n === size) {
+        this.finishPiece(createHash('sha1').update(chunk.subarray(at, at + n)));
+      } else {
+        this.current ??= createHash('sha1');
+        this.current.update(chunk.subarray(at, at + n));
+        this.filled += n;
+        if (this.filled === size) this.finishPiece(this.current);
       }
+      at += n;
     }
   }
 
-  /** Waits for the last hashes and returns them all, concatenated. */
-  async finish(): Promise<Buffer> {
-    await Promise.all(this.inflight);
-    if (this.failure !== undefined) throw this.failure;
+  private finishPiece(hash: Hash): void {
+    hash.digest().copy(this.hashes, this.next * 20);
+    this.next++;
+    this.current = undefined;
+    this.filled = 0;
+    this.options.onProgress?.(
+      Math.min(this.next * this.pieceLength, this.totalLength),
+      this.totalLength,
+    );
+  }
+
+  /** Returns all the piece hashes, concatenated, once every byte has been pushed. */
+  finish(): Buffer {
     if (this.received !== this.totalLength) {
       fail('size-mismatch', `got ${this.received} of the announced ${this.totalLength} bytes`);
     }
@@ -218,7 +208,7 @@ export class PieceHasher {
 
 /** Assembles the .torrent once the piece hashes are known. */
 export function buildTorrent(input: CreateTorrentInput, pieces: Uint8Array): CreatedTorrent {
-  const { totalLength, pieceLength } = plan(input);
+  const { totalLength, pieceLength } = planTorrent(input);
   if (pieces.length !== Math.ceil(totalLength / pieceLength) * 20) {
     fail('bad-pieces', `${pieces.length} bytes of piece hashes do not fit ${totalLength} bytes`);
   }
@@ -244,8 +234,8 @@ export async function createTorrent(
   data: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   options: CreateOptions = {},
 ): Promise<CreatedTorrent> {
-  const { totalLength, pieceLength } = plan(input);
-  const hasher = new PieceHasher(totalLength, pieceLength, options);
-  for await (const chunk of data) await hasher.push(chunk);
-  return buildTorrent(input, await hasher.finish());
+  const { totalLength, pieceLength } = planTorrent(input);
+  const hasher = new StreamingPieceHasher(totalLength, pieceLength, options);
+  for await (const chunk of data) hasher.push(chunk);
+  return buildTorrent(input, hasher.finish());
 }

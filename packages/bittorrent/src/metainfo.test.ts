@@ -76,6 +76,16 @@ describe('parseTorrent', () => {
     expect(m.creationDate).toBe(1700000000);
   });
 
+  test('the result does not share memory with the input', () => {
+    const t = torrent(single());
+    const m = parseTorrent(t);
+    const hash = m.pieceHash(0).toString('hex');
+    const info = Buffer.from(m.infoBuffer);
+    t.fill(0);
+    expect(m.pieceHash(0).toString('hex')).toBe(hash);
+    expect(m.infoBuffer).toEqual(info);
+  });
+
   test('announce alone, url-list as a list, no optional fields', () => {
     const t = torrent(single(), { 'url-list': ['http://x/', 'http://x/', ''] });
     const m = parseTorrent(t);
@@ -175,6 +185,18 @@ describe('hostile torrents', () => {
   test.each(badPaths)('path %s is refused', (_label, path) => {
     const t = torrent(multi([{ length: 1, path }]));
     expect(codeOf(() => parseTorrent(t))).toBe('metainfo.unsafe-path');
+  });
+
+  test('errors name the field and the offending value', () => {
+    const t = torrent(multi([{ length: 1, path: ['ok', '..', 'x'] }]));
+    expect(() => parseTorrent(t)).toThrow('invalid torrent: files[0].path ".." is ".."');
+    expect(() => parseTorrent(torrent(single({ 'piece length': 0 })))).toThrow(
+      /piece length 0 is outside/,
+    );
+    expect(() => parseTorrent(torrent(single({ pieces: Buffer.alloc(59) })))).toThrow(
+      /info.pieces is 59 bytes, not a multiple of 20/,
+    );
+    expect(() => parseTorrent(Buffer.from('d4:infod4:name'))).toThrow(/at byte \d+/);
   });
 
   test('unsafe name is refused (single and multi)', () => {

@@ -82,8 +82,9 @@ export const MIN_PIECE_LENGTH = 1024;
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
 export const DEFAULT_MAX_FILES = 100_000;
 export const DEFAULT_MAX_TORRENT_SIZE = 64 * 1024 * 1024;
-const MAX_PATH_DEPTH = 64;
-const BENCODE_DEPTH = 32; // real torrents nest 5 deep; BEP 52 file trees a bit more per folder
+export const MAX_PATH_DEPTH = 64;
+// v1 torrents nest 5 deep; a BEP 52 file tree nests once per folder level
+const BENCODE_DEPTH = MAX_PATH_DEPTH + 8;
 
 function fail(code: string, message: string): never {
   throw new MetainfoError(`metainfo.${code}`, `invalid torrent: ${message}`);
@@ -213,14 +214,16 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     infoHash: sha1.toString('hex'),
     infoHashBuffer: sha1,
     ...(hasV2 ? { infoHashV2: createHash('sha256').update(infoBuffer).digest('hex') } : {}),
-    infoBuffer,
+    // Own copies: the result must not change if the caller reuses its input buffer, nor pin
+    // all of it (a large comment, say) in memory.
+    infoBuffer: Buffer.from(infoBuffer),
     name,
     multiFile,
     files,
     totalLength,
     pieceLength,
     pieceCount,
-    pieces,
+    pieces: Buffer.from(pieces),
     private: priv === 1,
     hybrid: hasV2,
     ...optional('source', text(info.source, 'info.source')),

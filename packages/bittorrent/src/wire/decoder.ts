@@ -13,7 +13,11 @@
  * while reusing the chunk's memory (Node's sockets hand out fresh chunks, so usually no copy).
  *
  * Any protocol violation throws a `WireError` (and every later `push` throws it again); the
- * connection should then be closed. Exceptions thrown by the handler propagate unchanged.
+ * connection should then be closed. Exceptions thrown by the handler propagate unchanged and stop
+ * the decoder (as `destroy()` does).
+ *
+ * The handler runs synchronously inside `push`, so `onHandshake` can still call `setPieceCount`
+ * (an incoming connection learns its torrent from the handshake) before the next message.
  */
 import { WireError } from '../errors';
 import { HANDSHAKE_LENGTH, Handshake, checkHandshakePrefix, parseHandshake } from './handshake';
@@ -169,6 +173,10 @@ export class WireDecoder {
         this.error = e;
         this.state = State.Failed;
         this.body = null;
+      } else {
+        // The handler threw mid-chunk: the rest of the chunk is lost, so the stream is out of
+        // step; decode nothing more.
+        this.destroyed = true;
       }
       throw e;
     }

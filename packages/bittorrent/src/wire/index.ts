@@ -2,3 +2,4 @@ export * from './handshake';
 export * from './messages';
 export * from './decoder';
 export * from './collect';
+export * from './extensions';

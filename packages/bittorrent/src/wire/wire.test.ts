@@ -247,6 +247,23 @@ describe('decoder validation', () => {
     expect([d.fastEnabled, d.extendedEnabled]).toEqual([true, true]);
   });
 
+  test('a throwing handler stops the decoder; onHandshake can set the piece count', () => {
+    const c = new MessageCollector();
+    const d = new WireDecoder(c, noHs);
+    c.onChoke = () => {
+      throw new RangeError('engine bug');
+    };
+    expect(() => d.push(Buffer.from([0, 0, 0, 1, 0, 0, 0, 0, 1, 2]))).toThrow(RangeError);
+    d.push(Buffer.from([0, 0, 0, 1, 2]));
+    expect(c.events).toEqual([]);
+
+    const c2 = new MessageCollector();
+    const d2 = new WireDecoder(c2);
+    c2.onHandshake = () => d2.setPieceCount(4);
+    const haveOutOfRange = Buffer.from([0, 0, 0, 5, 4, 0, 0, 0, 4]);
+    expectWireError(() => d2.push(Buffer.concat([hs, haveOutOfRange])), 'wire.bad-index');
+  });
+
   test('destroy() stops at once, even mid-chunk', () => {
     const c = new MessageCollector();
     const d = new WireDecoder(c, noHs);
