@@ -84,6 +84,20 @@ describe('announce URLs', () => {
     expect(parseAnnounceQuery(q).infoHash).toEqual(Buffer.alloc(20, 0x2b));
   });
 
+  test("aria2's binary key is kept byte for byte", () => {
+    // as aria2 1.36 sends it
+    const q =
+      '/announce?info_hash=%E3%A7%B0%01%E6%06%B7%D4%A7%60%DEE%A4%DDb%23%B9%18%C54' +
+      '&peer_id=A2-1-36-0-%7B%D3%94%D5%A5K%10%E6%FA%F9&uploaded=0&downloaded=0&left=0' +
+      '&compact=1&key=%94%D5%A5K%10%E6%FA%F9&numwant=50&no_peer_id=1&port=17010' +
+      '&event=started&supportcrypto=1';
+    const r = parseAnnounceQuery(q);
+    expect(Buffer.from(r.key!, 'latin1').toString('hex')).toBe('94d5a54b10e6faf9');
+    expect(r.infoHash.toString('hex')).toBe('e3a7b001e606b7d4a760de45a4dd6223b918c534');
+    expect(buildAnnounceUrl('http://t/announce', r)).toContain('&key=%94%D5%A5K%10%E6%FA%F9');
+    expectCodecError(() => buildAnnounceUrl('http://t/a', { ...req, key: '✓' }), 'http.bad-value');
+  });
+
   test('bad queries give clear errors', () => {
     const base = `info_hash=${percentEncode(infoHash)}&peer_id=${percentEncode(peerId)}`;
     expect(parseAnnounceQuery(`${base}&port=1&foo=bar&supportcrypto=1`).event).toBe('none');
@@ -258,6 +272,7 @@ describe('scrape responses', () => {
 describe('properties', () => {
   const bytes20 = fc.uint8Array({ minLength: 20, maxLength: 20 }).map((a) => Buffer.from(a));
   const count = fc.maxSafeNat();
+  const binary = fc.uint8Array({ maxLength: 20 }).map((a) => Buffer.from(a).toString('latin1'));
 
   test('announce request: build URL → parse is the identity', () => {
     fc.assert(
@@ -274,8 +289,8 @@ describe('properties', () => {
             compact: fc.boolean(),
             noPeerId: fc.constant(true),
             numWant: fc.integer({ min: 0, max: 1000 }),
-            key: fc.string({ maxLength: 20 }),
-            trackerId: fc.string({ maxLength: 20 }),
+            key: binary,
+            trackerId: binary,
             ip: fc.ipV4(),
             ipv6: fc.ipV6(),
           },

@@ -43,6 +43,10 @@ export interface HttpAnnounceRequest {
   /** `no_peer_id=1`: leave peer ids out of a dictionary-model answer. */
   noPeerId?: boolean;
   numWant?: number;
+  /**
+   * `key` and `trackerid` are binary strings (one char per byte, latin1): clients send any bytes
+   * (aria2's key is binary), and a tracker compares them exactly.
+   */
   key?: string;
   trackerId?: string;
   /** `ip`: the address the peer wants announced (IPv4, IPv6 or a DNS name, as sent). */
@@ -74,6 +78,7 @@ export interface HttpAnnounceSuccess {
   minInterval?: number;
   complete?: number;
   incomplete?: number;
+  /** Binary string (one char per byte): send it back as the request's `trackerId`. */
   trackerId?: string;
   warningMessage?: string;
   /** BEP 24: the client's address as the tracker saw it. */
@@ -119,9 +124,17 @@ for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-
   UNRESERVED[c.charCodeAt(0)] = 1;
 }
 
-/** Percent-encodes bytes (or a string's UTF-8) as BitTorrent clients do. */
+function isBinaryString(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 255) return false;
+  return true;
+}
+
+/** Percent-encodes bytes (or a binary string, one char per byte) as BitTorrent clients do. */
 export function percentEncode(bytes: Uint8Array | string): string {
-  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes;
+  if (typeof bytes === 'string' && !isBinaryString(bytes)) {
+    fail('http.bad-value', `${JSON.stringify(bytes)} is not a binary (latin1) string`);
+  }
+  const b = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
   let s = '';
   for (let i = 0; i < b.length; i++) {
     const c = b[i];
@@ -250,12 +263,13 @@ function parseCount(q: string, start: number, end: number, name: string): number
 
 function text(q: string, start: number, end: number, name: string): string {
   if (end - start > 512) fail('http.bad-value', `${name} is too long`);
-  return percentDecode(q, start, end, name).toString('utf8');
+  return percentDecode(q, start, end, name).toString('latin1');
 }
 
 /**
  * Parses an announce query string (with or without the path and `?`). Unknown parameters are
- * ignored; missing `uploaded`/`downloaded`/`left` count as 0.
+ * ignored; missing `uploaded`/`downloaded`/`left` count as 0; `event=paused` (BEP 21) and
+ * `event=empty` count as a regular announce; `num_want` is accepted for `numwant`.
  */
 export function parseAnnounceQuery(
   query: string,
@@ -279,8 +293,11 @@ export function parseAnnounceQuery(
   while (start <= q.length) {
     let amp = q.indexOf('&', start);
     if (amp < 0) amp = q.length;
-    const eq = q.indexOf('=', start);
-    const hasValue = eq >= 0 && eq < amp;
+    // '=' looked for only inside this parameter: indexOf could rescan the whole rest of the
+    // query for every parameter without one (quadratic on hostile input)
+    let eq = start;
+    while (eq < amp && q.charCodeAt(eq) !== 61) eq++;
+    const hasValue = eq < amp;
     const keyEnd = hasValue ? eq : amp;
     const v = hasValue ? eq + 1 : amp;
     const key = q.slice(start, keyEnd);
@@ -385,6 +402,7 @@ export interface HttpAnnounceResponseInit {
   minInterval?: number;
   complete?: number;
   incomplete?: number;
+  /** A binary string (one char per byte), echoed back by clients as `trackerid`. */
   trackerId?: string;
   warningMessage?: string;
   /** BEP 24, IPv4 or IPv6 text. */
@@ -396,6 +414,12 @@ export interface HttpAnnounceResponseInit {
   peers?: Uint8Array | readonly HttpPeer[];
   /** Compact IPv6 peers (18 bytes each, BEP 7). */
   peers6?: Uint8Array;
+}
+
+function binaryString(s: string | undefined): Buffer | undefined {
+  if (s === undefined) return undefined;
+  if (!isBinaryString(s)) fail('http.bad-value', 'tracker id is not a binary (latin1) string');
+  return Buffer.from(s, 'latin1');
 }
 
 /** Bytes of the `external ip` value (4 or 16 raw bytes). */
@@ -441,7 +465,7 @@ export function encodeHttpAnnounceResponse(r: HttpAnnounceResponseInit): Buffer 
   int('min interval', r.minInterval);
   bytes('peers', (r.peers as Uint8Array | undefined) ?? Buffer.alloc(0));
   bytes('peers6', r.peers6);
-  bytes('tracker id', r.trackerId);
+  bytes('tracker id', binaryString(r.trackerId));
   bytes('warning message', r.warningMessage);
   parts.push('e');
   let size = 0;
@@ -474,7 +498,7 @@ function encodeDictAnnounce(r: HttpAnnounceResponseInit, peers: readonly HttpPee
       return { ip: p.ip, port: p.port, 'peer id': p.peerId };
     }),
     peers6: r.peers6,
-    'tracker id': r.trackerId,
+    'tracker id': binaryString(r.trackerId),
     'warning message': r.warningMessage,
   });
 }
@@ -538,11 +562,15 @@ function optInt(d: BencodeDict, key: string): number | undefined {
   return v;
 }
 
-function optStr(d: BencodeDict, key: string): string | undefined {
+function optStr(
+  d: BencodeDict,
+  key: string,
+  encoding: 'utf8' | 'latin1' = 'utf8',
+): string | undefined {
   const v = d[key];
   if (v === undefined) return undefined;
   if (!isBytes(v)) fail('http.bad-response', `"${key}" is not a string`);
-  return v.toString('utf8');
+  return v.toString(encoding);
 }
 
 function failureOf(d: BencodeDict): HttpTrackerFailure | null {
@@ -603,7 +631,7 @@ export function decodeHttpAnnounceResponse(body: Uint8Array): HttpAnnounceRespon
   if (complete !== undefined) res.complete = complete;
   const incomplete = optInt(d, 'incomplete');
   if (incomplete !== undefined) res.incomplete = incomplete;
-  const trackerId = optStr(d, 'tracker id');
+  const trackerId = optStr(d, 'tracker id', 'latin1');
   if (trackerId !== undefined) res.trackerId = trackerId;
   const warning = optStr(d, 'warning message');
   if (warning !== undefined) res.warningMessage = warning;
