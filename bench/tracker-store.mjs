@@ -13,7 +13,7 @@ const gc = globalThis.gc ?? (() => {});
 function mem() {
   gc();
   const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed + m.external + m.arrayBuffers };
+  return { rss: m.rss, heap: m.heapUsed + m.external };
 }
 
 const hashes = Array.from({ length: torrents }, (_, i) => {
@@ -48,7 +48,7 @@ console.log(
   `fill: ${peers} peers in ${torrents} torrents: ${(peers / secs).toFixed(0)} announces/s (numwant 50)`,
 );
 console.log(
-  `memory: ${((filled.heap - base.heap) / peers).toFixed(1)} bytes/peer (heap+external), ` +
+  `memory: ${((filled.heap - base.heap) / peers).toFixed(1)} bytes/peer (V8 heap + external), ` +
     `RSS ${(filled.rss / 2 ** 20).toFixed(0)} MB (${((filled.rss - base.rss) / peers).toFixed(1)} bytes/peer over baseline)`,
 );
 

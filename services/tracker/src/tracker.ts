@@ -1,9 +1,8 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { Server, ServerCredentials } from '@grpc/grpc-js';
-import { TrackerService } from '@enjambre/proto';
 import { HealthImplementation } from 'grpc-health-check';
 import pino, { type Logger } from 'pino';
-import { trackerService } from './grpc/service';
+import { tolerantService, trackerService } from './grpc/service';
 import { HttpTracker } from './http/server';
 import { TrackerMetrics } from './metrics';
 import { Persistence } from './persistence';
@@ -157,12 +156,13 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         const end = metrics.persistenceDuration.startTimer({ op: 'load' });
         const n = await p.load(store);
         end();
+        if (p.skipped > 0) logger.warn({ skipped: p.skipped }, 'saved swarms left out on load');
         logger.info({ swarms: n, ...store.stats() }, 'state loaded');
       }
     }
 
     const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
-    server.addService(TrackerService, trackerService(store, metrics, logger));
+    server.addService(tolerantService(), trackerService(store, metrics, logger));
     health.addToServer(server);
     cleanups.push(
       () =>

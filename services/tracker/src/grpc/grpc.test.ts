@@ -162,6 +162,26 @@ describe('gRPC Tracker service', () => {
     ).toBe(status.INVALID_ARGUMENT);
   });
 
+  it('refuses undecodable bytes and 64-bit counts beyond 2^53 as INVALID_ARGUMENT', async () => {
+    const rawCall = (bytes: Buffer) =>
+      new Promise<{ code: number; details: string }>((resolve, reject) =>
+        client.raw.makeUnaryRequest(
+          '/enjambre.tracker.v1.Tracker/Announce',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          bytes,
+          (err) =>
+            err ? resolve({ code: err.code, details: err.details }) : reject(new Error('accepted')),
+        ),
+      );
+    const garbage = await rawCall(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x99]));
+    expect(garbage.code).toBe(status.INVALID_ARGUMENT);
+    expect(garbage.details).toMatch(/malformed request/);
+    // Field 4 (uploaded), varint 2^63.
+    const huge = Buffer.from([0x20, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
+    expect((await rawCall(huge)).code).toBe(status.INVALID_ARGUMENT);
+  });
+
   it('answers RESOURCE_EXHAUSTED when the torrent cap is reached, and keeps serving', async () => {
     const results: Array<{ code: number } | null> = [];
     for (let n = 10; n < 70; n++)

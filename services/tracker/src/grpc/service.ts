@@ -1,6 +1,7 @@
 import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import {
   AnnounceEvent,
+  TrackerService,
   type AnnounceRequest,
   type AnnounceResponse,
   type ListTorrentsRequest,
@@ -34,6 +35,33 @@ const EVENTS: Record<number, AnnounceEventName> = {
   [AnnounceEvent.ANNOUNCE_EVENT_COMPLETED]: 'completed',
 };
 const DEFAULT_PAGE = 50;
+
+/** Marks a request whose bytes did not decode (see tolerantService). */
+const MALFORMED = Symbol('malformed');
+
+/**
+ * The Tracker service definition with decoders that never throw: grpc-js answers a decoding
+ * failure with INTERNAL, but undecodable bytes (or a 64-bit count beyond 2^53) are the
+ * client's mistake, so the handler refuses them as INVALID_ARGUMENT instead.
+ */
+export function tolerantService(): typeof TrackerService {
+  const wrap = <M extends { requestDeserialize: (b: Buffer) => unknown }>(method: M): M => ({
+    ...method,
+    requestDeserialize: (bytes: Buffer) => {
+      try {
+        return method.requestDeserialize(bytes);
+      } catch (err) {
+        return { [MALFORMED]: (err as Error).message };
+      }
+    },
+  });
+  return {
+    publish: wrap(TrackerService.publish),
+    announce: wrap(TrackerService.announce),
+    scrape: wrap(TrackerService.scrape),
+    listTorrents: wrap(TrackerService.listTorrents),
+  } as typeof TrackerService;
+}
 const MAX_PAGE = 500;
 
 /** Decodes a store sample with peer ids into gRPC peers. */
@@ -41,11 +69,12 @@ function toPeers(buf: Buffer, ipLength: number): Peer[] {
   const entry = ipLength + 22;
   const peers: Peer[] = [];
   for (let o = 0; o + entry <= buf.length; o += entry) {
-    const ip = buf.subarray(o, o + ipLength);
+    // Copies: the sample is a view of the store's reusable buffer.
+    const ip = Buffer.from(buf.subarray(o, o + ipLength));
     peers.push({
       ip,
       port: buf.readUInt16BE(o + ipLength),
-      peerId: buf.subarray(o + ipLength + 2, o + entry),
+      peerId: Buffer.from(buf.subarray(o + ipLength + 2, o + entry)),
       address: bytesToIp(ip),
     });
   }
@@ -77,6 +106,9 @@ export function trackerService(
       const done = metrics.timer('grpc', method);
       let response: Res;
       try {
+        const malformed = (call.request as { [MALFORMED]?: string })[MALFORMED];
+        if (malformed !== undefined)
+          throw new InvalidRequest(`malformed request: ${malformed}`, 'malformed');
         response = work(call);
       } catch (err) {
         done();

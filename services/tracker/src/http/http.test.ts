@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import fc from 'fast-check';
 import { decode, decodeHttpAnnounceResponse, decodeHttpScrapeResponse } from '@enjambre/bittorrent';
 import type { RunningTracker } from '../tracker';
 import { httpGet, parseResponses, percentAll, rawRequest, startTestTracker } from '../testing';
@@ -167,6 +168,35 @@ describe('HTTP tracker', () => {
     // A head that never ends is cut off as well.
     const endless = await rawRequest(port, `GET /${'b'.repeat(10_000)}`);
     expect(parseResponses(endless)[0].status).toBe(431);
+  });
+
+  it('survives random bytes and keeps serving', async () => {
+    const payloads = fc.sample(
+      fc.oneof(
+        fc.uint8Array({ maxLength: 2000 }).map((b) => Buffer.from(b)),
+        fc
+          .array(
+            fc.constantFrom(
+              'GET ',
+              '/announce?',
+              'info_hash=%',
+              '\r\n',
+              'HTTP/1.1',
+              ': ',
+              '%zz',
+              'a',
+            ),
+            {
+              maxLength: 30,
+            },
+          )
+          .map((parts) => Buffer.from(parts.join('') + '\r\n\r\n', 'latin1')),
+      ),
+      60,
+    );
+    await Promise.all(payloads.map((p) => rawRequest(port, p, { idleMs: 300 }).catch(() => null)));
+    const res = await httpGet(port, announcePath(1));
+    expect(res.status).toBe(200);
   });
 
   it('ignores X-Forwarded-For unless configured', async () => {

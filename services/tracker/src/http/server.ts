@@ -10,10 +10,12 @@ import {
   type HttpPeer,
 } from '@enjambre/bittorrent';
 import type { Logger } from 'pino';
-import type { TrackerMetrics } from '../metrics';
+import { performance } from 'node:perf_hooks';
+import type { DurationSeries, TrackerMetrics } from '../metrics';
 import { bytesToIp, ipToBytes } from '../net/ip';
 import { StoreFullError, type SwarmStore } from '../store/types';
 import { MAX_NUMWANT_ACCEPTED, MAX_SCRAPE_HASHES } from '../validate';
+import { parseRequestHead } from './request-head';
 
 export interface HttpTrackerOptions {
   host: string;
@@ -79,9 +81,11 @@ export class HttpTracker {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private readonly maxHeader: number;
+  private readonly announceDuration: DurationSeries;
 
   private constructor(private readonly options: HttpTrackerOptions) {
     this.maxHeader = options.maxHeaderBytes ?? 8192;
+    this.announceDuration = options.metrics.duration('http', 'announce');
     const onSocket = (socket: Socket): void => this.onConnection(socket);
     this.server = options.tls
       ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, onSocket)
@@ -149,55 +153,22 @@ export class HttpTracker {
     } finally {
       conn.socket.uncork();
     }
+    // A client that pipelines without reading its answers is not read from until it catches up.
+    if (conn.socket.writableNeedDrain && !conn.closing) {
+      conn.socket.pause();
+      conn.socket.once('drain', () => conn.socket.resume());
+    }
   }
 
-  private onRequest(conn: Conn, head: string): void {
+  private onRequest(conn: Conn, text: string): void {
     const { metrics } = this.options;
-    const lineEnd = head.indexOf('\r\n');
-    const line = lineEnd < 0 ? head : head.slice(0, lineEnd);
-    const sp1 = line.indexOf(' ');
-    const sp2 = line.indexOf(' ', sp1 + 1);
-    if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0) {
-      metrics.error('http', 'bad_request_line');
-      respond(conn, 400, encodeHttpFailure('malformed request line'), false);
+    const head = parseRequestHead(text, this.options.trustProxy === true);
+    if ('status' in head) {
+      metrics.error('http', head.reason);
+      respond(conn, head.status, encodeHttpFailure(head.message), false);
       return;
     }
-    const method = line.slice(0, sp1);
-    const target = line.slice(sp1 + 1, sp2);
-    const version = line.slice(sp2 + 1);
-    if (version !== 'HTTP/1.1' && version !== 'HTTP/1.0') {
-      metrics.error('http', 'bad_version');
-      respond(conn, 505, encodeHttpFailure('only HTTP/1.0 and HTTP/1.1'), false);
-      return;
-    }
-    let keepAlive = version === 'HTTP/1.1';
-    let forwardedFor: string | null = null;
-    let hasBody = false;
-    // Headers: only the few that change how the request is handled are read.
-    let pos = lineEnd < 0 ? head.length : lineEnd + 2;
-    while (pos < head.length) {
-      let next = head.indexOf('\r\n', pos);
-      if (next < 0) next = head.length;
-      const colon = head.indexOf(':', pos);
-      if (colon < 0 || colon > next) {
-        metrics.error('http', 'bad_header');
-        respond(conn, 400, encodeHttpFailure('malformed header'), false);
-        return;
-      }
-      const nameLength = colon - pos;
-      if (nameLength === 10 || nameLength === 14 || nameLength === 15 || nameLength === 17) {
-        const name = head.slice(pos, colon).toLowerCase();
-        const value = head.slice(colon + 1, next).trim();
-        if (name === 'connection') {
-          const v = value.toLowerCase();
-          if (v === 'close') keepAlive = false;
-          else if (v === 'keep-alive') keepAlive = true;
-        } else if (name === 'content-length') hasBody ||= value !== '0';
-        else if (name === 'transfer-encoding') hasBody = true;
-        else if (name === 'x-forwarded-for' && this.options.trustProxy) forwardedFor = value;
-      }
-      pos = next + 2;
-    }
+    const { method, target, keepAlive, forwardedFor, hasBody } = head;
     if (hasBody) {
       metrics.error('http', 'body');
       respond(conn, 413, encodeHttpFailure('requests with a body are not accepted'), false);
@@ -226,7 +197,7 @@ export class HttpTracker {
 
   private announce(conn: Conn, query: string, ip: Buffer | null, keepAlive: boolean): void {
     const { store, metrics } = this.options;
-    const done = metrics.timer('http', 'announce');
+    const start = performance.now();
     let body: Buffer;
     try {
       const req = parseAnnounceQuery(query);
@@ -274,7 +245,7 @@ export class HttpTracker {
       body = this.failure(err);
     }
     respond(conn, 200, body, keepAlive);
-    done();
+    this.announceDuration.since(start);
   }
 
   private scrape(conn: Conn, query: string, keepAlive: boolean): void {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { PeerTable, keyLength } from './peer-table';
+import { Slab } from './slab';
 
 function key(ipLength: 4 | 16, n: number): Buffer {
   const k = Buffer.alloc(keyLength(ipLength));
@@ -13,9 +14,9 @@ describe('PeerTable', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<4 | 16>(4, 16),
-        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 60 })), { maxLength: 400 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 150 })), { maxLength: 1500 }),
         (ipLength, ops) => {
-          const table = new PeerTable(ipLength);
+          const table = new PeerTable(ipLength, new Slab());
           const model = new Map<number, number>();
           ops.forEach(([insert, n], time) => {
             const k = key(ipLength, n);
@@ -41,5 +42,21 @@ describe('PeerTable', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('Slab', () => {
+  it('hands out non-overlapping blocks and reuses released ones', () => {
+    const slab = new Slab();
+    const a = slab.alloc(100);
+    const b = slab.alloc(100);
+    expect(Slab.offset(b) - Slab.offset(a)).toBe(128);
+    slab.alloc(3 << 20); // larger than a page: a page of its own
+    slab.release(a, 100);
+    expect(slab.alloc(120)).toBe(a);
+    const big = slab.alloc(2 << 20);
+    expect(slab.page(big).length).toBe(2 << 20);
+    slab.release(big, 2 << 20);
+    expect(slab.used).toBe(256 + (4 << 20));
   });
 });

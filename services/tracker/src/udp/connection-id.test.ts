@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import fc from 'fast-check';
 import { ConnectionIds } from './connection-id';
 
 describe('ConnectionIds', () => {
@@ -15,6 +16,38 @@ describe('ConnectionIds', () => {
     msg.writeUInt32BE(Math.floor(clock / 60_000), 18);
     const expected = createHmac('sha256', secret).update(msg).digest().subarray(0, 8);
     expect(ids.issue(ip, 6881)).toEqual(expected);
+  });
+
+  it('matches node:crypto HMAC for any secret, address, port and time', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 64 }),
+          fc.uint8Array({ minLength: 60, maxLength: 200, size: 'max' }),
+        ),
+        fc.constantFrom(4, 16),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.integer({ min: 0, max: 65535 }),
+        fc.integer({ min: 0, max: 2 ** 44 }),
+        (secret, ipLength, ipBytes, port, time) => {
+          const ip = Buffer.from(ipBytes.subarray(0, ipLength));
+          const ids = new ConnectionIds({
+            secret: Buffer.from(secret),
+            now: () => time,
+            windowMs: 60_000,
+          });
+          const msg = Buffer.alloc(22);
+          ip.copy(msg);
+          msg.writeUInt16BE(port, 16);
+          msg.writeUInt32BE(Math.floor(time / 60_000) >>> 0, 18);
+          const expected = createHmac('sha256', Buffer.from(secret))
+            .update(msg)
+            .digest()
+            .subarray(0, 8);
+          expect(ids.issue(ip, port)).toEqual(expected);
+        },
+      ),
+    );
   });
 
   it('accepts an id for one to two windows, only from the address it was issued to', () => {
