@@ -316,9 +316,9 @@ async function grpcLoad(grpcPort, hashFileBin) {
     `127.0.0.1:${grpcPort}`,
     hashFileBin,
     String(options.duration),
-    '2',
-    '4',
-    '16',
+    '1', // worker thread
+    '4', // HTTP/2 connections
+    '16', // calls in flight on each: 64 in all, as wrk's 64 connections
   ]);
   const result = JSON.parse(stdout);
   if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);
