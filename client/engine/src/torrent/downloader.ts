@@ -23,6 +23,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 /** No block for this long while we have requests out: the peer is snubbed. */
 const SNUB_MS = 60_000;
 const MAX_SPARE = 8;
+const MAX_VERIFYING = 8;
 
 /**
  * The download path: asks the picker for blocks to request, copies arriving blocks into piece
@@ -62,6 +63,9 @@ export class Downloader {
   /** Tops up the request pipeline of `conn`. */
   fill(conn: PeerConnection): void {
     if (this.stopped || conn.peerChoking || !conn.amInterested || !conn.ready) return;
+    // backpressure from hashing and disk: complete pieces waiting to be verified and written
+    // stop new requests, so memory stays bounded whatever the network's speed
+    if (this.verifying.size >= MAX_VERIFYING) return;
     const rate = conn.down.rate();
     conn.pipeline = Math.max(
       MIN_PIPELINE,
