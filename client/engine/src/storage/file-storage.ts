@@ -78,27 +78,26 @@ export class FileStorage implements TorrentStorage {
 
   async readPiece(index: number): Promise<Buffer> {
     const size = pieceSize(this.meta, index);
-    const buf = Buffer.alloc(size);
+    // not zero-filled up front (the reads fill it); only bytes no read reached are zeroed
+    const buf = Buffer.allocUnsafeSlow(size);
     await Promise.all(
       this.map.spans(index, 0, size).map(async (s) => {
-        if (this.meta.files[s.fileIndex].pad) return;
+        let done = 0;
         try {
-          await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
-            let done = 0;
-            while (done < s.length) {
-              const n = await readAt(
-                fd,
-                buf,
-                s.pieceOffset + done,
-                s.length - done,
-                s.fileOffset + done,
-              );
-              if (n === 0) break; // short file: the rest stays zero
-              done += n;
-            }
-          });
+          if (!this.meta.files[s.fileIndex].pad) {
+            await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
+              while (done < s.length) {
+                const at = s.pieceOffset + done;
+                const n = await readAt(fd, buf, at, s.length - done, s.fileOffset + done);
+                if (n === 0) break; // short file
+                done += n;
+              }
+            });
+          }
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        } finally {
+          if (done < s.length) buf.fill(0, s.pieceOffset + done, s.pieceOffset + s.length);
         }
       }),
     );
