@@ -72,7 +72,7 @@ export class Downloader {
       Math.min(MAX_PIPELINE, conn.peerReqq, Math.ceil((rate * PIPELINE_SECONDS) / BLOCK_SIZE)),
     );
     const room = conn.pipeline - conn.outstanding.size;
-    if (room < Math.min(8, conn.pipeline / 4)) return; // refill in batches: one write, fewer picks
+    if (room < Math.max(8, conn.pipeline / 4)) return; // refill in batches: one write, fewer picks
     const reqs = this.scratch;
     reqs.length = 0;
     this.picker.pick(conn, room, reqs);
