@@ -4,6 +4,7 @@
 // (high_performance_seed) and from an enjambre seeder. Medians of several runs; ratios printed.
 //
 //   npx tsc -b && node bench/client/bench.js [--quick] [--runs N] [--size MiB]
+//     [--leechers enjambre,libtorrent,aria2] [--seeders libtorrent,enjambre]
 //
 // Also prints the machine's limits for this job (SHA-1 in node, write rate).
 const { spawn, execFileSync } = require('node:child_process');
@@ -231,9 +232,10 @@ async function main() {
     const ot = start('opentracker', ['-f', path.join(otDir, 'ot.conf')], { cwd: otDir });
     await new Promise((r) => setTimeout(r, 500));
 
-    const leechers = ['enjambre', 'libtorrent', 'aria2'];
+    const leechers = (argValue('--leechers') ?? 'enjambre,libtorrent,aria2').split(',');
     const results = {};
-    for (const seederKind of ['libtorrent', 'enjambre']) {
+    const seeders = (argValue('--seeders') ?? 'libtorrent,enjambre').split(',');
+    for (const seederKind of seeders) {
       const seeder =
         seederKind === 'libtorrent'
           ? start(PY, [path.join(HERE, 'lt_peer.py'), 'seed', torrent, seedDir])
@@ -267,7 +269,7 @@ async function main() {
 
     console.log('\nmedians:');
     console.log('seeder      leecher     seconds   MB/s   CPU s   peak RSS   time vs enjambre');
-    for (const seederKind of ['libtorrent', 'enjambre']) {
+    for (const seederKind of seeders) {
       const base = results[`${seederKind}->enjambre`];
       for (const kind of leechers) {
         const r = results[`${seederKind}->${kind}`];

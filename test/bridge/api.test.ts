@@ -5,6 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import WebSocket from 'ws';
 import type { FileStatus, TorrentStatus } from '@enjambre/engine';
 import type { RunningDaemon } from '@enjambre/bridge';
@@ -207,8 +208,18 @@ describe('share in one daemon, download in the other', () => {
   let job: ShareJob;
 
   test('sharing a folder the user typed (outside the roots) gives a magnet and a .torrent', async () => {
+    const pushed: { type: string; share?: ShareJob }[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${a.apiPort}/api/ws?token=${a.token}`);
+    ws.on('message', (m) => pushed.push(JSON.parse(m.toString())));
+    await new Promise((resolve) => ws.once('message', resolve));
     job = await share(A, shared);
     expect(job).toMatchObject({ state: 'done', progress: 1, name: 'holiday' });
+    // The GUI learns of the share's end without asking.
+    await waitFor('the share message', () =>
+      pushed.find((m) => m.type === 'share' && m.share?.state === 'done'),
+    );
+    ws.close();
+    expect(pushed.find((m) => m.type === 'share' && m.share?.state === 'done')!.share).toEqual(job);
     expect(job.magnet).toMatch(/^magnet:\?xt=urn:btih:[0-9a-f]{40}/);
     const t = await waitComplete(A, job.infoHash!);
     expect(t.size).toBe(files['movie.mp4'].length + files['sub/notes.txt'].length);
@@ -380,6 +391,35 @@ describe('the same through the catalog', () => {
     await waitComplete(B, entry.infoHash);
     expect(await readFile(join(b.dataDir, 'downloads', 'song.mp3'))).toEqual(data);
 
+    // A torrent that cannot write its files enters the error state, and the GUI is told.
+    const blocker = join(b.dataDir, 'downloads', 'blocker');
+    await writeFile(blocker, 'a file where a folder should be');
+    const torrentFile = await fetch(`${A.base}/api/torrents/${entry.infoHash}/torrent`, {
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    const bytes = Buffer.from(await torrentFile.arrayBuffer());
+    await B.del(`/api/torrents/${entry.infoHash}`);
+    const errorMsg = new Promise<{ type: string; infoHash: string; error: string }>((resolve) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${b.apiPort}/api/ws?token=${b.token}`);
+      ws.on('message', (m) => {
+        const msg = JSON.parse(m.toString());
+        if (msg.type === 'error') {
+          ws.close();
+          resolve(msg);
+        }
+      });
+    });
+    const broken = await B.post<TorrentStatus>('/api/torrents', {
+      torrent: bytes.toString('base64'),
+      downloadDir: join(blocker, 'inside'),
+    });
+    expect(broken.status).toBe(201);
+    const msg = await errorMsg;
+    expect(msg).toMatchObject({ type: 'error', infoHash: entry.infoHash });
+    expect(msg.error.length).toBeGreaterThan(0);
+    const st = (await B.get<TorrentStatus>(`/api/torrents/${entry.infoHash}`)).body;
+    expect(st).toMatchObject({ state: 'error', error: msg.error });
+
     const dead = await B.get<Catalog & { trackers: { error?: string }[] }>(
       '/api/catalog?tracker=grpc://127.0.0.1:1',
     );
@@ -416,6 +456,59 @@ describe('bad input', () => {
       'content-type': 'application/json',
     });
     expect(bogus.status).toBe(400);
+  });
+
+  test('random request bodies never get a 5xx', async () => {
+    const field = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.base64String(),
+      fc
+        .uint8Array({ minLength: 20, maxLength: 20 })
+        .map((h) => `magnet:?xt=urn:btih:${Buffer.from(h).toString('hex')}&tr=x`),
+    );
+    const body = fc.record(
+      {
+        magnet: field,
+        torrent: field,
+        infoHash: field,
+        downloadDir: field,
+        paused: field,
+        path: field,
+        priority: field,
+        sequential: field,
+        maxPeers: field,
+      },
+      { requiredKeys: [] },
+    );
+    const targets: [string, string][] = [
+      ['POST', '/api/torrents'],
+      ['POST', '/api/shares'],
+      ['PUT', '/api/settings'],
+      ['PUT', `/api/torrents/${'e'.repeat(40)}/sequential`],
+      ['PUT', `/api/torrents/${'e'.repeat(40)}/files/0/priority`],
+    ];
+    for (const sample of fc.sample(body, { numRuns: 40, seed: 42 })) {
+      for (const [method, path] of targets) {
+        // A random absolute downloadDir in the settings would be created: not on this machine.
+        const sent = path === '/api/settings' ? { ...sample, downloadDir: undefined } : sample;
+        const res = await B.call(method, path, sent);
+        expect({ method, path, sample, status: res.status < 500 }).toEqual({
+          method,
+          path,
+          sample,
+          status: true,
+        });
+        if (res.status === 201) {
+          await B.del(`/api/torrents/${(res.body as TorrentStatus).infoHash}`);
+        }
+      }
+    }
+    // Settings fuzzing must not leave the daemon unusable.
+    expect((await B.get('/api/status')).status).toBe(200);
   });
 
   test('unknown ids are 404', async () => {

@@ -24,7 +24,10 @@ afterAll(async () => {
   await removeDir(root);
 });
 
-async function start(dataDir: string): Promise<{ d: Spawned; X: ReturnType<typeof api> }> {
+async function start(
+  dataDir: string,
+  extra: string[] = [],
+): Promise<{ d: Spawned; X: ReturnType<typeof api> }> {
   const d = await spawnJson([
     'start',
     '--data-dir',
@@ -40,6 +43,7 @@ async function start(dataDir: string): Promise<{ d: Spawned; X: ReturnType<typeo
     '--web-root',
     join(dataDir, 'no-web'),
     '--json',
+    ...extra,
   ]);
   running.push(d);
   expect(d.first).toMatchObject({ event: 'started', apiPort: expect.any(Number) });
@@ -128,6 +132,29 @@ test('a second daemon on the same data dir is refused in one line', async () => 
   expect(second.stderr).toBe(
     `enjambre: another enjambre daemon is running with the data dir ${dataDir}\n`,
   );
+  d.child.kill('SIGTERM');
+  expect(await d.exited).toBe(0);
+});
+
+test('share and catalog through the daemon from the command line', async () => {
+  const dataDir = join(root, 'sharing');
+  const { d } = await start(dataDir, ['--with-tracker']);
+  const file = join(root, 'report.pdf');
+  await writeFile(file, randomBytes(50_000));
+  const shared = await run(['share', file, '--data-dir', dataDir]);
+  expect(shared.code).toBe(0);
+  expect(shared.stdout).toMatch(/^magnet:\?xt=urn:btih:[0-9a-f]{40}&dn=report\.pdf&tr=grpc/);
+  const hash = /btih:([0-9a-f]{40})/.exec(shared.stdout)![1];
+  const listed = await waitFor('the catalog entry', async () => {
+    const c = await run(['catalog', '--search', 'REPORT', '--json', '--data-dir', dataDir]);
+    const entries = c.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    return entries.find((e) => e.infoHash === hash);
+  });
+  expect(listed).toMatchObject({ name: 'report.pdf', size: 50_000, seeders: 1 });
   d.child.kill('SIGTERM');
   expect(await d.exited).toBe(0);
 });

@@ -46,7 +46,11 @@ export function buildProgram(): Command {
   const program = new Command('enjambre')
     .description('enjambre: share and download files over BitTorrent')
     .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
+    // Usage errors in the same one-line form as every other error.
+    .configureOutput({
+      outputError: (str, write) =>
+        write(`enjambre: ${str.replace(/^error: /, '').trimEnd()} (see --help)\n`),
+    });
 
   withJson(withDataDir(program.command('start')))
     .description('run the bridge daemon (web GUI and API) in the foreground')

@@ -2,12 +2,8 @@ import { createTorrentFromPath, Session } from '@enjambre/engine';
 import type { TorrentCreator } from './daemon/shares';
 import type { SessionApi, SessionOptions } from '@enjambre/engine';
 
-/**
- * The engine as the bridge sees it: only through the contract in client/engine/src/api.ts.
- * (The package index exports the `Torrent` class under the same name as the contract's
- * interface, so the interface is named here from what `SessionApi.add` returns.)
- */
-export type Torrent = Awaited<ReturnType<SessionApi['add']>>;
+/** The engine as the bridge sees it: only through the contract in client/engine/src/api.ts. */
+export type { Torrent } from '@enjambre/engine';
 
 export function newSession(opts: SessionOptions): SessionApi {
   return new Session(opts);

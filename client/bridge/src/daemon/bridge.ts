@@ -164,6 +164,9 @@ export class Bridge {
 
   /** A magnet's metadata is stored once it arrives, so a restart need not fetch it again. */
   private watch(t: Torrent): void {
+    t.on('error', (err) => {
+      this.log.warn({ infoHash: t.infoHash, err: err.message }, 'torrent error');
+    });
     t.on('metadata', () => {
       const record = this.records.get(t.infoHash);
       const file = t.torrentFile();

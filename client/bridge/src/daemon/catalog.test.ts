@@ -1,5 +1,6 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -33,8 +34,8 @@ beforeAll(async () => {
   tracker = await startTracker({
     ip: '127.0.0.1',
     grpcPort: 0,
-    httpPort: null,
-    udpPort: null,
+    httpPort: 0,
+    udpPort: 0,
     metricsPort: null,
     dataDir: join(dir, 'db'),
     logger: pino({ level: 'silent' }),
@@ -94,7 +95,18 @@ test('a dead tracker is reported beside the live one, and non-gRPC trackers are 
   expect(res[1]).toMatchObject({ ok: false, torrents: [] });
   expect(res[1].error).toBeTruthy();
 
-  const health = await reader.health([url, dead]);
+  const http = `http://127.0.0.1:${tracker.httpPort}/announce`;
+  const udp = `udp://127.0.0.1:${tracker.udpPort}`;
+  const closed = await new Promise<number>((resolve) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+  const health = await reader.health([url, dead, http, udp, `http://127.0.0.1:${closed}/a`]);
   expect(health[0]).toMatchObject({ url, ok: true, catalogSize: 3 });
   expect(health[1]).toMatchObject({ url: dead, ok: false });
+  expect(health[2]).toMatchObject({ url: http, ok: true, latencyMs: expect.any(Number) });
+  expect(health[3]).toMatchObject({ url: udp, ok: true, latencyMs: expect.any(Number) });
+  expect(health[4]).toMatchObject({ ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
 });

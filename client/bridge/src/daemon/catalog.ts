@@ -1,5 +1,6 @@
 import { credentials, Metadata, ServiceError } from '@grpc/grpc-js';
 import { ListTorrentsResponse, TrackerClient } from '@enjambre/proto';
+import { probeTracker } from './tracker-probe';
 
 export interface CatalogEntry {
   infoHash: string;
@@ -75,14 +76,19 @@ export class CatalogReader {
     );
   }
 
-  /** Asks each tracker for a catalog page: alive or not, and how long it took. */
+  /**
+   * Alive or not, and how long it took: enjambre trackers are asked for a catalog page, others
+   * are probed with their own protocol.
+   */
   async health(urls: readonly string[]): Promise<TrackerHealth[]> {
     return Promise.all(
       urls.map(async (url): Promise<TrackerHealth> => {
-        if (!isGrpcTracker(url)) {
-          return { url, ok: true, error: 'not an enjambre tracker: no catalog' };
-        }
         const t0 = performance.now();
+        if (!isGrpcTracker(url)) {
+          const error = await probeTracker(url);
+          const latencyMs = Math.round(performance.now() - t0);
+          return error === undefined ? { url, ok: true, latencyMs } : { url, ok: false, error };
+        }
         try {
           const res = await this.call(url, { pageSize: 500 });
           const latencyMs = Math.round(performance.now() - t0);

@@ -28,7 +28,13 @@ export class LiveFeed {
   ) {
     session.on('removed', this.onRemoved);
     shares.on('update', this.onShare);
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.timer = setInterval(() => {
+      try {
+        this.tick();
+      } catch {
+        // A torrent removed mid-tick: the next tick sees the new list.
+      }
+    }, TICK_MS);
     this.timer.unref();
   }
 

@@ -20,7 +20,10 @@ test('API calls need the token; the GUI shell does not', async () => {
   expect(ok.status).toBe(200);
   expect(await ok.json()).toEqual({ pong: true });
   expect((await fetch(`${base}/api/ping?token=${token}`)).status).toBe(401);
-  expect((await fetch(`${base}/`)).status).toBe(200);
+  const shell = await fetch(`${base}/`);
+  expect(shell.status).toBe(200);
+  expect(shell.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(shell.headers.get('x-frame-options')).toBe('DENY');
 });
 
 test('a foreign origin is refused even with the token', async () => {

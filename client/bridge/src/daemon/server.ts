@@ -48,6 +48,11 @@ export async function createServer(opts: ServerOptions): Promise<FastifyInstance
     }
   });
 
+  // The GUI's URL carries the token once: never send it on as a Referer, never be framed.
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('referrer-policy', 'no-referrer').header('x-frame-options', 'DENY');
+  });
+
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     const status =
       err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
