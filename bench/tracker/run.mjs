@@ -246,9 +246,15 @@ async function checkAnnounce(port, infoHash) {
   const url =
     `http://127.0.0.1:${port}/announce?info_hash=${encode(infoHash)}&peer_id=${encode(Buffer.from('-BN0001-check-000000'))}` +
     `&port=6881&uploaded=0&downloaded=0&left=100&compact=1&numwant=50`;
-  const body = Buffer.from(await (await fetch(url)).arrayBuffer()).toString('latin1');
-  if (!body.includes('8:interval') || body.includes('failure reason')) {
-    throw new Error(`tracker on ${port} refused the benchmark's announce: ${body.slice(0, 200)}`);
+  // opentracker loads its whitelist in a background thread after opening its ports: retry a while.
+  const deadline = Date.now() + 60_000;
+  while (true) {
+    const body = Buffer.from(await (await fetch(url)).arrayBuffer()).toString('latin1');
+    if (body.includes('8:interval') && !body.includes('failure reason')) return;
+    if (Date.now() > deadline) {
+      throw new Error(`tracker on ${port} refused the benchmark's announce: ${body.slice(0, 200)}`);
+    }
+    await sleep(200);
   }
 }
 
@@ -435,6 +441,7 @@ async function main() {
     for (const config of configs.filter((c) => c.key !== 'enjambre-unpinned')) {
       const tracker = await config.start(work);
       try {
+        await checkAnnounce(tracker.port, memoryPool[memoryPool.length - 1]);
         await sleep(500);
         const before = rssMiB(trackerPid(tracker.child));
         const load = await udpLoad(

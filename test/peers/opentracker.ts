@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { ManagedProcess, removeLater } from './process';
+import { percentEncode } from './scrape';
 import { freePort, GiveUp, removeDir, tempDir, waitFor } from './util';
 
 export interface OpentrackerOptions {
@@ -71,6 +72,9 @@ export async function startOpentracker(options: OpentrackerOptions): Promise<Ope
       15_000,
       'opentracker listening',
     );
+    // It loads the whitelist in a background thread after opening its ports.
+    const last = options.whitelist[options.whitelist.length - 1];
+    if (last) await waitUntilAllowed(port, last);
   } catch (error) {
     await proc.stop();
     throw new Error(`opentracker did not start: ${(error as Error).message}\n${proc.tail()}`);
@@ -86,6 +90,8 @@ export async function startOpentracker(options: OpentrackerOptions): Promise<Ope
       for (const h of infoHashes) whitelist.add(h.toLowerCase());
       await writeWhitelist();
       process.kill(proc.pid, 'SIGHUP');
+      const last = infoHashes[infoHashes.length - 1];
+      if (last) await waitUntilAllowed(port, last);
     },
     tail: (lines) => proc.tail(lines),
     async stop() {
@@ -104,4 +110,26 @@ function canConnect(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Waits until opentracker accepts announces for `infoHash` (its whitelist is loaded in the
+ * background, at start and on SIGHUP). The probe peer announces and then stops at once, so the
+ * swarm counts tests check are left as they were. (A `stopped` announce alone proves nothing:
+ * opentracker answers it even for torrents it refuses.)
+ */
+async function waitUntilAllowed(port: number, infoHash: string): Promise<void> {
+  const encoded = percentEncode(Buffer.from(infoHash, 'hex'));
+  const base =
+    `http://127.0.0.1:${port}/announce?info_hash=${encoded}&peer_id=-PROBE0-000000000000` +
+    '&port=9&uploaded=0&downloaded=0&left=1&compact=1&numwant=0';
+  await waitFor(
+    async () => {
+      const body = await (await fetch(base)).text();
+      return !body.includes('failure reason');
+    },
+    30_000,
+    `opentracker accepting ${infoHash}`,
+  );
+  await fetch(`${base}&event=stopped`);
 }

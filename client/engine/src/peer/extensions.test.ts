@@ -19,10 +19,10 @@ test('extension payloads round-trip', () => {
   expect(parseExtHandshake(encodeExtHandshake({ privateTorrent: true })).m.has('ut_pex')).toBe(
     false,
   );
-  const data = Buffer.from('abc');
-  expect(parseMetadataMessage(encodeMetadataData(3, 40000, data))).toEqual({
+  const data = Buffer.alloc(40000 - 2 * 16384, 9);
+  expect(parseMetadataMessage(encodeMetadataData(2, 40000, data))).toEqual({
     type: 'data',
-    piece: 3,
+    piece: 2,
     totalSize: 40000,
     data,
   });
@@ -37,8 +37,10 @@ test('hostile ut_metadata and ut_pex payloads are bounded', () => {
   expect(() =>
     parseMetadataMessage(encodeMetadataData(0, 40000, Buffer.alloc(16 * 1024 + 1))),
   ).toThrow();
-  const many = Buffer.alloc(6 * 1000, 1);
-  expect(parsePex(encode({ added: many })).added.length).toBeLessThanOrEqual(100);
+  const some = Buffer.alloc(6 * 150, 1);
+  expect(parsePex(encode({ added: some })).added.length).toBeLessThanOrEqual(100);
+  const flood = Buffer.alloc(6 * 1000, 1);
+  expect(() => parsePex(encode({ added: flood }))).toThrow();
 });
 
 test('fuzz: the extension parsers only ever throw Errors on arbitrary bytes', () => {

@@ -12,6 +12,8 @@ interface Pending {
 
 /** Most requests queued per peer; beyond that they are rejected (BEP 6) or dropped. */
 const MAX_QUEUED = 500;
+/** Pieces read ahead of the one being sent. */
+const READ_AHEAD_PIECES = 2;
 
 /**
  * Serves a peer's requests from storage: only verified pieces, only while unchoked, in order,
@@ -88,6 +90,7 @@ export class Uploader {
         if (this.sendCached(conn, q, storage) > 0) continue;
         const [k, r] = q.entries().next().value as [number, Pending];
         q.delete(k);
+        this.readAhead(q, r.index, storage);
         const block = await storage.readBlock(r.index, r.begin, r.length);
         if (conn.closed || conn.amChoking) continue;
         this.send(conn, r, block);
@@ -124,6 +127,20 @@ export class Uploader {
       conn.socket.uncork();
     }
     return n;
+  }
+
+  /** Starts reading the next pieces the peer asked for, so the disk works while we send. */
+  private readAhead(q: Map<number, Pending>, current: number, storage: TorrentStorage): void {
+    let started = 0;
+    let last = current;
+    for (const r of q.values()) {
+      if (r.index === last || r.index === current) continue;
+      last = r.index;
+      if (!storage.cachedBlock?.(r.index, r.begin, r.length)) {
+        storage.readBlock(r.index, r.begin, r.length).catch(() => undefined);
+      }
+      if (++started >= READ_AHEAD_PIECES) break;
+    }
   }
 
   private send(conn: PeerConnection, r: Pending, block: Buffer): void {
