@@ -185,6 +185,8 @@ export interface Torrent extends EventEmitter<TorrentEvents> {
   recheck(): Promise<void>;
   setFilePriority(fileIndex: number, priority: FilePriority): void;
   setSequential(on: boolean): void;
+  /** Connect to a peer directly ("host:port"), besides those from trackers and PEX. */
+  addPeer(address: string): void;
   /** Resolves once every selected file is complete (rejects if the torrent enters error). */
   whenDone(): Promise<void>;
 

@@ -1,0 +1,61 @@
+/** What the choker needs of a peer. */
+export interface ChokerPeer {
+  peerInterested: boolean;
+  amChoking: boolean;
+  optimistic: boolean;
+  snubbed: boolean;
+  /** Rate of data from the peer (tit-for-tat while downloading). */
+  downRate(): number;
+  /** Rate of data to the peer (seeding: prefer peers that take data fastest). */
+  upRate(): number;
+  choke(): void;
+  unchoke(): void;
+}
+
+export const CHOKE_INTERVAL_MS = 10_000;
+const OPTIMISTIC_ROUNDS = 3; // 30 s
+
+/**
+ * Tit-for-tat: every round, unchoke the `slots` interested peers that gave us the most (or, when
+ * seeding, that took the most), plus one optimistic unchoke rotated every third round.
+ * See choker/STATE.md.
+ */
+export class Choker {
+  private round = 0;
+  private optimistic?: ChokerPeer;
+
+  constructor(private slots: number) {}
+
+  setSlots(n: number): void {
+    this.slots = n;
+  }
+
+  /** A peer became interested: give it a free slot at once instead of waiting for the round. */
+  onInterested(peer: ChokerPeer, peers: Iterable<ChokerPeer>): void {
+    if (!peer.amChoking) return;
+    let unchoked = 0;
+    for (const p of peers) if (!p.amChoking) unchoked++;
+    if (unchoked < this.slots + 1) peer.unchoke();
+  }
+
+  /** One choking round. */
+  run(peers: ChokerPeer[], seeding: boolean): void {
+    const rate = (p: ChokerPeer) => (seeding ? p.upRate() : p.downRate());
+    const candidates = peers.filter((p) => p.peerInterested && !p.snubbed);
+    candidates.sort((a, b) => rate(b) - rate(a));
+    const regular = new Set(candidates.slice(0, this.slots));
+    if (
+      this.round++ % OPTIMISTIC_ROUNDS === 0 ||
+      !this.optimistic ||
+      !peers.includes(this.optimistic)
+    ) {
+      const rest = peers.filter((p) => p.peerInterested && !regular.has(p));
+      this.optimistic = rest.length > 0 ? rest[Math.floor(Math.random() * rest.length)] : undefined;
+    }
+    for (const p of peers) {
+      p.optimistic = p === this.optimistic;
+      if (regular.has(p) || p.optimistic) p.unchoke();
+      else p.choke();
+    }
+  }
+}

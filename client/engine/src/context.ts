@@ -1,0 +1,25 @@
+import type { EngineLogger } from './api';
+import type { ResumeDb } from './resume/resume-db';
+import type { FdCache } from './storage/fd-cache';
+import type { PieceHasher } from './storage/hasher';
+import type { TrackerClient } from './tracker/client';
+import type { TokenBucket } from './util/token-bucket';
+
+/** What a torrent borrows from its session (shared pools, limits, identity). */
+export interface SessionContext {
+  peerId: Buffer;
+  port(): number;
+  hasher: PieceHasher;
+  fds: FdCache;
+  resume?: ResumeDb;
+  uploadBucket: TokenBucket;
+  downloadBucket: TokenBucket;
+  maxPeersPerTorrent: number;
+  uploadSlots: number;
+  /** Reserves room for one more connection in the session; false when full. */
+  sessionRoom(): boolean;
+  /** Our own listen addresses ("127.0.0.1:port"), never dialled. */
+  selfAddresses(): Set<string>;
+  trackerClient(url: string): TrackerClient | undefined;
+  logger?: EngineLogger;
+}

@@ -1,0 +1,262 @@
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import { createPeerId, parseMagnet, parseTorrent, type Handshake } from '@enjambre/bittorrent';
+import type { AddOptions, SessionApi, SessionEvents, SessionOptions, TorrentSource } from './api';
+import type { SessionContext } from './context';
+import { fromMetainfo } from './metainfo-adapter';
+import { PeerConnection, type PeerHandler } from './peer/connection';
+import { ResumeDb } from './resume/resume-db';
+import { FdCache } from './storage/fd-cache';
+import { WorkerHasher, type PieceHasher } from './storage/hasher';
+import { Torrent, type TorrentInit } from './torrent';
+import { formatAddress } from './torrent/swarm';
+import { createTrackerClient } from './tracker/factory';
+import type { TrackerClient } from './tracker/client';
+import { TokenBucket } from './util/token-bucket';
+
+/**
+ * The engine's entry point: one listen socket, one resume database, one hashing pool and one
+ * set of rate limits shared by every torrent.
+ */
+export class Session extends EventEmitter<SessionEvents> implements SessionApi {
+  private readonly opts: Required<Omit<SessionOptions, 'logger' | 'peerId'>> &
+    Pick<SessionOptions, 'logger'>;
+  readonly peerId: Buffer;
+  private readonly torrents = new Map<string, Torrent>();
+  private server?: net.Server;
+  private boundPort = 0;
+  private resume?: ResumeDb;
+  private hasher?: PieceHasher;
+  private readonly fds = new FdCache(128);
+  private readonly uploadBucket: TokenBucket;
+  private readonly downloadBucket: TokenBucket;
+  private readonly trackerClients = new Map<string, TrackerClient>();
+  private readonly incoming = new Set<PeerConnection>();
+  private ctx?: SessionContext;
+  private closed = false;
+
+  constructor(options: SessionOptions) {
+    super();
+    this.opts = {
+      dataDir: options.dataDir,
+      downloadDir: options.downloadDir,
+      listenPort: options.listenPort ?? 0,
+      listenHost: options.listenHost ?? '0.0.0.0',
+      maxPeersPerTorrent: options.maxPeersPerTorrent ?? 50,
+      maxPeers: options.maxPeers ?? 200,
+      uploadRateLimit: options.uploadRateLimit ?? 0,
+      downloadRateLimit: options.downloadRateLimit ?? 0,
+      uploadSlots: options.uploadSlots ?? 4,
+      defaultTrackers: options.defaultTrackers ?? [],
+      logger: options.logger,
+    };
+    this.peerId = options.peerId ?? createPeerId();
+    if (this.peerId.length !== 20) throw new Error('peerId must be 20 bytes');
+    this.uploadBucket = new TokenBucket(this.opts.uploadRateLimit);
+    this.downloadBucket = new TokenBucket(this.opts.downloadRateLimit);
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    if (this.ctx) return;
+    await mkdir(this.opts.dataDir, { recursive: true });
+    await mkdir(this.opts.downloadDir, { recursive: true });
+    this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
+    await this.resume.open();
+    this.hasher = new WorkerHasher();
+    this.server = net.createServer((socket) => this.onIncoming(socket));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.opts.listenPort, this.opts.listenHost, () => {
+        this.server!.off('error', reject);
+        resolve();
+      });
+    });
+    this.server.on('error', (err) =>
+      this.opts.logger?.error({ err: err.message }, 'listen socket error'),
+    );
+    this.boundPort = (this.server.address() as net.AddressInfo).port;
+    const opts = this.opts;
+    this.ctx = {
+      peerId: this.peerId,
+      port: () => this.boundPort,
+      hasher: this.hasher,
+      fds: this.fds,
+      resume: this.resume,
+      uploadBucket: this.uploadBucket,
+      downloadBucket: this.downloadBucket,
+      get maxPeersPerTorrent() {
+        return opts.maxPeersPerTorrent;
+      },
+      get uploadSlots() {
+        return opts.uploadSlots;
+      },
+      sessionRoom: () => this.connectionCount() < this.opts.maxPeers,
+      selfAddresses: () =>
+        new Set([
+          formatAddress('127.0.0.1', this.boundPort),
+          formatAddress(this.opts.listenHost, this.boundPort),
+        ]),
+      trackerClient: (url) => this.trackerClient(url),
+      logger: this.opts.logger,
+    };
+  }
+
+  async add(source: TorrentSource, options: AddOptions = {}): Promise<Torrent> {
+    if (!this.ctx) throw new Error('session not started');
+    if (this.closed) throw new Error('session closed');
+    const init = this.toInit(source, options);
+    const hex = init.infoHash.toString('hex');
+    const existing = this.torrents.get(hex);
+    if (existing) return existing;
+    const t = new Torrent(this.ctx, init);
+    this.torrents.set(hex, t);
+    t.on('error', () => undefined); // state 'error' carries it; callers may listen too
+    this.emit('added', t);
+    await t.start();
+    return t;
+  }
+
+  get(infoHash: string): Torrent | undefined {
+    return this.torrents.get(infoHash.toLowerCase());
+  }
+
+  list(): Torrent[] {
+    return [...this.torrents.values()];
+  }
+
+  async remove(infoHash: string, opts: { deleteData?: boolean } = {}): Promise<void> {
+    const key = infoHash.toLowerCase();
+    const t = this.torrents.get(key);
+    if (!t) return;
+    this.torrents.delete(key);
+    await t.destroy(opts.deleteData ?? false);
+    if (!opts.deleteData) await this.resume?.delete(key).catch(() => undefined);
+    this.emit('removed', key);
+  }
+
+  setRateLimits(limits: { upload?: number; download?: number }): void {
+    if (limits.upload !== undefined) this.uploadBucket.setRate(limits.upload);
+    if (limits.download !== undefined) this.downloadBucket.setRate(limits.download);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.torrents.values()].map((t) => t.close()));
+    this.torrents.clear();
+    for (const c of this.incoming) c.close('session closed');
+    await new Promise<void>((resolve) =>
+      this.server ? this.server.close(() => resolve()) : resolve(),
+    );
+    for (const c of this.trackerClients.values()) c.close?.();
+    await this.hasher?.close();
+    await this.fds.closeAll();
+    await this.resume?.close();
+  }
+
+  private connectionCount(): number {
+    let n = this.incoming.size;
+    for (const t of this.torrents.values()) n += t.connectionCount;
+    return n;
+  }
+
+  private trackerClient(url: string): TrackerClient | undefined {
+    let c = this.trackerClients.get(url);
+    if (!c) {
+      c = createTrackerClient(url, { logger: this.opts.logger });
+      if (c) this.trackerClients.set(url, c);
+    }
+    return c;
+  }
+
+  private toInit(source: TorrentSource, o: AddOptions): TorrentInit {
+    const base = {
+      downloadDir: path.resolve(o.downloadDir ?? this.opts.downloadDir),
+      paused: o.paused ?? false,
+      filePriorities: o.filePriorities,
+      sequential: o.sequential ?? false,
+      seedMode: o.seedMode ?? false,
+      skipCheck: o.skipCheck ?? false,
+    };
+    const withDefaults = (tiers: string[][]) => {
+      const t = tiers.map((x) => [...x]);
+      if (o.trackers?.length) t.push([...o.trackers]);
+      if (t.length === 0 && this.opts.defaultTrackers.length > 0)
+        t.push([...this.opts.defaultTrackers]);
+      return t;
+    };
+    if ('torrent' in source) {
+      const meta = fromMetainfo(parseTorrent(source.torrent));
+      if (o.filePriorities && o.filePriorities.length > meta.files.length) {
+        throw new Error('more file priorities than files');
+      }
+      return {
+        ...base,
+        infoHash: meta.infoHash,
+        meta,
+        name: meta.name,
+        tiers: withDefaults(meta.announce),
+      };
+    }
+    if ('magnet' in source) {
+      const m = parseMagnet(source.magnet);
+      return {
+        ...base,
+        infoHash: m.infoHashBuffer,
+        name: m.name,
+        tiers: withDefaults(m.trackers.length ? [m.trackers] : []),
+        peers: m.peers,
+      };
+    }
+    if (!/^[0-9a-fA-F]{40}$/.test(source.infoHash))
+      throw new Error('infoHash must be 40 hex characters');
+    return {
+      ...base,
+      infoHash: Buffer.from(source.infoHash, 'hex'),
+      name: source.name,
+      tiers: withDefaults(source.trackers?.length ? [source.trackers] : []),
+    };
+  }
+
+  private onIncoming(socket: net.Socket): void {
+    if (this.closed || this.connectionCount() >= this.opts.maxPeers) {
+      socket.destroy();
+      return;
+    }
+    const address = formatAddress(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+    const router: PeerHandler = {
+      onHandshake: (conn: PeerConnection, hs: Handshake) => {
+        this.incoming.delete(conn);
+        const t = this.torrents.get(hs.infoHash.toString('hex'));
+        if (!t || !t.acceptIncoming(conn, hs)) return false;
+        return t.onHandshake(conn, hs);
+      },
+      onClose: (conn: PeerConnection) => {
+        this.incoming.delete(conn);
+      },
+      onAvailability: () => undefined,
+      onChokeChange: () => undefined,
+      onInterestChange: () => undefined,
+      onBlock: () => undefined,
+      onRequest: () => undefined,
+      onCancel: () => undefined,
+      onRequestsDropped: () => undefined,
+      onExtended: () => undefined,
+      onAllowedFast: () => undefined,
+    };
+    const conn = new PeerConnection({
+      socket,
+      incoming: true,
+      peerId: this.peerId,
+      handler: router,
+      address,
+    });
+    this.incoming.add(conn);
+  }
+}

@@ -1,0 +1,183 @@
+import { rm, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { TorrentMeta } from '../meta';
+import { pieceSize } from '../meta';
+import { FdCache, readAt, truncateFd, writeAllAt } from './fd-cache';
+import { FileMap } from './file-map';
+import { joinInside, prepareInside } from './safe-path';
+import type { TorrentStorage } from './storage';
+
+export interface FileStorageOptions {
+  /** Folder the torrent goes in (its name is a subfolder for multi-file torrents). */
+  downloadDir: string;
+  fds?: FdCache;
+  /** Bytes of whole pieces kept in memory to serve uploads. Default 32 MiB. */
+  readCacheBytes?: number;
+}
+
+/**
+ * Stores pieces in the torrent's real files. Files are created sparse (ftruncate to their length)
+ * the first time a piece touching them is written; pad files are never created.
+ */
+export class FileStorage implements TorrentStorage {
+  private readonly map: FileMap;
+  private readonly paths: string[];
+  private readonly prepared = new Map<number, Promise<void>>();
+  private readonly fds: FdCache;
+  private readonly ownFds: boolean;
+  private readonly cache = new Map<number, Promise<Buffer>>();
+  private cacheBytes = 0;
+  private readonly cacheLimit: number;
+
+  constructor(
+    private readonly meta: TorrentMeta,
+    private readonly opts: FileStorageOptions,
+  ) {
+    this.map = new FileMap(meta);
+    this.paths = meta.files.map((f) =>
+      joinInside(opts.downloadDir, meta.singleFile ? f.path : [meta.name, ...f.path]),
+    );
+    this.ownFds = !opts.fds;
+    this.fds = opts.fds ?? new FdCache(64);
+    this.cacheLimit = opts.readCacheBytes ?? 32 * 1024 * 1024;
+  }
+
+  filePath(index: number): string {
+    return this.paths[index];
+  }
+
+  async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
+    let p = this.cache.get(index);
+    if (p) {
+      this.cache.delete(index); // LRU refresh
+      this.cache.set(index, p);
+    } else {
+      p = this.readPiece(index);
+      this.cache.set(index, p);
+      this.cacheBytes += pieceSize(this.meta, index);
+      p.catch(() => this.dropCached(index, p!));
+      this.trimCache();
+    }
+    const piece = await p;
+    if (begin + length > piece.length) throw new Error('block outside the piece');
+    return piece.subarray(begin, begin + length);
+  }
+
+  async readPiece(index: number): Promise<Buffer> {
+    const size = pieceSize(this.meta, index);
+    const buf = Buffer.alloc(size);
+    await Promise.all(
+      this.map.spans(index, 0, size).map(async (s) => {
+        if (this.meta.files[s.fileIndex].pad) return;
+        try {
+          await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
+            let done = 0;
+            while (done < s.length) {
+              const n = await readAt(
+                fd,
+                buf,
+                s.pieceOffset + done,
+                s.length - done,
+                s.fileOffset + done,
+              );
+              if (n === 0) break; // short file: the rest stays zero
+              done += n;
+            }
+          });
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }),
+    );
+    return buf;
+  }
+
+  async writePiece(index: number, data: Buffer): Promise<void> {
+    const cached = this.cache.get(index);
+    if (cached) this.dropCached(index, cached);
+    const spans = this.map.spans(index, 0, data.length);
+    await Promise.all(
+      spans.map(async (s) => {
+        if (this.meta.files[s.fileIndex].pad) return;
+        await this.prepare(s.fileIndex);
+        await this.fds.use(this.paths[s.fileIndex], true, (fd) =>
+          writeAllAt(fd, data, s.pieceOffset, s.length, s.fileOffset),
+        );
+      }),
+    );
+  }
+
+  async fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>> {
+    return Promise.all(
+      this.meta.files.map(async (f, i) => {
+        if (f.pad) return null;
+        try {
+          const st = await stat(this.paths[i]);
+          return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
+        } catch {
+          return null;
+        }
+      }),
+    );
+  }
+
+  async deleteData(): Promise<void> {
+    for (const p of this.paths) this.fds.forget(p);
+    this.cache.clear();
+    this.cacheBytes = 0;
+    await Promise.all(this.paths.map((p) => rm(p, { force: true })));
+    if (!this.meta.singleFile) {
+      // remove now-empty folders, deepest first, never above the torrent's own folder
+      const top = joinInside(this.opts.downloadDir, [this.meta.name]);
+      const dirs = new Set<string>();
+      for (const p of this.paths) {
+        for (let d = path.dirname(p); d.startsWith(top); d = path.dirname(d)) dirs.add(d);
+      }
+      for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
+        await rmdir(d).catch(() => undefined);
+      }
+    }
+    this.prepared.clear();
+  }
+
+  async close(): Promise<void> {
+    this.cache.clear();
+    this.cacheBytes = 0;
+    if (this.ownFds) await this.fds.closeAll();
+    else for (const p of this.paths) this.fds.forget(p);
+  }
+
+  /** Once per file: create folders, check they stay inside, give the file its length (sparse). */
+  private prepare(fileIndex: number): Promise<void> {
+    let p = this.prepared.get(fileIndex);
+    if (!p) {
+      const file = this.paths[fileIndex];
+      p = (async () => {
+        await prepareInside(this.opts.downloadDir, file, true);
+        await this.fds.use(file, true, async (fd) => {
+          const st = await stat(file);
+          if (st.size < this.meta.files[fileIndex].length) {
+            await truncateFd(fd, this.meta.files[fileIndex].length);
+          }
+        });
+      })();
+      this.prepared.set(fileIndex, p);
+      p.catch(() => this.prepared.delete(fileIndex));
+    }
+    return p;
+  }
+
+  private dropCached(index: number, p: Promise<Buffer>): void {
+    if (this.cache.get(index) === p) {
+      this.cache.delete(index);
+      this.cacheBytes -= pieceSize(this.meta, index);
+    }
+  }
+
+  private trimCache(): void {
+    for (const [index, p] of this.cache) {
+      if (this.cacheBytes <= this.cacheLimit || this.cache.size <= 1) break;
+      this.dropCached(index, p);
+    }
+  }
+}

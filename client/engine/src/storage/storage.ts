@@ -1,0 +1,16 @@
+/** Where a torrent's verified pieces live. The engine only talks to storage through this. */
+export interface TorrentStorage {
+  /** Bytes of a verified piece, for uploading. */
+  readBlock(index: number, begin: number, length: number): Promise<Buffer>;
+  /** A whole piece as it is on disk (zeros where files are missing or short). */
+  readPiece(index: number): Promise<Buffer>;
+  /** Writes a complete, verified piece at its offsets (one write per file span). */
+  writePiece(index: number, data: Buffer): Promise<void>;
+  /** Size and modification time of each file (null when missing, pad files included as null). */
+  fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>>;
+  /** Absolute path of file `index` on disk. */
+  filePath(index: number): string;
+  /** Deletes the torrent's files (and its folder when it becomes empty). */
+  deleteData(): Promise<void>;
+  close(): Promise<void>;
+}

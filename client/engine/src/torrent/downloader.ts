@@ -1,0 +1,157 @@
+import type { TorrentMeta } from '../meta';
+import { pieceHash, pieceSize } from '../meta';
+import { BLOCK_SIZE, PiecePicker, type BlockRequest, type PickerPeer } from '../picker/picker';
+import type { PeerConnection } from '../peer/connection';
+import { allocPieceBuffer, type PieceHasher } from '../storage/hasher';
+import type { TorrentStorage } from '../storage/storage';
+
+export interface DownloaderEvents {
+  /** Piece verified and written. */
+  verified(index: number): void;
+  /** Piece failed its hash check; `peers` sent its blocks. */
+  hashFailed(index: number, peers: Set<PeerConnection>): void;
+  /** A storage error: the torrent must stop. */
+  storageError(err: Error): void;
+}
+
+/** Seconds of data to keep requested from a peer: pipeline depth ≈ rate × this / block size. */
+const PIPELINE_SECONDS = 1.5;
+const MIN_PIPELINE = 16;
+const MAX_PIPELINE = 512;
+/** A request unanswered this long goes back to the picker (another peer may take it). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** No block for this long while we have requests out: the peer is snubbed. */
+const SNUB_MS = 60_000;
+
+/**
+ * The download path: asks the picker for blocks to request, copies arriving blocks into piece
+ * buffers (the only copy of the data in memory), hashes complete pieces off the event loop, and
+ * writes verified pieces to storage in one write per file span.
+ */
+export class Downloader {
+  private readonly buffers = new Map<number, Buffer>();
+  private readonly verifying = new Set<number>();
+  private readonly scratch: BlockRequest[] = [];
+  private readonly cancelScratch: PickerPeer[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly meta: TorrentMeta,
+    readonly picker: PiecePicker,
+    private readonly storage: TorrentStorage,
+    private readonly hasher: PieceHasher,
+    private readonly events: DownloaderEvents,
+  ) {}
+
+  /** Whether `conn` has anything we still want (decides our interest). */
+  wantsFrom(conn: PeerConnection): boolean {
+    if (this.picker.missingWanted === 0) return false;
+    if (conn.peerHasAll) return true;
+    const have = conn.have;
+    if (!have) return false;
+    for (let i = 0; i < this.meta.pieceCount; i++) {
+      if (have.get(i) && !this.picker.hasPiece(i) && this.picker.isWanted(i)) return true;
+    }
+    return false;
+  }
+
+  /** Tops up the request pipeline of `conn`. */
+  fill(conn: PeerConnection): void {
+    if (this.stopped || conn.peerChoking || !conn.amInterested || !conn.ready) return;
+    const rate = conn.down.rate();
+    conn.pipeline = Math.max(
+      MIN_PIPELINE,
+      Math.min(MAX_PIPELINE, conn.peerReqq, Math.ceil((rate * PIPELINE_SECONDS) / BLOCK_SIZE)),
+    );
+    const room = conn.pipeline - conn.outstanding.size;
+    if (room < Math.min(8, conn.pipeline / 4)) return; // refill in batches: one write, fewer picks
+    const reqs = this.scratch;
+    reqs.length = 0;
+    this.picker.pick(conn, room, reqs);
+    if (reqs.length > 0) conn.request(reqs.slice());
+  }
+
+  /** A block arrived. Returns false when it was unwanted (duplicate, never requested, bad). */
+  onBlock(
+    conn: PeerConnection,
+    index: number,
+    begin: number,
+    block: Buffer,
+    peers: Iterable<PeerConnection>,
+  ): boolean {
+    if (this.stopped) return false;
+    const size = pieceSize(this.meta, index);
+    if (begin + block.length > size || block.length !== Math.min(BLOCK_SIZE, size - begin))
+      return false;
+    const cancel = this.cancelScratch;
+    cancel.length = 0;
+    if (!this.picker.received(conn, index, begin, cancel)) return false;
+    for (const other of cancel) (other as PeerConnection).cancel(index, begin, block.length);
+    let buf = this.buffers.get(index);
+    if (!buf) {
+      buf = allocPieceBuffer(size);
+      this.buffers.set(index, buf);
+    }
+    block.copy(buf, begin);
+    if (this.picker.isComplete(index)) void this.verify(index, peers);
+    return true;
+  }
+
+  /** Requests the peer will not answer go back to the picker. */
+  release(conn: PeerConnection, reqs: BlockRequest[]): void {
+    for (const r of reqs) this.picker.release(conn, r.index, r.begin);
+  }
+
+  /** Periodic: time out old requests, mark snubbed peers. */
+  checkTimeouts(conn: PeerConnection, now: number): void {
+    if (conn.outstanding.size === 0) return;
+    if (now - conn.lastBlockAt > SNUB_MS) conn.snubbed = true;
+    const expired: BlockRequest[] = [];
+    for (const [k, r] of conn.outstanding) {
+      if (now - r.at > REQUEST_TIMEOUT_MS) {
+        expired.push(r);
+        conn.outstanding.delete(k);
+      }
+    }
+    this.release(conn, expired);
+  }
+
+  /** Pieces held in memory (for status and memory bounds). */
+  get bufferedPieces(): number {
+    return this.buffers.size;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.buffers.clear();
+  }
+
+  private async verify(index: number, peers: Iterable<PeerConnection>): Promise<void> {
+    if (this.verifying.has(index)) return;
+    this.verifying.add(index);
+    const buf = this.buffers.get(index)!;
+    this.buffers.delete(index);
+    const contributors = this.picker.contributors(index) as Set<PeerConnection>;
+    try {
+      const { digest, buf: back } = await this.hasher.hash(buf);
+      if (this.stopped) return;
+      if (!digest.equals(pieceHash(this.meta, index))) {
+        this.picker.pieceFailed(index);
+        this.events.hashFailed(index, contributors);
+        return;
+      }
+      await this.storage.writePiece(index, back);
+      if (this.stopped) return;
+      this.picker.setHave(index);
+      this.events.verified(index);
+    } catch (err) {
+      if (this.stopped) return;
+      this.picker.pieceFailed(index);
+      this.events.storageError(err as Error);
+    } finally {
+      this.verifying.delete(index);
+      // a finished piece frees pipeline room everywhere
+      for (const p of peers) this.fill(p);
+    }
+  }
+}

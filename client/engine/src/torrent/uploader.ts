@@ -1,0 +1,100 @@
+import type { PeerConnection } from '../peer/connection';
+import { key } from '../peer/connection';
+import type { TorrentStorage } from '../storage/storage';
+import type { TokenBucket } from '../util/token-bucket';
+import { pieceSize, type TorrentMeta } from '../meta';
+
+interface Pending {
+  index: number;
+  begin: number;
+  length: number;
+}
+
+/** Most requests queued per peer; beyond that they are rejected (BEP 6) or dropped. */
+const MAX_QUEUED = 500;
+
+/**
+ * Serves a peer's requests from storage: only verified pieces, only while unchoked, in order,
+ * pausing while the socket's write queue is full or the upload rate limit is exhausted.
+ */
+export class Uploader {
+  private readonly queues = new Map<PeerConnection, Map<number, Pending>>();
+  private readonly busy = new Set<PeerConnection>();
+
+  constructor(
+    private readonly meta: () => TorrentMeta | undefined,
+    private readonly storage: () => TorrentStorage | undefined,
+    private readonly havePiece: (index: number) => boolean,
+    private readonly bucket: TokenBucket,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {
+    const meta = this.meta();
+    if (
+      !meta ||
+      conn.amChoking ||
+      !this.havePiece(index) ||
+      begin + length > pieceSize(meta, index)
+    ) {
+      conn.reject(index, begin, length);
+      return;
+    }
+    let q = this.queues.get(conn);
+    if (!q) this.queues.set(conn, (q = new Map()));
+    if (q.size >= MAX_QUEUED) {
+      conn.reject(index, begin, length);
+      return;
+    }
+    q.set(key(index, begin), { index, begin, length });
+    void this.pump(conn);
+  }
+
+  onCancel(conn: PeerConnection, index: number, begin: number): void {
+    this.queues.get(conn)?.delete(key(index, begin));
+  }
+
+  /** We choked the peer: its queued requests are dropped (rejected with BEP 6). */
+  onChoked(conn: PeerConnection): void {
+    const q = this.queues.get(conn);
+    if (!q) return;
+    for (const r of q.values()) conn.reject(r.index, r.begin, r.length);
+    q.clear();
+  }
+
+  forget(conn: PeerConnection): void {
+    this.queues.delete(conn);
+    this.busy.delete(conn);
+  }
+
+  private async pump(conn: PeerConnection): Promise<void> {
+    if (this.busy.has(conn)) return;
+    this.busy.add(conn);
+    try {
+      const q = this.queues.get(conn);
+      while (q && q.size > 0 && !conn.closed) {
+        if (conn.writeBlocked) {
+          await new Promise<void>((resolve) => conn.whenWritable(resolve));
+          continue;
+        }
+        const wait = this.bucket.delay();
+        if (wait > 0) {
+          await new Promise((r) => setTimeout(r, wait));
+          continue;
+        }
+        const [k, r] = q.entries().next().value as [number, Pending];
+        q.delete(k);
+        const storage = this.storage();
+        if (!storage) break;
+        const block = await storage.readBlock(r.index, r.begin, r.length);
+        if (conn.closed || conn.amChoking) continue;
+        this.bucket.take(r.length);
+        conn.sendBlock(r.index, r.begin, block);
+      }
+    } catch (err) {
+      this.onError(err as Error);
+    } finally {
+      this.busy.delete(conn);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import type { EngineLogger } from '../api';
+import type { TrackerClient } from './client';
+import { GrpcTrackerClient } from './grpc';
+import { HttpTrackerClient } from './http';
+import { UdpTrackerClient } from './udp';
+
+/** The client for an announce URL by its scheme; undefined for schemes we do not speak. */
+export function createTrackerClient(
+  url: string,
+  opts: { logger?: EngineLogger } = {},
+): TrackerClient | undefined {
+  try {
+    const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
+    if (scheme === 'http' || scheme === 'https') return new HttpTrackerClient(url);
+    if (scheme === 'udp') return new UdpTrackerClient(url);
+    if (scheme === 'grpc' || scheme === 'grpcs') return new GrpcTrackerClient(url);
+  } catch (err) {
+    opts.logger?.warn({ url, err: (err as Error).message }, 'unusable tracker URL');
+  }
+  return undefined;
+}

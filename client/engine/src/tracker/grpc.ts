@@ -1,0 +1,117 @@
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { AnnounceEvent, TrackerClient as GrpcTracker } from '@enjambre/proto';
+import type {
+  AnnounceRequest,
+  AnnounceResult,
+  PublishInfo,
+  ScrapeResult,
+  TrackerClient,
+} from './client';
+
+const EVENTS: Record<AnnounceRequest['event'], AnnounceEvent> = {
+  none: AnnounceEvent.ANNOUNCE_EVENT_NONE,
+  started: AnnounceEvent.ANNOUNCE_EVENT_STARTED,
+  stopped: AnnounceEvent.ANNOUNCE_EVENT_STOPPED,
+  completed: AnnounceEvent.ANNOUNCE_EVENT_COMPLETED,
+};
+
+/** Client of the enjambre tracker's gRPC API for `grpc://host:port` and `grpcs://host:port`. */
+export class GrpcTrackerClient implements TrackerClient {
+  private readonly client: GrpcTracker;
+
+  constructor(url: string) {
+    const u = new URL(url);
+    if (!u.port || !u.hostname) throw new Error(`bad gRPC tracker URL ${url}`);
+    const creds = u.protocol === 'grpcs:' ? credentials.createSsl() : credentials.createInsecure();
+    this.client = new GrpcTracker(`${u.hostname}:${u.port}`, creds);
+  }
+
+  announce(req: AnnounceRequest, signal: AbortSignal): Promise<AnnounceResult> {
+    return this.call<AnnounceResult>(signal, (md, cb) =>
+      this.client.announce(
+        {
+          infoHash: req.infoHash,
+          peerId: req.peerId,
+          event: EVENTS[req.event],
+          uploaded: req.uploaded,
+          downloaded: req.downloaded,
+          left: req.left,
+          numwant: req.numwant,
+          port: req.port,
+          ip: '',
+        },
+        md,
+        (err, res) =>
+          cb(
+            err,
+            res && {
+              interval: res.interval,
+              peers: res.peers.map((p) => ({ host: p.address, port: p.port })),
+              seeders: res.seeders,
+              leechers: res.leechers,
+            },
+          ),
+      ),
+    );
+  }
+
+  scrape(infoHash: Buffer, signal: AbortSignal): Promise<ScrapeResult> {
+    return this.call<ScrapeResult>(signal, (md, cb) =>
+      this.client.scrape({ infoHashes: [infoHash] }, md, (err, res) => {
+        const e = res?.entries[0];
+        cb(
+          err ?? (e ? null : new Error('empty scrape answer')),
+          e && {
+            seeders: e.complete,
+            leechers: e.incomplete,
+            completed: e.downloaded,
+          },
+        );
+      }),
+    );
+  }
+
+  async publish(info: PublishInfo, signal: AbortSignal): Promise<void> {
+    await this.call<void>(signal, (md, cb) =>
+      this.client.publish(
+        {
+          infoHash: info.infoHash,
+          peerId: info.peerId,
+          ip: '',
+          port: info.port,
+          name: info.name,
+          totalSize: info.size,
+          fileCount: info.fileCount,
+        },
+        md,
+        (err) => cb(err, undefined),
+      ),
+    );
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
+  private call<T>(
+    signal: AbortSignal,
+    fn: (
+      md: Metadata,
+      cb: (err: ServiceError | Error | null, res: T | undefined) => void,
+    ) => { cancel(): void },
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new Error('timed out'));
+        return;
+      }
+      const call = fn(new Metadata(), (err, res) => {
+        signal.removeEventListener('abort', onAbort);
+        if (err) reject(new Error((err as ServiceError).details || err.message));
+        else resolve(res as T);
+      });
+      const onAbort = () => call.cancel();
+      signal.addEventListener('abort', onAbort);
+    });
+  }
+}

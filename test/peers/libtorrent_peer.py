@@ -1,0 +1,171 @@
+#!/usr/bin/python3
+"""A python3-libtorrent (Debian, 2.0.x) peer for tests and benchmarks.
+
+Run with Debian's /usr/bin/python3 (the only interpreter here that has `import libtorrent`).
+The single argument is a JSON object:
+  torrent_file | magnet   what to add (one of them)
+  dir                     save path
+  role                    "seed" (existing data, verified on start) or "leech"
+  trackers                extra announce URLs (optional)
+  peers                   ["127.0.0.1:port", ...] to connect to directly (optional)
+  high_performance        apply libtorrent's high_performance_seed() preset (optional)
+  interval                status period in seconds (default 0.25)
+  announce_interval       re-announce every N seconds while not complete (optional; trackers
+                          usually say 30 min, too long for a test whose peers start one by one)
+
+Prints one JSON object per line on stdout: {"type": "listening", "port": N} once, then
+{"type": "status", ...} periodically and {"type": "alert", ...} for tracker replies and errors.
+Exits cleanly on SIGTERM/SIGINT.
+"""
+import json
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+STATE_NAMES = {
+    lt.torrent_status.checking_files: "checking",
+    lt.torrent_status.downloading_metadata: "metadata",
+    lt.torrent_status.downloading: "downloading",
+    lt.torrent_status.finished: "finished",
+    lt.torrent_status.seeding: "seeding",
+    lt.torrent_status.checking_resume_data: "checking",
+}
+
+stopping = False
+
+
+def on_signal(_signum, _frame):
+    global stopping
+    stopping = True
+
+
+def emit(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def settings(high_performance):
+    pack = lt.high_performance_seed() if high_performance else {}
+    pack.update(
+        {
+            "listen_interfaces": "127.0.0.1:0",
+            "outgoing_interfaces": "127.0.0.1",
+            "enable_dht": False,
+            "enable_lsd": False,
+            "enable_upnp": False,
+            "enable_natpmp": False,
+            # TCP only: the other test clients and our engine speak TCP; uTP on loopback only adds noise.
+            "enable_incoming_utp": False,
+            "enable_outgoing_utp": False,
+            # Every test peer is 127.0.0.1, so several connections from one IP are normal here.
+            "allow_multiple_connections_per_ip": True,
+            "in_enc_policy": lt.enc_policy.enabled,
+            "out_enc_policy": lt.enc_policy.disabled,
+            "announce_to_all_trackers": True,
+            "announce_to_all_tiers": True,
+            "alert_mask": lt.alert.category_t.error_notification
+            | lt.alert.category_t.status_notification
+            | lt.alert.category_t.tracker_notification,
+            "user_agent": "enjambre-test-libtorrent/" + lt.__version__,
+        }
+    )
+    return pack
+
+
+def main():
+    options = json.loads(sys.argv[1])
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    session = lt.session(settings(options.get("high_performance", False)))
+    if options.get("magnet"):
+        params = lt.parse_magnet_uri(options["magnet"])
+    else:
+        params = lt.add_torrent_params()
+        params.ti = lt.torrent_info(options["torrent_file"])
+    params.save_path = options["dir"]
+    trackers = list(params.trackers) + list(options.get("trackers", []))
+    params.trackers = trackers
+    handle = session.add_torrent(params)
+
+    # Port 0 above lets the OS choose; wait until the socket is bound to learn it.
+    deadline = time.time() + 10
+    while session.listen_port() == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    emit({"type": "listening", "port": session.listen_port()})
+
+    peers = []
+    for spec in options.get("peers", []):
+        host, port = spec.rsplit(":", 1)
+        peers.append((host, int(port)))
+
+    interval = float(options.get("interval", 0.25))
+    announce_interval = options.get("announce_interval")
+    last_connect = 0.0
+    last_announce = time.time()
+    while not stopping:
+        for alert in session.pop_alerts():
+            report_alert(alert)
+        status = handle.status()
+        now = time.time()
+        # connect_peer is forgotten if the peer was not up yet, so retry while not connected.
+        if peers and now - last_connect > 2 and status.state not in (lt.torrent_status.checking_files,):
+            connected = {(p.ip[0], p.ip[1]) for p in handle.get_peer_info()}
+            for peer in peers:
+                if peer not in connected:
+                    handle.connect_peer(peer)
+            last_connect = now
+        if announce_interval and now - last_announce > announce_interval and not status.is_seeding:
+            handle.force_reannounce()
+            last_announce = now
+        emit(status_line(handle, status))
+        time.sleep(interval)
+
+    session.pause()
+    emit({"type": "stopped"})
+
+
+def status_line(handle, status):
+    peers = []
+    for p in handle.get_peer_info():
+        peers.append(
+            {
+                "ip": p.ip[0],
+                "port": p.ip[1],
+                "client": p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client,
+                "progress": p.progress,
+                "seed": bool(p.flags & lt.peer_info.seed),
+            }
+        )
+    return {
+        "type": "status",
+        "state": STATE_NAMES.get(status.state, str(status.state)),
+        "progress": status.progress,
+        "total_done": status.total_done,
+        "total_wanted": status.total_wanted,
+        "download_rate": status.download_rate,
+        "upload_rate": status.upload_rate,
+        "num_peers": status.num_peers,
+        "num_seeds": status.num_seeds,
+        "list_seeds": status.list_seeds,
+        "list_peers": status.list_peers,
+        "peers": peers,
+        "error": str(status.errc.message()) if status.errc.value() != 0 else "",
+    }
+
+
+def report_alert(alert):
+    kind = type(alert).__name__
+    entry = {"type": "alert", "alert": kind, "message": alert.message()}
+    if isinstance(alert, lt.tracker_reply_alert):
+        entry["num_peers"] = alert.num_peers
+        entry["url"] = alert.tracker_url()
+    elif isinstance(alert, lt.tracker_alert):
+        entry["url"] = alert.tracker_url()
+    emit(entry)
+
+
+if __name__ == "__main__":
+    main()
