@@ -1,7 +1,9 @@
 // aria2c (Debian, 1.36) as a peer. Status and the peer list come from its JSON-RPC server
 // (127.0.0.1 only), which is far more reliable than parsing its console summary.
+import { promises as fs } from 'node:fs';
 import { PeerBase, type PeerRole, type PeerStatus } from './peer';
 import { ManagedProcess, removeLater } from './process';
+import { bdecode } from './scrape';
 import { freePort, GiveUp, removeDir, tempDir, waitFor } from './util';
 
 export interface Aria2Options {
@@ -116,12 +118,17 @@ export async function startAria2(options: Aria2Options): Promise<Aria2Peer> {
   const rpcPort = await freePort();
   const stateDir = await tempDir('aria2');
   removeLater(stateDir);
+  // aria2 sends UDP tracker requests from its DHT socket, so UDP trackers only work with DHT on.
+  // Then DHT runs on 127.0.0.1 with no entry point and an empty routing table: it reaches nobody.
+  const useDht = (options.trackers ?? [])
+    .concat(await announceUrls(options.torrentFile))
+    .some((u) => u.startsWith('udp:'));
   const args = [
     `--dir=${options.dir}`,
     `--listen-port=${port}`,
     '--interface=127.0.0.1', // binds the peer listener and outgoing sockets to loopback
     '--disable-ipv6=true',
-    '--enable-dht=false',
+    `--enable-dht=${useDht}`,
     '--enable-dht6=false',
     '--bt-enable-lpd=false',
     `--enable-peer-exchange=${options.pex ?? false}`,
@@ -145,6 +152,7 @@ export async function startAria2(options: Aria2Options): Promise<Aria2Peer> {
     '--enable-color=false',
     `--dht-file-path=${stateDir}/dht.dat`,
   ];
+  if (useDht) args.push(`--dht-listen-port=${await freePort()}`);
   if (options.trackers?.length) args.push(`--bt-tracker=${options.trackers.join(',')}`);
   if (options.excludeTorrentTrackers) args.push('--bt-exclude-tracker=*');
   if (options.announceInterval !== undefined)
@@ -168,4 +176,15 @@ export async function startAria2(options: Aria2Options): Promise<Aria2Peer> {
     throw new Error(`aria2 did not start: ${(error as Error).message}\n${proc.tail()}`);
   }
   return peer;
+}
+
+/** The announce URLs of a .torrent (announce and every tier of announce-list). */
+async function announceUrls(torrentFile: string): Promise<string[]> {
+  const meta = bdecode(await fs.readFile(torrentFile)) as Record<string, unknown>;
+  const urls: string[] = [];
+  if (Buffer.isBuffer(meta.announce)) urls.push(meta.announce.toString('utf8'));
+  for (const tier of (meta['announce-list'] as Buffer[][] | undefined) ?? []) {
+    for (const url of tier) urls.push(url.toString('utf8'));
+  }
+  return urls;
 }

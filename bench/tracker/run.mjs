@@ -1,0 +1,492 @@
+#!/usr/bin/env node
+// Tracker benchmark: announces/s and latency over HTTP (wrk) and UDP (bench/out/udp-load, BEP 15)
+// for enjambre, opentracker (Debian) and bittorrent-tracker (npm) in the same run, same load,
+// interleaved repetitions, medians and ratios; gRPC announces/s for enjambre alone; RSS of each
+// tracker after PEERS distinct peers in TORRENTS torrents.
+//
+//   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
+//                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
+//
+// The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
+// runs the same tracker without taskset, to show what it does with both cores.
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const out = path.join(root, 'bench/out');
+
+// ---------------------------------------------------------------- options
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const value = (name, fallback) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : fallback;
+};
+const quick = flag('quick');
+const options = {
+  duration: Number(value('duration', quick ? 3 : 15)),
+  reps: Number(value('reps', quick ? 1 : 3)),
+  torrents: Number(value('torrents', 10_000)),
+  memoryPeers: Number(value('memory-peers', quick ? 100_000 : 1_000_000)),
+  memoryTorrents: Number(value('memory-torrents', quick ? 10_000 : 100_000)),
+  memory: !flag('no-memory'),
+  grpc: !flag('no-grpc'),
+  unpinned: !flag('no-unpinned'),
+  trackers: value('trackers', 'enjambre,opentracker,bittorrent-tracker').split(','),
+  connections: 64,
+  udpSockets: 16,
+  udpWindow: 4,
+};
+const TRACKER_CPU = '0';
+const LOAD_CPU = '1';
+
+/* global fetch */
+// ---------------------------------------------------------------- helpers
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values) => {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForTcp(port, child, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null)
+      throw new Error(`exited with ${child.exitCode}: ${child.output()}`);
+    const ok = await new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => (socket.destroy(), resolve(true)));
+      socket.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    await sleep(100);
+  }
+  throw new Error(`nothing listening on ${port} after ${timeoutMs} ms: ${child.output()}`);
+}
+
+/** Spawns in its own process group, keeping the tail of its output for error messages. */
+function launch(argv, cwd = root) {
+  const child = spawn(argv[0], argv.slice(1), {
+    cwd,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let tail = '';
+  const keep = (chunk) => (tail = (tail + chunk).slice(-4000));
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  child.output = () => tail;
+  child.stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    signalGroup(child.pid, 'SIGTERM');
+    const timer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  return child;
+}
+const running = new Set();
+function signalGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+process.on('exit', () => {
+  for (const child of running) signalGroup(child.pid, 'SIGKILL');
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(130));
+
+function run(argv) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.once('exit', (code) =>
+      code === 0
+        ? resolve({ stdout, stderr })
+        : reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`)),
+    );
+  });
+}
+
+function rssMiB(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
+  return kb / 1024;
+}
+
+/** The tracker's own process: taskset execs it, so the pid is the same. */
+const trackerPid = (child) => child.pid;
+
+// ---------------------------------------------------------------- data
+function hashes(count, salt) {
+  const list = [];
+  for (let i = 0; i < count; i++) list.push(createHash('sha1').update(`${salt}-${i}`).digest());
+  return list;
+}
+
+// ---------------------------------------------------------------- trackers
+const trackers = {
+  enjambre: {
+    label: 'enjambre',
+    async start(work, pin = true) {
+      const port = await freePort();
+      const grpcPort = await freePort();
+      const child = launch([
+        ...(pin ? ['taskset', '-c', TRACKER_CPU] : []),
+        process.execPath,
+        path.join(root, 'services/tracker/dist/cli.js'),
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(grpcPort),
+        '--http-port',
+        String(port),
+        '--udp-port',
+        String(port),
+        '--metrics-port',
+        '0',
+        '--log-level',
+        'warn',
+      ]);
+      await waitForTcp(port, child);
+      await waitForTcp(grpcPort, child);
+      return { child, port, grpcPort };
+    },
+  },
+  opentracker: {
+    label: 'opentracker',
+    note: 'closes the HTTP connection after each answer',
+    async start(work) {
+      const port = await freePort();
+      const child = launch([
+        'taskset',
+        '-c',
+        TRACKER_CPU,
+        'opentracker',
+        '-i',
+        '127.0.0.1',
+        '-p',
+        String(port),
+        '-P',
+        String(port),
+        '-f',
+        path.join(work, 'opentracker.conf'),
+      ]);
+      await waitForTcp(port, child);
+      return { child, port };
+    },
+  },
+  'bittorrent-tracker': {
+    label: 'bittorrent-tracker',
+    async start() {
+      const port = await freePort();
+      const child = launch([
+        'taskset',
+        '-c',
+        TRACKER_CPU,
+        process.execPath,
+        path.join(here, 'bittorrent-tracker-server.mjs'),
+        String(port),
+      ]);
+      await waitForTcp(port, child);
+      return { child, port };
+    },
+  },
+};
+
+/** One real announce, to make sure the tracker accepts the pool (opentracker's whitelist). */
+async function checkAnnounce(port, infoHash) {
+  const encode = (bytes) => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('');
+  const url =
+    `http://127.0.0.1:${port}/announce?info_hash=${encode(infoHash)}&peer_id=${encode(Buffer.from('-BN0001-check-000000'))}` +
+    `&port=6881&uploaded=0&downloaded=0&left=100&compact=1&numwant=50`;
+  const body = Buffer.from(await (await fetch(url)).arrayBuffer()).toString('latin1');
+  if (!body.includes('8:interval') || body.includes('failure reason')) {
+    throw new Error(`tracker on ${port} refused the benchmark's announce: ${body.slice(0, 200)}`);
+  }
+}
+
+// ---------------------------------------------------------------- load
+async function httpLoad(port, hashFileHex) {
+  const { stdout } = await run([
+    'taskset',
+    '-c',
+    LOAD_CPU,
+    'wrk',
+    '-t1',
+    `-c${options.connections}`,
+    `-d${options.duration}s`,
+    '--latency',
+    '-s',
+    path.join(here, 'announce.lua'),
+    `http://127.0.0.1:${port}`,
+    '--',
+    hashFileHex,
+  ]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1]);
+  const ms = (label) => {
+    const m = new RegExp(`\\s${label}%\\s+([\\d.]+)(us|ms|s)`).exec(stdout);
+    if (!m) return NaN;
+    return Number(m[1]) * (m[2] === 'us' ? 0.001 : m[2] === 's' ? 1000 : 1);
+  };
+  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
+  const timeouts = Number(/timeout (\d+)/.exec(stdout)?.[1] ?? 0);
+  return { rps, p50: ms(50), p99: ms(99), non2xx, timeouts };
+}
+
+async function udpLoad(port, hashFileBin, mode = 'pool', amount = options.duration, torrents = 0) {
+  const { stdout, stderr } = await run([
+    'taskset',
+    '-c',
+    LOAD_CPU,
+    path.join(out, 'udp-load'),
+    '127.0.0.1',
+    String(port),
+    hashFileBin,
+    mode,
+    String(amount),
+    String(options.udpSockets),
+    String(options.udpWindow),
+    String(torrents),
+  ]);
+  const result = JSON.parse(stdout);
+  if (result.errors > 0) throw new Error(`UDP load got ${result.errors} tracker errors: ${stderr}`);
+  return {
+    rps: result.rps,
+    p50: result.p50_us / 1000,
+    p99: result.p99_us / 1000,
+    lost: result.lost,
+    seconds: result.seconds,
+  };
+}
+
+async function grpcLoad(grpcPort, hashFileBin) {
+  const { stdout } = await run([
+    'taskset',
+    '-c',
+    LOAD_CPU,
+    process.execPath,
+    path.join(here, 'grpc-load.cjs'),
+    `127.0.0.1:${grpcPort}`,
+    hashFileBin,
+    String(options.duration),
+    '2',
+    '4',
+    '16',
+  ]);
+  const result = JSON.parse(stdout);
+  if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);
+  return { rps: result.rps, p50: result.p50_us / 1000, p99: result.p99_us / 1000 };
+}
+
+// ---------------------------------------------------------------- main
+async function main() {
+  const cpus = os.cpus().length;
+  if (cpus < 2)
+    throw new Error('needs 2 CPUs: the tracker on one, the load generator on the other');
+  mkdirSync(out, { recursive: true });
+  console.log('building: udp-load (cc -O2), enjambre tracker (tsc -b)');
+  execFileSync(
+    'cc',
+    ['-O2', '-Wall', '-o', path.join(out, 'udp-load'), path.join(here, 'udp-load.c')],
+    { stdio: 'inherit' },
+  );
+  if (options.trackers.includes('enjambre')) {
+    execFileSync(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'services/tracker'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    );
+  }
+
+  const work = mkdtempSync(path.join(os.tmpdir(), 'enjambre-bench-tracker-'));
+  chmodSync(work, 0o755); // opentracker chroots here and drops to nobody
+  process.on('exit', () => rmSync(work, { recursive: true, force: true }));
+  const pool = hashes(options.torrents, 'enjambre-bench-pool');
+  const memoryPool = options.memory ? hashes(options.memoryTorrents, 'enjambre-bench-memory') : [];
+  const poolBin = path.join(work, 'pool.bin');
+  const poolHex = path.join(work, 'pool.txt');
+  const memoryBin = path.join(work, 'memory.bin');
+  writeFileSync(poolBin, Buffer.concat(pool));
+  writeFileSync(poolHex, pool.map((h) => h.toString('hex')).join('\n') + '\n');
+  writeFileSync(memoryBin, Buffer.concat(memoryPool.length ? memoryPool : [Buffer.alloc(20)]));
+  writeFileSync(
+    path.join(work, 'whitelist.txt'),
+    [...pool, ...memoryPool].map((h) => h.toString('hex')).join('\n') + '\n',
+    { mode: 0o644 },
+  );
+  writeFileSync(
+    path.join(work, 'opentracker.conf'),
+    `tracker.rootdir ${work}\naccess.whitelist whitelist.txt\n`,
+    {
+      mode: 0o644,
+    },
+  );
+
+  const configs = [];
+  for (const name of options.trackers) {
+    if (!trackers[name])
+      throw new Error(`unknown tracker ${name}; known: ${Object.keys(trackers).join(', ')}`);
+    configs.push({
+      key: name,
+      label: trackers[name].label,
+      start: (w) => trackers[name].start(w, true),
+    });
+    if (name === 'enjambre' && options.unpinned) {
+      configs.push({
+        key: 'enjambre-unpinned',
+        label: 'enjambre (unpinned)',
+        start: (w) => trackers.enjambre.start(w, false),
+      });
+    }
+  }
+
+  console.log(
+    `load: ${options.torrents} torrents, random peer ids, numwant=50, ${options.duration} s per run, ` +
+      `${options.reps} repetition(s); HTTP wrk -t1 -c${options.connections} keep-alive; ` +
+      `UDP ${options.udpSockets} sockets x ${options.udpWindow} in flight; tracker on CPU ${TRACKER_CPU}, load on CPU ${LOAD_CPU}`,
+  );
+  const results = Object.fromEntries(configs.map((c) => [c.key, { http: [], udp: [], grpc: [] }]));
+  for (let rep = 1; rep <= options.reps; rep++) {
+    for (const config of configs) {
+      const tracker = await config.start(work);
+      try {
+        await checkAnnounce(tracker.port, pool[0]);
+        const http = await httpLoad(tracker.port, poolHex);
+        const udp = await udpLoad(tracker.port, poolBin);
+        results[config.key].http.push(http);
+        results[config.key].udp.push(udp);
+        let line = `rep ${rep} ${config.label.padEnd(20)} HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms`;
+        if (http.non2xx || http.timeouts)
+          line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
+        line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms (lost ${udp.lost})`;
+        if (tracker.grpcPort && options.grpc) {
+          const grpc = await grpcLoad(tracker.grpcPort, poolBin);
+          results[config.key].grpc.push(grpc);
+          line += ` | gRPC ${grpc.rps.toFixed(0)}/s p99 ${grpc.p99.toFixed(2)} ms`;
+        }
+        console.log(line);
+      } finally {
+        await tracker.child.stop();
+      }
+    }
+  }
+
+  const memory = {};
+  if (options.memory) {
+    console.log(
+      `memory: ${options.memoryPeers} distinct peers in ${options.memoryTorrents} torrents over UDP`,
+    );
+    for (const config of configs.filter((c) => c.key !== 'enjambre-unpinned')) {
+      const tracker = await config.start(work);
+      try {
+        await sleep(500);
+        const before = rssMiB(trackerPid(tracker.child));
+        const load = await udpLoad(
+          tracker.port,
+          memoryBin,
+          'distinct',
+          options.memoryPeers,
+          options.memoryTorrents,
+        );
+        await sleep(1000);
+        const after = rssMiB(trackerPid(tracker.child));
+        memory[config.key] = {
+          before,
+          after,
+          seconds: load.seconds,
+          bytesPerPeer: ((after - before) * 1048576) / options.memoryPeers,
+        };
+        console.log(
+          `  ${config.label.padEnd(20)} RSS ${before.toFixed(1)} -> ${after.toFixed(1)} MiB ` +
+            `(${memory[config.key].bytesPerPeer.toFixed(0)} B/peer; loaded in ${load.seconds.toFixed(1)} s)`,
+        );
+      } finally {
+        await tracker.child.stop();
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- table
+  const fmt = (v, digits = 0) => (Number.isFinite(v) ? v.toFixed(digits) : '—');
+  const rows = configs.map((c) => {
+    const r = results[c.key];
+    return {
+      key: c.key,
+      label: c.label,
+      http: median(r.http.map((x) => x.rps)),
+      udp: median(r.udp.map((x) => x.rps)),
+      grpc: median(r.grpc.map((x) => x.rps)),
+      httpP50: median(r.http.map((x) => x.p50)),
+      httpP99: median(r.http.map((x) => x.p99)),
+      udpP50: median(r.udp.map((x) => x.p50)),
+      udpP99: median(r.udp.map((x) => x.p99)),
+      grpcP99: median(r.grpc.map((x) => x.p99)),
+      rss: memory[c.key]?.after,
+      perPeer: memory[c.key]?.bytesPerPeer,
+      note: trackers[c.key]?.note,
+    };
+  });
+  console.log(`\nmedians of ${options.reps} run(s) of ${options.duration} s`);
+  console.log(
+    '| tracker | HTTP announces/s | UDP announces/s | gRPC announces/s | p50 / p99 HTTP (ms) | p50 / p99 UDP (ms) | p99 gRPC (ms) | RSS after ' +
+      `${options.memoryPeers} peers (MiB) | bytes/peer |`,
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of rows) {
+    console.log(
+      `| ${r.label}${r.note ? ` (${r.note})` : ''} | ${fmt(r.http)} | ${fmt(r.udp)} | ${fmt(r.grpc)} | ` +
+        `${fmt(r.httpP50, 2)} / ${fmt(r.httpP99, 2)} | ${fmt(r.udpP50, 2)} / ${fmt(r.udpP99, 2)} | ${fmt(r.grpcP99, 2)} | ${fmt(r.rss, 1)} | ${fmt(r.perPeer)} |`,
+    );
+  }
+  const find = (key) => rows.find((r) => r.key === key);
+  for (const ours of ['enjambre', 'enjambre-unpinned'].map(find).filter(Boolean)) {
+    for (const ref of ['opentracker', 'bittorrent-tracker'].map(find).filter(Boolean)) {
+      const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
+      console.log(
+        `${ours.label} / ${ref.label}: HTTP ${ratio(ours.http, ref.http)}, UDP ${ratio(ours.udp, ref.udp)}` +
+          (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : ''),
+      );
+    }
+  }
+  writeFileSync(
+    path.join(out, 'tracker-results.json'),
+    JSON.stringify({ options, results, memory, rows }, null, 2),
+  );
+  console.log(`raw results: ${path.relative(root, path.join(out, 'tracker-results.json'))}`);
+}
+
+main().catch((error) => {
+  console.error(error.stack ?? error.message);
+  process.exit(1);
+});
