@@ -26,6 +26,7 @@ export {
   freePort,
   GiveUp,
   infoHashOf,
+  magnetOf,
   makeTestData,
   makeTorrent,
   removeDir,

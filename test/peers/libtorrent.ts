@@ -15,7 +15,7 @@ export interface LibtorrentOptions {
   trackers?: string[];
   /** `127.0.0.1:port` peers to connect to directly, so a test needs no tracker. */
   peers?: string[];
-  /** Re-announce every N seconds until complete (trackers' own intervals are 30 min). */
+  /** Re-announce every N seconds (trackers' own intervals are 30 min). */
   announceInterval?: number;
   /** libtorrent's high_performance_seed() preset (benchmarks). */
   highPerformance?: boolean;

@@ -10,8 +10,9 @@ The single argument is a JSON object:
   peers                   ["127.0.0.1:port", ...] to connect to directly (optional)
   high_performance        apply libtorrent's high_performance_seed() preset (optional)
   interval                status period in seconds (default 0.25)
-  announce_interval       re-announce every N seconds while not complete (optional; trackers
-                          usually say 30 min, too long for a test whose peers start one by one)
+  announce_interval       re-announce every N seconds (optional; trackers usually say 30 min,
+                          too long for a test whose peers start one by one, and a seeder must
+                          learn of leechers that cannot dial it, such as Transmission)
 
 Prints one JSON object per line on stdout: {"type": "listening", "port": N} once, then
 {"type": "status", ...} periodically and {"type": "alert", ...} for tracker replies and errors.
@@ -117,7 +118,7 @@ def main():
                 if peer not in connected:
                     handle.connect_peer(peer)
             last_connect = now
-        if announce_interval and now - last_announce > announce_interval and not status.is_seeding:
+        if announce_interval and now - last_announce > announce_interval:
             handle.force_reannounce()
             last_announce = now
         emit(status_line(handle, status))

@@ -57,7 +57,8 @@ export class TransmissionPeer extends PeerBase {
     let m = PROGRESS.exec(line);
     if (m) {
       this.latest = {
-        progress: Number(m[1]) / 100,
+        // Only the switch to "Seeding" means flushed and complete; 100.0% alone can come first.
+        progress: Math.min(Number(m[1]) / 100, 0.999),
         peers: Number(m[3]),
         state: 'downloading',
         downloadRate: parseRate(m[4]),
@@ -113,6 +114,8 @@ export async function startTransmission(options: TransmissionOptions): Promise<T
     'download-queue-enabled': false,
     'seed-queue-enabled': false,
     'rpc-enabled': false,
+    // Files keep their final names while downloading (no ".part" suffix).
+    'rename-partial-files': false,
     'message-level': 2,
   };
   await fs.writeFile(path.join(configDir, 'settings.json'), JSON.stringify(settings, null, 2));

@@ -190,3 +190,14 @@ function skipValue(data: Buffer, at: number): number {
   const colon = data.indexOf(0x3a, at);
   return colon + 1 + Number(data.subarray(at, colon).toString('latin1'));
 }
+
+/** A magnet link (BEP 9) for an info-hash, with optional display name and trackers. */
+export function magnetOf(
+  infoHash: string,
+  options: { name?: string; trackers?: string[] } = {},
+): string {
+  let link = `magnet:?xt=urn:btih:${infoHash}`;
+  if (options.name) link += `&dn=${encodeURIComponent(options.name)}`;
+  for (const tracker of options.trackers ?? []) link += `&tr=${encodeURIComponent(tracker)}`;
+  return link;
+}
