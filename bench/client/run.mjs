@@ -555,7 +555,7 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
   await fs.mkdir(dir, { recursive: true });
   const profileDir =
     options.profile && leecher === 'enjambre'
-      ? path.join(out, 'profiles', `from-${seeder}`)
+      ? path.join(out, 'profiles', `from-${seederName}`)
       : undefined;
   let t0 = performance.now();
   let client;
