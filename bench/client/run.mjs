@@ -239,10 +239,15 @@ function tree(pid) {
 
 const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
-/** CPU seconds (utime+stime+cutime+cstime) and summed VmHWM bytes of a process tree. */
+/**
+ * CPU seconds (utime+stime+cutime+cstime), summed VmHWM bytes, and read/write syscall counts
+ * (/proc/PID/io syscr, syscw: a load-independent hint of batching) of a process tree.
+ */
 function measureTree(pid) {
   let cpu = 0;
   let hwm = 0;
+  let syscr = 0;
+  let syscw = 0;
   for (const p of tree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
@@ -253,11 +258,14 @@ function measureTree(pid) {
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
       const m = /VmHWM:\s+(\d+) kB/.exec(status);
       if (m) hwm += Number(m[1]) * 1024;
+      const io = readFileSync(`/proc/${p}/io`, 'utf8');
+      syscr += Number(/syscr: (\d+)/.exec(io)?.[1] ?? 0);
+      syscw += Number(/syscw: (\d+)/.exec(io)?.[1] ?? 0);
     } catch {
       /* exited meanwhile */
     }
   }
-  return { cpu, hwm };
+  return { cpu, hwm, syscr, syscw };
 }
 
 // ---------------------------------------------------------------- data, torrent, tracker
@@ -578,6 +586,8 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     const m = measureTree(client.proc.pid);
     result.cpu = m.cpu;
     result.rss = m.hwm;
+    result.syscr = m.syscr;
+    result.syscw = m.syscw;
     await client.proc.stop();
     const got = await sha1File(path.join(dir, data.name)).catch(
       (error) => `unreadable (${error.code})`,
@@ -594,7 +604,7 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     await fs.rm(dir, { recursive: true, force: true });
   }
   const line = result.ok
-    ? `${fmt(result.seconds, 2)} s  ${fmt(result.mbps, 0)} MB/s  cpu ${fmt(result.cpu, 2)} s  rss ${fmt(result.rss / MB, 0)} MB`
+    ? `${fmt(result.seconds, 2)} s  ${fmt(result.mbps, 0)} MB/s  cpu ${fmt(result.cpu, 2)} s  rss ${fmt(result.rss / MB, 0)} MB  syscalls r/w ${result.syscr}/${result.syscw}`
     : `FAILED: ${result.error}`;
   console.log(
     `  run ${runIndex + 1}  ${seederName} → ${leecher.padEnd(12)} ${line}  (load ${fmt(result.load, 2)})`,
