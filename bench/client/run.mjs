@@ -686,6 +686,9 @@ function go(){while(left>0){left--;if(!s.write(b))return s.once('drain',go)}s.en
 }
 
 // ---------------------------------------------------------------- main
+// One file per invocation, so a later quick run does not overwrite a long one.
+const resultsName = `client-results-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+
 async function main() {
   await fs.mkdir(out, { recursive: true });
   await fs.mkdir(workDir, { recursive: true });
@@ -779,10 +782,10 @@ async function main() {
 
   report(results, limits);
   await fs.writeFile(
-    path.join(out, 'client-results.json'),
+    path.join(out, resultsName),
     JSON.stringify({ options, limits, loadAtEnd: os.loadavg(), results }, null, 2),
   );
-  console.log(`# raw results: bench/out/client-results.json; load average at end ${load()}`);
+  console.log(`# raw results: bench/out/${resultsName}; load average at end ${load()}`);
 }
 
 function report(results, limits) {
