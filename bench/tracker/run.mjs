@@ -141,6 +141,25 @@ function rssMiB(pid) {
   return kb / 1024;
 }
 
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
+
+/** CPU seconds (user + system, all threads) a process has used so far. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/**
+ * Runs `load` and adds the tracker's CPU cost per answered announce (µs): on a shared machine
+ * this is steadier than the rate, which depends on how much of its core the tracker got.
+ */
+async function withCpu(pid, load) {
+  const before = cpuSeconds(pid);
+  const result = await load();
+  const answered = result.rps * result.seconds;
+  return { ...result, cpuUs: answered > 0 ? ((cpuSeconds(pid) - before) * 1e6) / answered : NaN };
+}
+
 /** The tracker's own process: taskset execs it, so the pid is the same. */
 const trackerPid = (child) => child.pid;
 
@@ -258,7 +277,7 @@ async function httpLoad(port, hashFileHex) {
   };
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(stdout)?.[1] ?? 0);
   const timeouts = Number(/timeout (\d+)/.exec(stdout)?.[1] ?? 0);
-  return { rps, p50: ms(50), p99: ms(99), non2xx, timeouts };
+  return { rps, seconds: options.duration, p50: ms(50), p99: ms(99), non2xx, timeouts };
 }
 
 async function udpLoad(port, hashFileBin, mode = 'pool', amount = options.duration, torrents = 0) {
@@ -297,13 +316,18 @@ async function grpcLoad(grpcPort, hashFileBin) {
     `127.0.0.1:${grpcPort}`,
     hashFileBin,
     String(options.duration),
-    '2',
-    '4',
-    '16',
+    '1', // worker thread
+    '4', // HTTP/2 connections
+    '16', // calls in flight on each: 64 in all, as wrk's 64 connections
   ]);
   const result = JSON.parse(stdout);
   if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);
-  return { rps: result.rps, p50: result.p50_us / 1000, p99: result.p99_us / 1000 };
+  return {
+    rps: result.rps,
+    seconds: result.seconds,
+    p50: result.p50_us / 1000,
+    p99: result.p99_us / 1000,
+  };
 }
 
 // ---------------------------------------------------------------- main
@@ -382,18 +406,19 @@ async function main() {
       const tracker = await config.start(work);
       try {
         await checkAnnounce(tracker.port, pool[0]);
-        const http = await httpLoad(tracker.port, poolHex);
-        const udp = await udpLoad(tracker.port, poolBin);
+        const pid = trackerPid(tracker.child);
+        const http = await withCpu(pid, () => httpLoad(tracker.port, poolHex));
+        const udp = await withCpu(pid, () => udpLoad(tracker.port, poolBin));
         results[config.key].http.push(http);
         results[config.key].udp.push(udp);
-        let line = `rep ${rep} ${config.label.padEnd(20)} HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms`;
+        let line = `rep ${rep} ${config.label.padEnd(20)} HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms ${http.cpuUs.toFixed(0)} µs CPU`;
         if (http.non2xx || http.timeouts)
           line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
-        line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms (lost ${udp.lost})`;
+        line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms ${udp.cpuUs.toFixed(0)} µs CPU (lost ${udp.lost})`;
         if (tracker.grpcPort && options.grpc) {
-          const grpc = await grpcLoad(tracker.grpcPort, poolBin);
+          const grpc = await withCpu(pid, () => grpcLoad(tracker.grpcPort, poolBin));
           results[config.key].grpc.push(grpc);
-          line += ` | gRPC ${grpc.rps.toFixed(0)}/s p99 ${grpc.p99.toFixed(2)} ms`;
+          line += ` | gRPC ${grpc.rps.toFixed(0)}/s p99 ${grpc.p99.toFixed(2)} ms ${grpc.cpuUs.toFixed(0)} µs CPU`;
         }
         console.log(line);
       } finally {
@@ -452,6 +477,9 @@ async function main() {
       udpP50: median(r.udp.map((x) => x.p50)),
       udpP99: median(r.udp.map((x) => x.p99)),
       grpcP99: median(r.grpc.map((x) => x.p99)),
+      httpCpu: median(r.http.map((x) => x.cpuUs)),
+      udpCpu: median(r.udp.map((x) => x.cpuUs)),
+      grpcCpu: median(r.grpc.map((x) => x.cpuUs)),
       rss: memory[c.key]?.after,
       perPeer: memory[c.key]?.bytesPerPeer,
       note: trackers[c.key]?.note,
@@ -459,14 +487,14 @@ async function main() {
   });
   console.log(`\nmedians of ${options.reps} run(s) of ${options.duration} s`);
   console.log(
-    '| tracker | HTTP announces/s | UDP announces/s | gRPC announces/s | p50 / p99 HTTP (ms) | p50 / p99 UDP (ms) | p99 gRPC (ms) | RSS after ' +
+    '| tracker | HTTP announces/s | UDP announces/s | gRPC announces/s | p50 / p99 HTTP (ms) | p50 / p99 UDP (ms) | p99 gRPC (ms) | tracker CPU µs/announce (HTTP / UDP / gRPC) | RSS after ' +
       `${options.memoryPeers} peers (MiB) | bytes/peer |`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
       `| ${r.label}${r.note ? ` (${r.note})` : ''} | ${fmt(r.http)} | ${fmt(r.udp)} | ${fmt(r.grpc)} | ` +
-        `${fmt(r.httpP50, 2)} / ${fmt(r.httpP99, 2)} | ${fmt(r.udpP50, 2)} / ${fmt(r.udpP99, 2)} | ${fmt(r.grpcP99, 2)} | ${fmt(r.rss, 1)} | ${fmt(r.perPeer)} |`,
+        `${fmt(r.httpP50, 2)} / ${fmt(r.httpP99, 2)} | ${fmt(r.udpP50, 2)} / ${fmt(r.udpP99, 2)} | ${fmt(r.grpcP99, 2)} | ${fmt(r.httpCpu)} / ${fmt(r.udpCpu)} / ${fmt(r.grpcCpu)} | ${fmt(r.rss, 1)} | ${fmt(r.perPeer)} |`,
     );
   }
   const find = (key) => rows.find((r) => r.key === key);

@@ -19,6 +19,7 @@ Prints one JSON object per line on stdout: {"type": "listening", "port": N} once
 Exits cleanly on SIGTERM/SIGINT.
 """
 import json
+import os
 import signal
 import sys
 import time
@@ -106,7 +107,11 @@ def main():
     announce_interval = options.get("announce_interval")
     last_connect = 0.0
     last_announce = time.time()
+    parent = os.getppid()
     while not stopping:
+        # Never outlive the test process, even one killed with SIGKILL (we get re-parented).
+        if os.getppid() != parent:
+            break
         for alert in session.pop_alerts():
             report_alert(alert)
         status = handle.status()

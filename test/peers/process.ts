@@ -6,8 +6,27 @@ import { removeDir } from './util';
 
 const OUTPUT_LINES_KEPT = 200;
 
-const running = new Set<ManagedProcess>();
-const dirsToRemove = new Set<string>();
+// jest loads this module afresh for every test file in a worker process: keep one registry (and
+// one exit handler) per process, not one per module instance.
+interface Registry {
+  running: Set<ManagedProcess>;
+  dirsToRemove: Set<string>;
+}
+const REGISTRY = Symbol.for('enjambre.test.peers.registry');
+const holder = process as unknown as { [REGISTRY]?: Registry };
+const registry: Registry = holder[REGISTRY] ?? createRegistry();
+const { running, dirsToRemove } = registry;
+
+function createRegistry(): Registry {
+  const created: Registry = { running: new Set(), dirsToRemove: new Set() };
+  holder[REGISTRY] = created;
+  // A crashed test run still must not leave peers behind: kill synchronously on exit.
+  process.once('exit', () => {
+    for (const p of created.running) signalGroup(p.pid, 'SIGKILL');
+    for (const dir of created.dirsToRemove) rmSync(dir, { recursive: true, force: true });
+  });
+  return created;
+}
 
 /** A spawned program with its output split into lines (stdout and stderr, `\r` or `\n`). */
 export class ManagedProcess {
@@ -110,9 +129,3 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...dirsToRemove].map((dir) => removeDir(dir)));
   dirsToRemove.clear();
 }
-
-// A crashed test run still must not leave peers behind: kill synchronously on exit.
-process.once('exit', () => {
-  for (const p of running) signalGroup(p.pid, 'SIGKILL');
-  for (const dir of dirsToRemove) rmSync(dir, { recursive: true, force: true });
-});

@@ -1,4 +1,3 @@
 export * from './api';
-export * from './create-from-path';
 export { Session } from './session';
-export { Torrent } from './torrent';
+export * from './create-from-path';

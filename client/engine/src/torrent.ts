@@ -125,6 +125,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       (i) => this.have?.get(i) ?? false,
       ctx.uploadBucket,
       (err) => this.fail(err),
+      (bytes) => {
+        this.uploadedTotal += bytes;
+        this.up.add(bytes);
+      },
     );
     this.swarm = new Swarm(
       () => ctx.maxPeersPerTorrent,
@@ -493,7 +497,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
 
   onAllowedFast(): void {}
 
-  onClose(conn: PeerConnection): void {
+  onClose(conn: PeerConnection, reason: string): void {
+    this.ctx.logger?.debug(
+      { infoHash: this.infoHash, peer: conn.address, reason },
+      'peer disconnected',
+    );
     if (this.downloader) this.downloader.release(conn, conn.takeOutstanding());
     this.uncountAvailability(conn);
     this.uploader.forget(conn);
@@ -824,8 +832,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     }
     if (now - this.lastPex >= PEX_INTERVAL_MS) {
       this.lastPex = now;
-      this.sendPex();
-    }
+      this.sendPex(false);
+    } else this.sendPex(true);
   }
 
   private chokerPeers() {
@@ -861,20 +869,24 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     };
   }
 
-  private sendPex(): void {
+  /** BEP 11 every minute; a newly connected peer gets its first list at the next tick. */
+  private sendPex(onlyNew: boolean): void {
     if (this.meta?.private) return;
     const now = this.swarm.addresses();
     const nowKeys = new Set(now.map((a) => `${a.host}:${a.port}`));
     for (const c of this.swarm.conns) {
       const id = c.peerExt.get('ut_pex');
-      if (!c.ready || !id) continue;
+      if (!c.ready || !id || (onlyNew && this.pexSent.has(c))) continue;
       const sent = this.pexSent.get(c) ?? new Set<string>();
       const self = c.address;
       const added = now.filter(
         (a) => !sent.has(`${a.host}:${a.port}`) && `${a.host}:${a.port}` !== self,
       );
       const dropped = [...sent].filter((k) => !nowKeys.has(k)).map((k) => parseAddress(k)!);
-      if (added.length === 0 && dropped.length === 0) continue;
+      if (added.length === 0 && dropped.length === 0) {
+        this.pexSent.set(c, sent);
+        continue;
+      }
       c.sendExtended(id, encodePex({ added, dropped }));
       for (const a of added) sent.add(`${a.host}:${a.port}`);
       for (const d of dropped) sent.delete(`${d.host}:${d.port}`);

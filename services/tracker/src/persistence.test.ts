@@ -1,3 +1,4 @@
+import { ClassicLevel } from 'classic-level';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,5 +104,27 @@ describe('Persistence (LevelDB)', () => {
     await reopened.close();
     expect(copy.stats()).toEqual(store.stats());
     expect(copy.listTorrents({ pageSize: 5 }).torrents.map((t) => t.name)).toEqual(['cat']);
+  });
+
+  it('leaves out corrupt values and swarms beyond the torrent cap, loading the rest', async () => {
+    const store = new MemorySwarmStore();
+    fill(store, 10, 1);
+    const p = new Persistence(dir);
+    await p.open();
+    await p.save(store);
+    await p.close();
+    const db = new ClassicLevel<Buffer, Buffer>(dir, {
+      keyEncoding: 'buffer',
+      valueEncoding: 'buffer',
+    });
+    const gen = (await db.get(Buffer.from('current'))) as Buffer;
+    await db.put(Buffer.concat([gen, Buffer.alloc(20, 0xee)]), Buffer.from('garbage'));
+    await db.close();
+    const again = new Persistence(dir);
+    await again.open();
+    const small = new MemorySwarmStore({ limits: { maxTorrents: 8 } });
+    expect(await again.load(small)).toBe(8);
+    expect(again.skipped).toBe(3);
+    await again.close();
   });
 });

@@ -115,8 +115,12 @@ export class Persistence {
     return written;
   }
 
+  /** Swarms the last `load` left out: undecodable values, or beyond the store's torrent cap. */
+  skipped = 0;
+
   /** Merges the last complete save into the store; resolves to the swarms read. */
   async load(store: SwarmStore): Promise<number> {
+    this.skipped = 0;
     const gen = await this.current();
     if (gen === null) return 0;
     const prefix = Buffer.from(gen);
@@ -125,8 +129,14 @@ export class Persistence {
       gte: prefix,
       lt: Buffer.from([prefix[0] + 1]),
     })) {
-      if (key.length !== 21) continue;
-      store.restore(decodeSnapshot(Buffer.from(key.subarray(1)), value));
+      try {
+        if (key.length !== 21) throw new Error('not a swarm key');
+        store.restore(decodeSnapshot(Buffer.from(key.subarray(1)), value));
+      } catch {
+        // A corrupt value or a torrent beyond the cap loses that swarm, not the whole state.
+        this.skipped++;
+        continue;
+      }
       if (++read % CHUNK === 0) await yieldToLoop();
     }
     return read;

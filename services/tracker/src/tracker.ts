@@ -156,6 +156,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         const end = metrics.persistenceDuration.startTimer({ op: 'load' });
         const n = await p.load(store);
         end();
+        if (p.skipped > 0) logger.warn({ skipped: p.skipped }, 'saved swarms left out on load');
         logger.info({ swarms: n, ...store.stats() }, 'state loaded');
       }
     }

@@ -128,9 +128,10 @@ export class PeerConnection implements WireHandler {
     this.decoder = new WireDecoder(this, {
       pieceCount: opts.pieceCount,
       maxMessageLength: MAX_EXT_PAYLOAD,
+      singleBitfield: false,
     });
     this.socket.setNoDelay(true);
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('data', (chunk: Buffer) => this.feed(chunk));
     this.socket.on('error', (err) => this.close(err.message));
     this.socket.on('close', () => this.close('connection closed'));
     this.socket.on('drain', () => {
@@ -263,7 +264,11 @@ export class PeerConnection implements WireHandler {
 
   // ---- receiving --------------------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  /**
+   * Bytes from the socket. The chunk may be a reused read buffer (see Swarm's `onread`): every
+   * handler copies what it keeps before returning.
+   */
+  feed(chunk: Buffer): void {
     this.lastRecv = Date.now();
     try {
       this.decoder.push(chunk);

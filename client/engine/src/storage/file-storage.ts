@@ -26,6 +26,8 @@ export class FileStorage implements TorrentStorage {
   private readonly fds: FdCache;
   private readonly ownFds: boolean;
   private readonly cache = new Map<number, Promise<Buffer>>();
+  /** Resolved entries of `cache`, for the synchronous fast path. */
+  private readonly ready = new Map<number, Buffer>();
   private cacheBytes = 0;
   private readonly cacheLimit: number;
 
@@ -46,6 +48,13 @@ export class FileStorage implements TorrentStorage {
     return this.paths[index];
   }
 
+  /** The block if its piece is already in the read cache (no promise, no I/O), else undefined. */
+  cachedBlock(index: number, begin: number, length: number): Buffer | undefined {
+    const piece = this.ready.get(index);
+    if (!piece || begin + length > piece.length || !this.cache.has(index)) return undefined;
+    return piece.subarray(begin, begin + length);
+  }
+
   async readBlock(index: number, begin: number, length: number): Promise<Buffer> {
     let p = this.cache.get(index);
     if (p) {
@@ -54,6 +63,10 @@ export class FileStorage implements TorrentStorage {
     } else {
       p = this.readPiece(index);
       this.cache.set(index, p);
+      const mine = p;
+      p.then((buf) => this.cache.get(index) === mine && this.ready.set(index, buf)).catch(
+        () => undefined,
+      );
       this.cacheBytes += pieceSize(this.meta, index);
       p.catch(() => this.dropCached(index, p!));
       this.trimCache();
@@ -65,27 +78,26 @@ export class FileStorage implements TorrentStorage {
 
   async readPiece(index: number): Promise<Buffer> {
     const size = pieceSize(this.meta, index);
-    const buf = Buffer.alloc(size);
+    // not zero-filled up front (the reads fill it); only bytes no read reached are zeroed
+    const buf = Buffer.allocUnsafeSlow(size);
     await Promise.all(
       this.map.spans(index, 0, size).map(async (s) => {
-        if (this.meta.files[s.fileIndex].pad) return;
+        let done = 0;
         try {
-          await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
-            let done = 0;
-            while (done < s.length) {
-              const n = await readAt(
-                fd,
-                buf,
-                s.pieceOffset + done,
-                s.length - done,
-                s.fileOffset + done,
-              );
-              if (n === 0) break; // short file: the rest stays zero
-              done += n;
-            }
-          });
+          if (!this.meta.files[s.fileIndex].pad) {
+            await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
+              while (done < s.length) {
+                const at = s.pieceOffset + done;
+                const n = await readAt(fd, buf, at, s.length - done, s.fileOffset + done);
+                if (n === 0) break; // short file
+                done += n;
+              }
+            });
+          }
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        } finally {
+          if (done < s.length) buf.fill(0, s.pieceOffset + done, s.pieceOffset + s.length);
         }
       }),
     );
@@ -124,6 +136,7 @@ export class FileStorage implements TorrentStorage {
   async deleteData(): Promise<void> {
     for (const p of this.paths) this.fds.forget(p);
     this.cache.clear();
+    this.ready.clear();
     this.cacheBytes = 0;
     await Promise.all(this.paths.map((p) => rm(p, { force: true })));
     if (!this.meta.singleFile) {
@@ -142,6 +155,7 @@ export class FileStorage implements TorrentStorage {
 
   async close(): Promise<void> {
     this.cache.clear();
+    this.ready.clear();
     this.cacheBytes = 0;
     if (this.ownFds) await this.fds.closeAll();
     else for (const p of this.paths) this.fds.forget(p);
@@ -170,6 +184,7 @@ export class FileStorage implements TorrentStorage {
   private dropCached(index: number, p: Promise<Buffer>): void {
     if (this.cache.get(index) === p) {
       this.cache.delete(index);
+      this.ready.delete(index);
       this.cacheBytes -= pieceSize(this.meta, index);
     }
   }

@@ -2,6 +2,8 @@
 export interface TorrentStorage {
   /** Bytes of a verified piece, for uploading. */
   readBlock(index: number, begin: number, length: number): Promise<Buffer>;
+  /** The block if it is in memory already (synchronous fast path for uploads), else undefined. */
+  cachedBlock?(index: number, begin: number, length: number): Buffer | undefined;
   /** A whole piece as it is on disk (zeros where files are missing or short). */
   readPiece(index: number): Promise<Buffer>;
   /** Writes a complete, verified piece at its offsets (one write per file span). */

@@ -22,6 +22,8 @@ const MAX_PIPELINE = 512;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** No block for this long while we have requests out: the peer is snubbed. */
 const SNUB_MS = 60_000;
+const MAX_SPARE = 8;
+const MAX_VERIFYING = 8;
 
 /**
  * The download path: asks the picker for blocks to request, copies arriving blocks into piece
@@ -34,6 +36,9 @@ export class Downloader {
   private readonly scratch: BlockRequest[] = [];
   private readonly cancelScratch: PickerPeer[] = [];
   private stopped = false;
+  /** Piece buffers whose piece is written, reused for the next pieces (no GC churn of 1 MiB
+   * external buffers, flat memory). */
+  private readonly spare: Buffer[] = [];
 
   constructor(
     private readonly meta: TorrentMeta,
@@ -58,6 +63,9 @@ export class Downloader {
   /** Tops up the request pipeline of `conn`. */
   fill(conn: PeerConnection): void {
     if (this.stopped || conn.peerChoking || !conn.amInterested || !conn.ready) return;
+    // backpressure from hashing and disk: complete pieces waiting to be verified and written
+    // stop new requests, so memory stays bounded whatever the network's speed
+    if (this.verifying.size >= MAX_VERIFYING) return;
     const rate = conn.down.rate();
     conn.pipeline = Math.max(
       MIN_PIPELINE,
@@ -89,7 +97,7 @@ export class Downloader {
     for (const other of cancel) (other as PeerConnection).cancel(index, begin, block.length);
     let buf = this.buffers.get(index);
     if (!buf) {
-      buf = allocPieceBuffer(size);
+      buf = this.takeBuffer(size);
       this.buffers.set(index, buf);
     }
     block.copy(buf, begin);
@@ -126,6 +134,16 @@ export class Downloader {
     this.buffers.clear();
   }
 
+  private takeBuffer(size: number): Buffer {
+    const b = this.spare.pop();
+    if (b && b.length === size) return b;
+    return allocPieceBuffer(size);
+  }
+
+  private giveBack(buf: Buffer): void {
+    if (buf.length === this.meta.pieceLength && this.spare.length < MAX_SPARE) this.spare.push(buf);
+  }
+
   private async verify(index: number, peers: Iterable<PeerConnection>): Promise<void> {
     if (this.verifying.has(index)) return;
     this.verifying.add(index);
@@ -136,11 +154,13 @@ export class Downloader {
       const { digest, buf: back } = await this.hasher.hash(buf);
       if (this.stopped) return;
       if (!digest.equals(pieceHash(this.meta, index))) {
+        this.giveBack(back);
         this.picker.pieceFailed(index);
         this.events.hashFailed(index, contributors);
         return;
       }
       await this.storage.writePiece(index, back);
+      this.giveBack(back);
       if (this.stopped) return;
       this.picker.setHave(index);
       this.events.verified(index);

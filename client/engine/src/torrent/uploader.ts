@@ -27,6 +27,7 @@ export class Uploader {
     private readonly havePiece: (index: number) => boolean,
     private readonly bucket: TokenBucket,
     private readonly onError: (err: Error) => void,
+    private readonly onSent: (bytes: number) => void,
   ) {}
 
   onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {
@@ -82,19 +83,52 @@ export class Uploader {
           await new Promise((r) => setTimeout(r, wait));
           continue;
         }
-        const [k, r] = q.entries().next().value as [number, Pending];
-        q.delete(k);
         const storage = this.storage();
         if (!storage) break;
+        if (this.sendCached(conn, q, storage) > 0) continue;
+        const [k, r] = q.entries().next().value as [number, Pending];
+        q.delete(k);
         const block = await storage.readBlock(r.index, r.begin, r.length);
         if (conn.closed || conn.amChoking) continue;
-        this.bucket.take(r.length);
-        conn.sendBlock(r.index, r.begin, block);
+        this.send(conn, r, block);
       }
     } catch (err) {
       this.onError(err as Error);
     } finally {
       this.busy.delete(conn);
     }
+  }
+
+  /**
+   * Sends, in one corked batch (one writev), every queued block already in the read cache, up to
+   * the socket's high-water mark or the rate limit. Returns how many were sent.
+   */
+  private sendCached(
+    conn: PeerConnection,
+    q: Map<number, Pending>,
+    storage: TorrentStorage,
+  ): number {
+    if (!storage.cachedBlock) return 0;
+    let n = 0;
+    conn.socket.cork();
+    try {
+      for (const [k, r] of q) {
+        if (conn.writeBlocked || conn.amChoking || this.bucket.delay() > 0) break;
+        const block = storage.cachedBlock(r.index, r.begin, r.length);
+        if (!block) break;
+        q.delete(k);
+        this.send(conn, r, block);
+        n++;
+      }
+    } finally {
+      conn.socket.uncork();
+    }
+    return n;
+  }
+
+  private send(conn: PeerConnection, r: Pending, block: Buffer): void {
+    this.bucket.take(r.length);
+    conn.sendBlock(r.index, r.begin, block);
+    this.onSent(r.length);
   }
 }

@@ -1,6 +1,5 @@
 import type { EngineLogger } from '../api';
 import type { TrackerClient } from './client';
-import { GrpcTrackerClient } from './grpc';
 import { HttpTrackerClient } from './http';
 import { UdpTrackerClient } from './udp';
 
@@ -13,7 +12,12 @@ export function createTrackerClient(
     const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
     if (scheme === 'http' || scheme === 'https') return new HttpTrackerClient(url);
     if (scheme === 'udp') return new UdpTrackerClient(url);
-    if (scheme === 'grpc' || scheme === 'grpcs') return new GrpcTrackerClient(url);
+    if (scheme === 'grpc' || scheme === 'grpcs') {
+      // loaded on first use: gRPC is a large module most sessions never need
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { GrpcTrackerClient } = require('./grpc') as typeof import('./grpc');
+      return new GrpcTrackerClient(url);
+    }
   } catch (err) {
     opts.logger?.warn({ url, err: (err as Error).message }, 'unusable tracker URL');
   }

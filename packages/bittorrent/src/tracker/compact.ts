@@ -114,6 +114,38 @@ function checkPort(port: number): void {
   }
 }
 
+/**
+ * Writes one compact IPv4 peer from numbers (no text parsing: for a tracker that keeps addresses
+ * as uint32); returns the offset after it.
+ */
+export function writeCompactPeer4(
+  target: Buffer,
+  offset: number,
+  ip: number,
+  port: number,
+): number {
+  target[offset] = ip >>> 24;
+  target[offset + 1] = ip >>> 16;
+  target[offset + 2] = ip >>> 8;
+  target[offset + 3] = ip;
+  target[offset + 4] = port >>> 8;
+  target[offset + 5] = port;
+  return offset + 6;
+}
+
+/** Writes one compact IPv6 peer from its 16 address bytes; returns the offset after it. */
+export function writeCompactPeer6(
+  target: Buffer,
+  offset: number,
+  ip: Uint8Array,
+  port: number,
+): number {
+  target.set(ip.subarray(0, 16), offset);
+  target[offset + 16] = port >>> 8;
+  target[offset + 17] = port;
+  return offset + 18;
+}
+
 /** Writes one compact peer at `target[offset]`; returns the offset after it. */
 export function writeCompactPeer(
   target: Buffer,

@@ -268,7 +268,8 @@ function text(q: string, start: number, end: number, name: string): string {
 
 /**
  * Parses an announce query string (with or without the path and `?`). Unknown parameters are
- * ignored; missing `uploaded`/`downloaded`/`left` count as 0.
+ * ignored; missing `uploaded`/`downloaded`/`left` count as 0; `event=paused` (BEP 21) and
+ * `event=empty` count as a regular announce; `num_want` is accepted for `numwant`.
  */
 export function parseAnnounceQuery(
   query: string,
@@ -292,8 +293,11 @@ export function parseAnnounceQuery(
   while (start <= q.length) {
     let amp = q.indexOf('&', start);
     if (amp < 0) amp = q.length;
-    const eq = q.indexOf('=', start);
-    const hasValue = eq >= 0 && eq < amp;
+    // '=' looked for only inside this parameter: indexOf could rescan the whole rest of the
+    // query for every parameter without one (quadratic on hostile input)
+    let eq = start;
+    while (eq < amp && q.charCodeAt(eq) !== 61) eq++;
+    const hasValue = eq < amp;
     const keyEnd = hasValue ? eq : amp;
     const v = hasValue ? eq + 1 : amp;
     const key = q.slice(start, keyEnd);

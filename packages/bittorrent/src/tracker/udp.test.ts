@@ -7,6 +7,8 @@ import {
   formatIPv6,
   parseIPv4,
   parseIPv6,
+  writeCompactPeer4,
+  writeCompactPeer6,
 } from './compact';
 import {
   UdpAnnounceRequest,
@@ -70,6 +72,12 @@ describe('compact peers and addresses', () => {
     expectCodecError(() => decodeCompactPeers(c.subarray(1), 4), 'tracker.bad-compact-peers');
     expectCodecError(() => encodeCompactPeers([{ ip: '::1', port: 1 }], 4), 'tracker.bad-ip');
     expectCodecError(() => encodeCompactPeers([{ ip: '1.2.3.4', port: 70000 }], 4));
+    const raw = Buffer.alloc(24);
+    let o = writeCompactPeer4(raw, 0, 0x7f000001, 6881);
+    o = writeCompactPeer6(raw, o, parseIPv6('2001:db8::1')!, 443);
+    expect(o).toBe(24);
+    expect(decodeCompactPeers(raw.subarray(0, 6), 4)).toEqual([peers[0]]);
+    expect(decodeCompactPeers(raw.subarray(6), 6)).toEqual([{ ip: '2001:db8::1', port: 443 }]);
   });
 
   test('IPv6 text', () => {
@@ -383,6 +391,7 @@ describe('UDP tracker packets', () => {
   });
 
   test('fuzz: mutated announce requests decode or fail with TrackerCodecError', () => {
+    const reused = createUdpAnnounceRequest();
     fc.assert(
       fc.property(
         announceArb,
@@ -392,6 +401,7 @@ describe('UDP tracker packets', () => {
           const pkt = encodeUdpAnnounceRequest(a);
           for (const [pos, v] of mutations) pkt[pos % pkt.length] = v;
           safely(() => decodeUdpRequest(pkt));
+          safely(() => decodeUdpAnnounceRequest(pkt, reused));
           safely(() => decodeUdpRequest(pkt.subarray(0, cut % (pkt.length + 1))));
         },
       ),

@@ -114,6 +114,11 @@ function readCount(b: Uint8Array, o: number, name: string): number {
   return hi * TWO32 + u32(b, o + 4);
 }
 
+/** Byte loop instead of `set(subarray())`: a view would be one more allocation per id. */
+function copyBytes(src: Uint8Array, start: number, dst: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) dst[i] = src[start + i];
+}
+
 function writeU32(b: Buffer, o: number, v: number): void {
   b[o] = v >>> 24;
   b[o + 1] = v >>> 16;
@@ -195,10 +200,10 @@ export function decodeUdpAnnounceRequest(
   if (u32(packet, 8) !== UdpAction.Announce) fail('udp.bad-action', 'not an announce request');
   const event = u32(packet, 80);
   if (event > 3) fail('udp.bad-event', `unknown event ${event}`);
-  out.connectionId.set(packet.subarray(0, 8));
+  copyBytes(packet, 0, out.connectionId, 8);
   out.transactionId = u32(packet, 12);
-  out.infoHash.set(packet.subarray(16, 36));
-  out.peerId.set(packet.subarray(36, 56));
+  copyBytes(packet, 16, out.infoHash, 20);
+  copyBytes(packet, 36, out.peerId, 20);
   out.downloaded = readCount(packet, 56, 'downloaded');
   out.left = readCount(packet, 64, 'left');
   out.uploaded = readCount(packet, 72, 'uploaded');

@@ -70,6 +70,12 @@ export interface WireDecoderOptions {
    */
   fast?: boolean;
   extended?: boolean;
+  /**
+   * Reject a second bitfield / have-all / have-none (BEP 3/6 allow one, right after the
+   * handshake). Default true. Some clients (aria2 1.36) send have-none and later a bitfield;
+   * with false these are passed to the handler, which decides.
+   */
+  singleBitfield?: boolean;
 }
 
 export const DEFAULT_MAX_BLOCK_LENGTH = 16 * 1024;
@@ -111,6 +117,7 @@ export class WireDecoder {
   private fast: boolean;
   private extended: boolean;
   private sawBitfield = false;
+  private readonly singleBitfield: boolean;
   private error: WireError | null = null;
   private destroyed = false;
 
@@ -130,6 +137,7 @@ export class WireDecoder {
     if (options.pieceCount !== undefined) this.setPieceCount(options.pieceCount);
     this.fast = options.fast ?? true;
     this.extended = options.extended ?? true;
+    this.singleBitfield = options.singleBitfield ?? true;
   }
 
   /** The piece count became known (metadata fetched): bitfields and indexes are checked from now. */
@@ -376,7 +384,7 @@ export class WireDecoder {
   }
 
   private bitfieldOnce(): void {
-    if (this.sawBitfield) {
+    if (this.sawBitfield && this.singleBitfield) {
       throw new WireError('wire.duplicate-bitfield', 'second bitfield, have-all or have-none');
     }
     this.sawBitfield = true;

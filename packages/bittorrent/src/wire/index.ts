@@ -3,3 +3,4 @@ export * from './messages';
 export * from './decoder';
 export * from './collect';
 export * from './extensions';
+export * from './allowed-fast';

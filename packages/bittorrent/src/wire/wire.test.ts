@@ -362,6 +362,30 @@ describe('properties', () => {
     );
   });
 
+  test('fuzz: parseHandshake and checkBitfield accept or throw WireError', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 80 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (random, mutations, pieces) => {
+          const mutated = Buffer.from(hs);
+          for (const [pos, v] of mutations) mutated[pos % mutated.length] = v;
+          for (const input of [random, mutated]) {
+            for (const f of [() => parseHandshake(input), () => checkBitfield(input, pieces)]) {
+              try {
+                f();
+              } catch (e) {
+                if (!(e instanceof WireError)) throw e;
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   test('fuzz: mutated valid streams either decode or fail with WireError', () => {
     fc.assert(
       fc.property(

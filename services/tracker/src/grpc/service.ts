@@ -69,11 +69,12 @@ function toPeers(buf: Buffer, ipLength: number): Peer[] {
   const entry = ipLength + 22;
   const peers: Peer[] = [];
   for (let o = 0; o + entry <= buf.length; o += entry) {
-    const ip = buf.subarray(o, o + ipLength);
+    // Copies: the sample is a view of the store's reusable buffer.
+    const ip = Buffer.from(buf.subarray(o, o + ipLength));
     peers.push({
       ip,
       port: buf.readUInt16BE(o + ipLength),
-      peerId: buf.subarray(o + ipLength + 2, o + entry),
+      peerId: Buffer.from(buf.subarray(o + ipLength + 2, o + entry)),
       address: bytesToIp(ip),
     });
   }

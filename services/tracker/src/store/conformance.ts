@@ -190,6 +190,17 @@ export function describeSwarmStore(name: string, make: StoreFactory): void {
       expect(store.stats()).toMatchObject({ torrents: 1, leechers: 2 });
     });
 
+    it('takes a new peer into a swarm whose peers all expired', () => {
+      store.announce(ann(1));
+      clock += 500_000;
+      store.announce(ann(2));
+      expect(store.stats()).toMatchObject({ torrents: 1, leechers: 1 });
+      expect(entries(store.announce(ann(3)).peers4, 6)).toEqual([compact4(2)]);
+      clock += 500_000;
+      store.announce(ann(4, { event: 'stopped' }));
+      expect(store.stats()).toMatchObject({ torrents: 0, leechers: 0 });
+    });
+
     it('scrapes unknown torrents as zero, in request order', () => {
       store.announce(ann(1, { left: 0 }));
       expect(store.scrape([hash(9), hash(1)])).toEqual([
@@ -324,6 +335,46 @@ export function describeSwarmStore(name: string, make: StoreFactory): void {
       store.apply({ kind: 'completed', infoHash: hash(1), origin: 'a', count: 2 });
       store.apply({ kind: 'completed', infoHash: hash(1), origin: 'b', count: 1 });
       expect(store.scrape([hash(1)])[0].completed).toBe(4);
+    });
+
+    it('ignores malformed remote changes', () => {
+      const peer = {
+        ip: v4(1),
+        port: 7000,
+        peerId: peerId(1),
+        left: 5,
+        uploaded: 0,
+        downloaded: 0,
+        lastSeen: clock,
+      };
+      store.apply({ kind: 'peer', infoHash: Buffer.alloc(5), event: 'started', peer });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, peerId: Buffer.alloc(3) },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, ip: Buffer.alloc(7) },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, port: 0 },
+      });
+      store.apply({
+        kind: 'peer',
+        infoHash: hash(1),
+        event: 'started',
+        peer: { ...peer, left: NaN },
+      });
+      expect(store.stats()).toMatchObject({ seeders: 0, leechers: 0 });
+      store.apply({ kind: 'completed', infoHash: hash(1), origin: 'x', count: -4 });
+      expect(store.scrape([hash(1)])[0].completed).toBe(0);
     });
 
     it('snapshots and restores swarms, catalog and counters, leaving out expired peers', () => {

@@ -110,6 +110,8 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly random: () => number;
   private readonly origin: string;
   private sweepCursor: Iterator<[string, Swarm]> | null = null;
+  /** Peer samples are written here (one half per family) and handed out as views. */
+  private readonly sampleBuf: Buffer;
   private seederCount = 0;
   private leecherCount = 0;
 
@@ -118,6 +120,7 @@ export class MemorySwarmStore implements SwarmStore {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.origin = options.origin ?? 'local';
+    this.sampleBuf = Buffer.allocUnsafeSlow(2 * this.limits.maxNumwant * (18 + PEER_ID_LENGTH));
   }
 
   private get ttlMs(): number {
@@ -133,6 +136,11 @@ export class MemorySwarmStore implements SwarmStore {
       swarm = this.createSwarm(hashKey);
     } else if (now >= swarm.nextExpiry) {
       this.expireSwarm(hashKey, swarm, now);
+      // Expiry may have emptied and dropped the swarm: carry on with a live one.
+      if (!this.swarms.has(hashKey)) {
+        if (input.event === 'stopped') return this.result(null, EMPTY, EMPTY, !!input.withPeerIds);
+        swarm = this.createSwarm(hashKey);
+      }
     }
     const v6 = input.ip.length === 16;
     const seed = input.left === 0;
@@ -316,6 +324,8 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   apply(change: StoreChange): void {
+    // Remote input: anything malformed is ignored rather than stored under a wrong key.
+    if (change.infoHash.length !== 20) return;
     const hashKey = change.infoHash.toString('latin1', 0, 20);
     let swarm = this.swarms.get(hashKey);
     switch (change.kind) {
@@ -330,7 +340,8 @@ export class MemorySwarmStore implements SwarmStore {
         return;
       }
       case 'removed': {
-        if (swarm === undefined) return;
+        if (swarm === undefined || change.peerId.length !== PEER_ID_LENGTH) return;
+        if (change.ip.length !== 4 && change.ip.length !== 16) return;
         const v6 = change.ip.length === 16;
         const key = writeKey(change.ip, change.port, change.peerId);
         for (const seed of [false, true]) {
@@ -456,6 +467,8 @@ export class MemorySwarmStore implements SwarmStore {
   /** Last-writer-wins upsert of a remote or restored peer. */
   private mergePeer(swarm: Swarm, peer: PeerState): void {
     if (peer.ip.length !== 4 && peer.ip.length !== 16) return;
+    if (peer.peerId.length !== PEER_ID_LENGTH || !(peer.port >= 1 && peer.port <= 65535)) return;
+    if (!Number.isFinite(peer.lastSeen) || !(peer.left >= 0)) return;
     const v6 = peer.ip.length === 16;
     const seed = peer.left === 0;
     const key = writeKey(peer.ip, peer.port, peer.peerId);
@@ -563,15 +576,15 @@ export class MemorySwarmStore implements SwarmStore {
       this.limits.maxNumwant,
     );
     if (want < 0) want = 0;
-    const pick = (family6: boolean): Buffer => {
+    const pick = (family6: boolean, half: number): Buffer => {
       const a = swarm.table(family6, false);
       const b = seed ? null : swarm.table(family6, true);
-      const out = this.pickFrom(a, b, want, withIds, askerTable, askerSlot);
+      const out = this.pickFrom(a, b, want, withIds, askerTable, askerSlot, half);
       want -= out.length / ((family6 ? 18 : 6) + (withIds ? PEER_ID_LENGTH : 0));
       return out;
     };
-    const mine = pick(v6);
-    const theirs = input.sameFamilyOnly || want === 0 ? EMPTY : pick(!v6);
+    const mine = pick(v6, 0);
+    const theirs = input.sameFamilyOnly || want === 0 ? EMPTY : pick(!v6, 1);
     return v6
       ? this.result(swarm, theirs, mine, withIds)
       : this.result(swarm, mine, theirs, withIds);
@@ -586,6 +599,7 @@ export class MemorySwarmStore implements SwarmStore {
     withIds: boolean,
     askerTable: PeerTable | null,
     askerSlot: number,
+    half: number,
   ): Buffer {
     const na = a === null ? 0 : a.size;
     const nb = b === null ? 0 : b.size;
@@ -595,7 +609,8 @@ export class MemorySwarmStore implements SwarmStore {
     if (take <= 0) return EMPTY;
     const table = (a ?? b) as PeerTable;
     const entry = table.ipLength + 2 + (withIds ? PEER_ID_LENGTH : 0);
-    const out = Buffer.allocUnsafe(take * entry);
+    const from0 = half * (this.sampleBuf.length / 2);
+    const out = this.sampleBuf.subarray(from0, from0 + take * entry);
     let start = 0;
     let step = 1;
     if (take < total - excluded) {

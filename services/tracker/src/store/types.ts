@@ -41,7 +41,8 @@ export interface PublishInput {
 }
 
 /**
- * A peer sample in wire order: for IPv4 each entry is ip(4) port(2, big-endian) and, when peer
+ * A peer sample in wire order (views of a buffer the store reuses on its next call: encode or
+ * copy them before calling the store again): for IPv4 each entry is ip(4) port(2, big-endian) and, when peer
  * ids were asked for, peer id(20); for IPv6 the same with a 16-byte ip. That is BEP 23's compact
  * form when there are no ids, so front ends can send it as is.
  */

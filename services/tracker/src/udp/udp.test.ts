@@ -1,3 +1,4 @@
+import { createSocket } from 'node:dgram';
 import fc from 'fast-check';
 import {
   decodeCompactPeers,
@@ -96,6 +97,9 @@ describe('UDP tracker (BEP 15)', () => {
     expect(truncated?.readUInt32BE(0)).toBe(3);
     expect(truncated?.readUInt32BE(4)).toBe(4242);
     expect(truncated?.subarray(8).toString()).toMatch(/truncated|expected 98/);
+    // Never larger than the request, or 64 bytes.
+    const tiny = await client.send(header(1, 16));
+    expect(tiny?.length).toBeLessThanOrEqual(64);
     // Unknown action.
     expect((await client.send(header(9, 16)))?.subarray(8).toString()).toMatch(/unknown action/);
     // A scrape whose length is not 16 + 20·n.
@@ -140,6 +144,64 @@ describe('UDP tracker (BEP 15)', () => {
       expect((await fresh.request(encodeUdpConnectRequest(9))).action).toBe('connect');
     } finally {
       fresh.close();
+    }
+  });
+
+  it('answers a burst of concurrent announces each with its own transaction id and counts', async () => {
+    const sockets = Array.from({ length: 8 }, () => createSocket('udp4'));
+    try {
+      await Promise.all(sockets.map((s) => new Promise<void>((r) => s.bind(0, '127.0.0.1', r))));
+      const replies = new Map<number, Buffer>();
+      const ids = await Promise.all(
+        sockets.map(
+          (s, i) =>
+            new Promise<Buffer>((resolve) => {
+              s.once('message', (m) => resolve(Buffer.from(m.subarray(8, 16))));
+              s.send(encodeUdpConnectRequest(i), tracker.udpPort as number, '127.0.0.1');
+            }),
+        ),
+      );
+      const infoHash = hash(150);
+      let waiting: (() => void) | null = null;
+      for (const s of sockets) {
+        s.on('message', (m: Buffer) => {
+          replies.set(m.readUInt32BE(4), Buffer.from(m));
+          if (replies.size % 40 === 0) waiting?.();
+        });
+      }
+      // Bursts of 40 requests in flight at once (more could overflow a socket buffer: UDP).
+      for (let batch = 0; batch < 10; batch++) {
+        const done = new Promise<void>((resolve) => (waiting = resolve));
+        for (let t = batch * 40; t < batch * 40 + 40; t++) {
+          const i = t % 8;
+          sockets[i].send(
+            encodeUdpAnnounceRequest({
+              ...announceInit(t, {
+                infoHash,
+                peerId: Buffer.alloc(20, t % 200),
+                numWant: 30,
+                left: 1,
+              }),
+              port: 1000 + t,
+              connectionId: ids[i],
+              transactionId: 10_000 + t,
+            }),
+            tracker.udpPort as number,
+            '127.0.0.1',
+          );
+        }
+        await done;
+      }
+      for (let t = 0; t < 400; t++) {
+        const m = replies.get(10_000 + t) as Buffer;
+        expect(m.readUInt32BE(0)).toBe(1);
+        expect((m.length - 20) % 6).toBe(0);
+        const peers = decodeCompactPeers(m.subarray(20), 4);
+        expect(peers.length).toBeLessThanOrEqual(30);
+        expect(peers.some((p) => p.port === 1000 + t)).toBe(false);
+      }
+    } finally {
+      for (const s of sockets) s.close();
     }
   });
 

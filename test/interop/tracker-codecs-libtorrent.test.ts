@@ -6,31 +6,12 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { Socket as UdpSocket, createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { Server, createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import {
-  HttpAnnounceRequest,
-  HttpScrapeRequest,
-  UdpAnnounceRequest,
-  UdpScrapeRequest,
-  decodeUdpRequest,
-  describePeerId,
-  encodeCompactPeers,
-  encodeHttpAnnounceResponse,
-  encodeHttpFailure,
-  encodeHttpScrapeResponse,
-  encodeUdpAnnounceResponse,
-  encodeUdpConnectResponse,
-  encodeUdpErrorResponse,
-  encodeUdpScrapeResponse,
-  parseAnnounceQuery,
-  parseScrapeQuery,
-  udpTransactionId,
-} from '@enjambre/bittorrent';
+import { describePeerId } from '@enjambre/bittorrent';
+import { CodecTracker, startCodecTracker, waitFor } from './codec-tracker';
 
 const FILE_LENGTH = 100_000;
 
@@ -67,102 +48,23 @@ sys.stdin.read()
 
 let dir: string;
 let client: ChildProcess | undefined;
-let http: Server;
-let udp: UdpSocket;
-const httpAnnounces: HttpAnnounceRequest[] = [];
-const httpScrapes: HttpScrapeRequest[] = [];
-const udpAnnounces: UdpAnnounceRequest[] = [];
-const udpScrapes: UdpScrapeRequest[] = [];
-const errors: string[] = [];
-const connectionId = randomBytes(8);
-const fakePeers = encodeCompactPeers([{ ip: '127.0.0.1', port: 9 }], 4);
+let tracker: CodecTracker;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'enjambre-lt-tracker-'));
   writeFileSync(join(dir, 'data.bin'), randomBytes(FILE_LENGTH));
-
-  http = createServer((req, res) => {
-    const url = req.url ?? '';
-    let body: Buffer;
-    try {
-      if (url.startsWith('/announce')) {
-        const a = parseAnnounceQuery(url);
-        httpAnnounces.push(a);
-        body = encodeHttpAnnounceResponse({
-          interval: 1800,
-          minInterval: 60,
-          complete: 7,
-          incomplete: 3,
-          peers: fakePeers,
-        });
-      } else if (url.startsWith('/scrape')) {
-        const s = parseScrapeQuery(url);
-        httpScrapes.push(s);
-        body = encodeHttpScrapeResponse({
-          files: s.infoHashes.map((infoHash) => ({
-            infoHash,
-            complete: 7,
-            downloaded: 11,
-            incomplete: 3,
-          })),
-        });
-      } else {
-        body = encodeHttpFailure('unknown path');
-      }
-    } catch (e) {
-      errors.push(String(e));
-      body = encodeHttpFailure(String(e));
-    }
-    res.end(body);
-  });
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-
-  udp = createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
-    let answer: Buffer;
-    try {
-      const r = decodeUdpRequest(msg);
-      if (r.action === 'connect') {
-        answer = encodeUdpConnectResponse(r.transactionId, connectionId);
-      } else if (!r.connectionId.equals(connectionId)) {
-        answer = encodeUdpErrorResponse(r.transactionId, 'bad connection id');
-      } else if (r.action === 'announce') {
-        udpAnnounces.push(r);
-        answer = encodeUdpAnnounceResponse({
-          transactionId: r.transactionId,
-          interval: 1800,
-          leechers: 3,
-          seeders: 7,
-          peers: fakePeers,
-          family: 4,
-        });
-      } else {
-        udpScrapes.push(r);
-        answer = encodeUdpScrapeResponse(
-          r.transactionId,
-          r.infoHashes.map(() => ({ complete: 7, downloaded: 11, incomplete: 3 })),
-        );
-      }
-    } catch (e) {
-      errors.push(String(e));
-      answer = encodeUdpErrorResponse(Math.max(0, udpTransactionId(msg)), String(e));
-    }
-    udp.send(answer, rinfo.port, rinfo.address);
-  });
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', r));
+  tracker = await startCodecTracker();
 });
 
 afterAll(async () => {
   client?.stdin?.end();
   client?.kill();
-  await new Promise((r) => http.close(r));
-  await new Promise<void>((r) => udp.close(r));
+  await tracker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('libtorrent announces and scrapes to trackers built on our codecs', async () => {
-  const httpUrl = `http://127.0.0.1:${(http.address() as { port: number }).port}/announce`;
-  const udpUrl = `udp://127.0.0.1:${udp.address().port}/announce`;
+  const { httpUrl, udpUrl, errors } = tracker;
   client = spawn('/usr/bin/python3', ['-c', CLIENT, dir, httpUrl, udpUrl], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
@@ -185,7 +87,7 @@ test('libtorrent announces and scrapes to trackers built on our codecs', async (
   ]);
 
   const infoHash = Buffer.from(state.infoHash, 'hex');
-  const h = httpAnnounces[0];
+  const h = tracker.httpAnnounces[0];
   expect(h.infoHash).toEqual(infoHash);
   expect(h.port).toBe(state.port);
   expect(h.event).toBe('started');
@@ -193,7 +95,7 @@ test('libtorrent announces and scrapes to trackers built on our codecs', async (
   expect(h.compact).toBe(true);
   expect(describePeerId(h.peerId)).toMatch(/^libtorrent \(Rasterbar\) 2\.0\.8/);
 
-  const u = udpAnnounces[0];
+  const u = tracker.udpAnnounces[0];
   expect(u.infoHash).toEqual(infoHash);
   expect(u.peerId).toEqual(h.peerId);
   expect(u.port).toBe(state.port);
@@ -202,10 +104,8 @@ test('libtorrent announces and scrapes to trackers built on our codecs', async (
   expect(u.key).toBeGreaterThanOrEqual(0);
 
   // the scrapes libtorrent sends after printing
-  for (let i = 0; i < 200 && (httpScrapes.length === 0 || udpScrapes.length === 0); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => tracker.httpScrapes.length > 0 && tracker.udpScrapes.length > 0, 30_000);
   expect(errors).toEqual([]);
-  expect(httpScrapes[0]).toEqual({ infoHashes: [infoHash] });
-  expect(udpScrapes[0].infoHashes).toEqual([infoHash]);
+  expect(tracker.httpScrapes[0]).toEqual({ infoHashes: [infoHash] });
+  expect(tracker.udpScrapes[0].infoHashes).toEqual([infoHash]);
 }, 90_000);
