@@ -480,6 +480,7 @@ async function startTransmission(torrentFile, dir, port) {
     'download-queue-enabled': false,
     'seed-queue-enabled': false,
     'rpc-enabled': false,
+    'rename-partial-files': false, // no ".part" name to rename at the end
     'message-level': 2,
   };
   await fs.writeFile(path.join(configDir, 'settings.json'), JSON.stringify(settings));
@@ -495,8 +496,8 @@ async function startTransmission(torrentFile, dir, port) {
   ]);
   const done = waitLine(
     proc,
-    (line) =>
-      /^Seeding, uploading to/.test(line.trim()) || /^Progress: 100(\.0)?%/.test(line.trim()),
+    // "Progress: 100%" comes before the last checks and the rename of the file: wait for "Seeding".
+    (line) => /^Seeding, uploading to/.test(line.trim()),
     options.timeoutMs * 2, // it is the slow one (48–98 s per GiB in ANCHORS.md)
     'transmission-cli seeding',
   );
