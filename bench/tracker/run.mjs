@@ -6,6 +6,7 @@
 //
 //   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
+//                             [--workers N]
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -38,6 +39,8 @@ const options = {
   memory: !flag('no-memory'),
   grpc: !flag('no-grpc'),
   unpinned: !flag('no-unpinned'),
+  // UDP worker processes of the unpinned enjambre (the pinned one has a single core: none).
+  workers: Number(value('workers', 1)),
   trackers: value('trackers', 'enjambre,opentracker,bittorrent-tracker').split(','),
   connections: 64,
   udpSockets: 16,
@@ -155,7 +158,7 @@ function hashes(count, salt) {
 const trackers = {
   enjambre: {
     label: 'enjambre',
-    async start(work, pin = true) {
+    async start(work, pin = true, workers = 0) {
       const port = await freePort();
       const grpcPort = await freePort();
       const child = launch([
@@ -174,6 +177,8 @@ const trackers = {
         '0',
         '--log-level',
         'warn',
+        '--workers',
+        String(workers),
       ]);
       await waitForTcp(port, child);
       await waitForTcp(grpcPort, child);
@@ -365,8 +370,8 @@ async function main() {
     if (name === 'enjambre' && options.unpinned) {
       configs.push({
         key: 'enjambre-unpinned',
-        label: 'enjambre (unpinned)',
-        start: (w) => trackers.enjambre.start(w, false),
+        label: `enjambre (unpinned, ${options.workers} UDP worker${options.workers === 1 ? '' : 's'})`,
+        start: (w) => trackers.enjambre.start(w, false, options.workers),
       });
     }
   }
