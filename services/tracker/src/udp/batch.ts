@@ -92,7 +92,41 @@ export function forEachAnswer(
   }
 }
 
-/** Views a structured-clone Uint8Array (what IPC delivers) as a Buffer without copying. */
-export function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** Largest frame accepted on a worker pipe (a batch is sent once over 60 KiB). */
+export const MAX_FRAME = 16 * 1024 * 1024;
+
+/**
+ * Splits a byte stream into frames of `length u32 · payload`: batches travel over a plain pipe,
+ * which costs a fraction of the IPC channel's serialized messages.
+ */
+export class FrameReader {
+  private pending: Buffer | null = null;
+
+  constructor(private readonly onFrame: (frame: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pending !== null) {
+      buf = Buffer.concat([this.pending, chunk]);
+      this.pending = null;
+    }
+    let at = 0;
+    while (buf.length - at >= 4) {
+      const n = buf.readUInt32BE(at);
+      if (n > MAX_FRAME) throw new Error('UDP batch frame too large');
+      if (buf.length - at - 4 < n) break;
+      this.onFrame(buf.subarray(at + 4, at + 4 + n));
+      at += 4 + n;
+    }
+    if (at < buf.length) this.pending = Buffer.from(buf.subarray(at));
+  }
+}
+
+/** `writer`'s bytes as one frame (a copy: the writer is reused at once). */
+export function frame(writer: BatchWriter): Buffer {
+  const body = writer.view();
+  const out = Buffer.allocUnsafe(4 + body.length);
+  out.writeUInt32BE(body.length, 0);
+  body.copy(out, 4);
+  return out;
 }

@@ -2,12 +2,13 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { existsSync } from 'node:fs';
+import type { Socket as Pipe } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
 import { ipToBytes } from '../net/ip';
 import type { SwarmStore } from '../store/types';
-import { BatchWriter, asBuffer, forEachRequest } from './batch';
+import { BatchWriter, FrameReader, forEachRequest, frame } from './batch';
 import { ConnectionIds } from './connection-id';
 import { UdpRequestHandler, type UdpReplySink } from './handler';
 import type { WorkerInit } from './worker';
@@ -149,18 +150,29 @@ export class UdpTracker {
     const child = fork(workerFile(), [], {
       serialization: 'advanced',
       execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 4: the batch pipe (PIPE_FD in worker.ts).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
     });
     this.workers.push(child);
+    const pipe = child.stdio[4] as Pipe;
+    pipe.on('error', () => child.kill());
+    const batches = new FrameReader((batch) => this.answerBatch(pipe, batch));
+    pipe.on('data', (chunk: Buffer) => {
+      try {
+        batches.push(chunk);
+      } catch (err) {
+        logger.error({ err }, 'bad batch from a UDP worker');
+        child.kill();
+      }
+    });
     return new Promise((resolve, reject) => {
       const failed = (err: Error): void => reject(err);
       const exited = (code: number | null): void =>
         reject(new Error(`UDP worker exited with ${code} before it was ready`));
       child.once('error', failed);
       child.once('exit', exited);
-      child.on('message', (m: { type?: string; data?: Uint8Array }) => {
-        if (m.type === 'batch' && m.data !== undefined) this.answerBatch(child, asBuffer(m.data));
-        else if (m.type === 'ready') {
+      child.on('message', (m: { type?: string }) => {
+        if (m.type === 'ready') {
           child.off('error', failed);
           child.off('exit', exited);
           child.on('exit', (code, signal) => {
@@ -176,7 +188,7 @@ export class UdpTracker {
     });
   }
 
-  private answerBatch(child: ChildProcess, batch: Buffer): void {
+  private answerBatch(pipe: Pipe, batch: Buffer): void {
     const sink = this.batchSink;
     sink.out.reset();
     try {
@@ -188,8 +200,7 @@ export class UdpTracker {
     } catch (err) {
       this.options.logger.error({ err }, 'bad batch from a UDP worker');
     }
-    // Serialized synchronously by send(), so the buffer is free again when it returns.
-    if (child.connected) child.send({ type: 'answers', data: sink.out.view() });
+    if (!pipe.destroyed) pipe.write(frame(sink.out));
   }
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {

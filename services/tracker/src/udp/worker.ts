@@ -2,12 +2,14 @@
  * A UDP worker process: reads the tracker's UDP socket (the same socket as its parent, passed
  * as a handle, so the kernel hands each datagram to whichever process is waiting), answers
  * connect requests itself, and forwards every other packet to the parent, which owns the
- * store, in one batch per event-loop turn; it sends the answers when the batch comes back.
+ * store, in one batch per event-loop turn over a pipe (framed, see batch.ts); it sends the
+ * answers when the batch comes back. The IPC channel only carries the socket and the secret.
  * This spreads the per-datagram system calls, which cost more than the store, over cores.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
+import { Socket as Pipe } from 'node:net';
 import { ipToBytes } from '../net/ip';
-import { BatchWriter, asBuffer, forEachAnswer } from './batch';
+import { BatchWriter, FrameReader, forEachAnswer, frame } from './batch';
 import { ConnectionIds } from './connection-id';
 import { connectResponse, isConnectRequest } from './handler';
 
@@ -26,10 +28,12 @@ interface Pending {
   ports: number[];
 }
 
+/** The batch pipe to the main process (file descriptor 4, after the IPC channel). */
+export const PIPE_FD = 4;
+
 function serve(socket: Socket, ids: ConnectionIds): void {
-  const send = (m: unknown): void => {
-    process.send?.(m);
-  };
+  const pipe = new Pipe({ fd: PIPE_FD, readable: true, writable: true });
+  pipe.on('error', () => process.exit(1));
   const batch = new BatchWriter();
   let current: Pending = { addresses: [], ports: [] };
   const inFlight: Pending[] = [];
@@ -38,7 +42,7 @@ function serve(socket: Socket, ids: ConnectionIds): void {
   const flush = (): void => {
     scheduled = false;
     if (batch.count === 0) return;
-    send({ type: 'batch', data: batch.view() });
+    pipe.write(frame(batch));
     inFlight.push(current);
     current = { addresses: [], ports: [] };
     batch.reset();
@@ -62,14 +66,14 @@ function serve(socket: Socket, ids: ConnectionIds): void {
     }
   });
 
-  process.on('message', (m: { type?: string; data?: Uint8Array }) => {
-    if (m.type !== 'answers' || m.data === undefined) return;
+  const answers = new FrameReader((data) => {
     const pending = inFlight.shift();
     if (pending === undefined) return;
-    forEachAnswer(asBuffer(m.data), (i, packet) => {
+    forEachAnswer(data, (i, packet) => {
       if (packet !== null) socket.send(packet, pending.ports[i], pending.addresses[i]);
     });
   });
+  pipe.on('data', (chunk: Buffer) => answers.push(chunk));
 }
 
 process.on('disconnect', () => process.exit(0));
