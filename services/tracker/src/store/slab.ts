@@ -45,6 +45,8 @@ export class Slab {
   used = 0;
   /** Pages currently held (for memory accounting). */
   pageCount = 0;
+  /** Pages dropped since the free lists were last cleared of their handles. */
+  private dropsSincePrune = 0;
 
   /** A block of at least `bytes` (its size is `classSize(bytes)`); returns its handle. */
   alloc(bytes: number): number {
@@ -107,6 +109,18 @@ export class Slab {
   private dropPage(page: number): void {
     this.pages[page] = null;
     this.pageCount--;
+    // Handles into dropped pages cost 8 bytes each on lists that may never be popped again.
+    if (++this.dropsSincePrune >= 16) this.prune();
+  }
+
+  private prune(): void {
+    this.dropsSincePrune = 0;
+    for (let c = 0; c < this.free.length; c++) {
+      const list = this.free[c];
+      if (list !== undefined) {
+        this.free[c] = list.filter((h) => this.pages[Math.floor(h / PAGE)] !== null);
+      }
+    }
   }
 
   /** The unused end of the bump page becomes free blocks of decreasing classes. */
