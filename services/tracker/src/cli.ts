@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { availableParallelism, hostname } from 'node:os';
+import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { replicationPlugin } from './replication/plugin';
@@ -111,8 +111,8 @@ export function buildProgram(): Command {
     .addOption(
       opt('--workers <n>', 'UDP worker processes reading the UDP socket besides the main one')
         .argParser(int(0, 64))
-        // One worker about doubles UDP throughput when a second core is free (README).
-        .default(availableParallelism() > 1 ? 1 : 0),
+        // Opt-in: one worker helps UDP only when a second core is really free (README).
+        .default(0),
     )
     .addOption(opt('--log-level <level>', 'pino log level').default('info'))
     .showHelpAfterError();

@@ -177,9 +177,9 @@ export class UdpTracker {
           child.off('exit', exited);
           child.on('exit', (code, signal) => {
             if (code !== 0 && signal !== 'SIGTERM')
-              logger.error({ pid: child.pid, code, signal }, 'UDP worker exited');
+              logger.error({ workerPid: child.pid, code, signal }, 'UDP worker exited');
           });
-          logger.info({ pid: child.pid }, 'UDP worker started');
+          logger.info({ workerPid: child.pid }, 'UDP worker started');
           resolve();
         }
       });
