@@ -6,6 +6,7 @@
 //
 //   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
+//                             [--workers N]
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -38,6 +39,8 @@ const options = {
   memory: !flag('no-memory'),
   grpc: !flag('no-grpc'),
   unpinned: !flag('no-unpinned'),
+  // UDP worker processes of the unpinned enjambre (the pinned one has a single core: none).
+  workers: Number(value('workers', 1)),
   trackers: value('trackers', 'enjambre,opentracker,bittorrent-tracker').split(','),
   connections: 64,
   udpSockets: 16,
@@ -174,7 +177,7 @@ function hashes(count, salt) {
 const trackers = {
   enjambre: {
     label: 'enjambre',
-    async start(work, pin = true) {
+    async start(work, pin = true, workers = 0) {
       const port = await freePort();
       const grpcPort = await freePort();
       const child = launch([
@@ -193,6 +196,8 @@ const trackers = {
         '0',
         '--log-level',
         'warn',
+        '--workers',
+        String(workers),
       ]);
       await waitForTcp(port, child);
       await waitForTcp(grpcPort, child);
@@ -240,7 +245,8 @@ const trackers = {
   },
 };
 
-/** One real announce, to make sure the tracker accepts the pool (opentracker's whitelist). */
+/** One real announce, to make sure the tracker accepts the pool (opentracker's whitelist, which
+ * it loads in a thread after opening its ports: on a busy machine the first tries may fail). */
 async function checkAnnounce(port, infoHash) {
   const encode = (bytes) => [...bytes].map((b) => '%' + b.toString(16).padStart(2, '0')).join('');
   const url =
@@ -395,8 +401,8 @@ async function main() {
     if (name === 'enjambre' && options.unpinned) {
       configs.push({
         key: 'enjambre-unpinned',
-        label: 'enjambre (unpinned)',
-        start: (w) => trackers.enjambre.start(w, false),
+        label: `enjambre (unpinned, ${options.workers} UDP worker${options.workers === 1 ? '' : 's'})`,
+        start: (w) => trackers.enjambre.start(w, false, options.workers),
       });
     }
   }

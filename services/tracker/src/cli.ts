@@ -108,6 +108,12 @@ export function buildProgram(): Command {
         bool,
       ),
     )
+    .addOption(
+      opt('--workers <n>', 'UDP worker processes reading the UDP socket besides the main one')
+        .argParser(int(0, 64))
+        // Opt-in: one worker helps UDP only when a second core is really free (README).
+        .default(0),
+    )
     .addOption(opt('--log-level <level>', 'pino log level').default('info'))
     .showHelpAfterError();
   return program;
@@ -136,6 +142,7 @@ interface CliOptions {
   maxPeersPerTorrent: number;
   trustProxy?: boolean;
   allowIpParam?: boolean;
+  workers: number;
   logLevel: string;
 }
 
@@ -169,6 +176,7 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     },
     trustProxy: o.trustProxy === true,
     allowIpParam: o.allowIpParam === true,
+    udpWorkers: o.workers,
     logLevel: o.logLevel,
     // Replication runs whenever there is a network key.
     plugins: o.redKey ? [replicationPlugin({ advertise: o.advertise })] : [],

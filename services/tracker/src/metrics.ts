@@ -167,6 +167,8 @@ export class TrackerMetrics {
     Record<AnnounceEventName, CounterSeries>
   >;
   private readonly scrapeSeries = {} as Record<Protocol, CounterSeries>;
+  /** Requests UDP worker processes forwarded to this process's store. */
+  readonly udpForwarded: CounterSeries;
 
   constructor(store: SwarmStore, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -196,6 +198,12 @@ export class TrackerMetrics {
       [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
       this.registry,
     );
+    this.udpForwarded = new FastCounter(
+      'enjambre_tracker_udp_forwarded_total',
+      'UDP requests read by a worker process and answered from this process (--workers)',
+      [],
+      this.registry,
+    ).child();
     this.persistenceDuration = new Histogram({
       name: 'enjambre_tracker_persistence_duration_seconds',
       help: 'Duration of saving the state to and loading it from LevelDB',

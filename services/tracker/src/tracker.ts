@@ -43,6 +43,11 @@ export interface TrackerOptions {
   trustProxy?: boolean;
   /** HTTP/UDP: honour the announce's ip parameter. */
   allowIpParam?: boolean;
+  /**
+   * UDP worker processes reading the UDP socket besides this process (default 0): they answer
+   * connects and forward announces and scrapes to this process's store in batches.
+   */
+  udpWorkers?: number;
   /** A store to serve instead of a fresh MemorySwarmStore. */
   store?: SwarmStore;
   /** Logger (pino); default JSON lines on stdout at `logLevel`. */
@@ -214,6 +219,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         metrics,
         logger,
         allowIpParam: options.allowIpParam,
+        workers: options.udpWorkers,
       });
       udpPort = udp.port;
       cleanups.push(() => udp.close());

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { PeerTable, keyLength } from './peer-table';
-import { Slab } from './slab';
+import { PAGE, Slab, classSize } from './slab';
 
 function key(ipLength: 4 | 16, n: number): Buffer {
   const k = Buffer.alloc(keyLength(ipLength));
@@ -51,12 +51,34 @@ describe('Slab', () => {
     const a = slab.alloc(100);
     const b = slab.alloc(100);
     expect(Slab.offset(b) - Slab.offset(a)).toBe(128);
-    slab.alloc(3 << 20); // larger than a page: a page of its own
+    slab.alloc(3 << 20); // larger than a page: a page of its own (class 1.5 × 2 MiB)
     slab.release(a, 100);
     expect(slab.alloc(120)).toBe(a);
     const big = slab.alloc(2 << 20);
     expect(slab.page(big).length).toBe(2 << 20);
     slab.release(big, 2 << 20);
-    expect(slab.used).toBe(256 + (4 << 20));
+    expect(slab.used).toBe(256 + (3 << 20));
+  });
+
+  it('has classes 2^k and 1.5 × 2^k', () => {
+    expect([1, 64, 65, 96, 97, 129, 200, 300, 700].map(classSize)).toEqual([
+      64, 64, 96, 96, 128, 192, 256, 384, 768,
+    ]);
+  });
+
+  it('drops a page once its last block is released and never hands out its blocks again', () => {
+    const slab = new Slab();
+    const perPage = PAGE / 128;
+    const first = Array.from({ length: perPage }, () => slab.alloc(128));
+    const second = Array.from({ length: perPage }, () => slab.alloc(256));
+    expect(slab.pageCount).toBe(3); // the first page full, the 256s over two more
+    for (const h of first) slab.release(h, 128);
+    expect(slab.pageCount).toBe(2);
+    // The 128-byte class has no block left: new ones come from a live page, not the dropped one.
+    const again = slab.alloc(128);
+    expect(first).not.toContain(again);
+    slab.page(again).fill(1, Slab.offset(again), Slab.offset(again) + 128);
+    for (const h of second) slab.release(h, 256);
+    expect(slab.used).toBe(128);
   });
 });

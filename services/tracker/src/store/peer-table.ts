@@ -1,9 +1,10 @@
-import { Slab } from './slab';
+import { Slab, classSize } from './slab';
 
 /**
  * The peers of one swarm in one address family and one state (seeding or leeching), packed
  * into one block of a shared Slab instead of one JS object per peer: a peer costs its record
- * (58 bytes for IPv4, 70 for IPv6) plus power-of-two slack, and a compact answer is a byte copy.
+ * (58 bytes for IPv4, 70 for IPv6) plus the slack of its size class (under a third), and a
+ * compact answer is a byte copy.
  *
  * PEER_RECORD layout (doubles little-endian):
  *   ip (4 | 16) · port (2, big-endian) · peer id (20) · lastSeen f64 · left f64 · uploaded f64 ·
@@ -81,7 +82,8 @@ export class PeerTable {
     uploaded: number,
     downloaded: number,
   ): number {
-    if (this.size === this.capacity) this.resize(Math.max(MIN_CAPACITY, this.size * 2));
+    // The next slab class up (about 1.5×): amortized O(1) copies, less slack than doubling.
+    if (this.size === this.capacity) this.resize(Math.max(MIN_CAPACITY, this.size + 1));
     const slot = this.size++;
     key.copy(this.buf, this.base + slot * this.stride, 0, this.keyLength);
     this.write(slot, lastSeen, left, uploaded, downloaded);
@@ -243,15 +245,9 @@ export class PeerTable {
     this.handle = handle;
     this.buf = buf;
     this.base = base;
-    // Use the whole power-of-two block.
-    this.capacity = capacity > 0 ? Math.floor(classBytes(bytes) / this.stride) : 0;
+    // Use the whole block.
+    this.capacity = capacity > 0 ? Math.floor(classSize(bytes) / this.stride) : 0;
   }
 }
 
 const EMPTY = Buffer.alloc(0);
-
-function classBytes(bytes: number): number {
-  let size = 64;
-  while (size < bytes) size *= 2;
-  return size;
-}

@@ -1,72 +1,96 @@
 /**
- * Memory for packed peer records: blocks carved out of 1 MiB pages, in power-of-two size
- * classes with free lists, instead of one Buffer per peer table. A Buffer costs ~100 bytes of
- * object plus allocator slack, which would dominate small swarms (most swarms are small); here a
- * table only holds a handle (page · PAGE + offset) and wastes at most its class rounding.
- * Blocks larger than a page get a page of their own.
+ * Memory for packed peer records: blocks carved out of 1 MiB pages, in size classes with free
+ * lists, instead of one Buffer per peer table. A Buffer costs ~100 bytes of object plus
+ * allocator slack, which would dominate small swarms (most swarms are small); here a table only
+ * holds a handle (page · PAGE + offset) and wastes at most its class rounding. Blocks larger
+ * than a page get a page of their own.
+ *
+ * The classes are the powers of two and the midpoints 1.5 × 2^k (64, 96, 128, 192, …): a block
+ * is at most a third slack instead of a half.
+ *
+ * Each page counts its live bytes; a page whose last block is released is dropped (the GC
+ * frees it). Without that, tables growing together (every swarm filling up at once) left every
+ * smaller class's blocks on free lists nobody drew from again: about half the slab was dead.
+ * Page numbers are never reused, so a free-list handle into a dropped page is recognised and
+ * skipped when it is popped.
  */
 export const PAGE = 1 << 20;
 const MIN_CLASS = 6; // 64 bytes
-const EMPTY = Buffer.alloc(0);
 
 export function classSize(bytes: number): number {
   let size = 1 << MIN_CLASS;
-  while (size < bytes) size *= 2;
+  while (size < bytes) {
+    if (size * 1.5 >= bytes) return size * 1.5;
+    size *= 2;
+  }
   return size;
 }
 
+/** Free-list index of a class size: 2k for 2^k, 2k + 1 for 1.5 × 2^k. */
 function classOf(size: number): number {
-  return Math.round(Math.log2(size));
+  const k = 31 - Math.clz32(size);
+  return 2 * k + (size === 1 << k ? 0 : 1);
 }
 
 export class Slab {
-  private readonly pages: Buffer[] = [];
-  private readonly freePages: number[] = [];
-  /** Free blocks per class, as handles. */
+  /** Pages by number; null once dropped. */
+  private readonly pages: Array<Buffer | null> = [];
+  /** Live (allocated, not released) bytes per page. */
+  private readonly live: number[] = [];
+  /** Free blocks per class, as handles (some may point into dropped pages). */
   private readonly free: number[][] = [];
   private bumpPage = -1;
   private bumpOffset = PAGE;
   /** Bytes handed out and not returned. */
   used = 0;
+  /** Pages currently held (for memory accounting). */
+  pageCount = 0;
+  /** Pages dropped since the free lists were last cleared of their handles. */
+  private dropsSincePrune = 0;
 
   /** A block of at least `bytes` (its size is `classSize(bytes)`); returns its handle. */
   alloc(bytes: number): number {
     const size = classSize(bytes);
     this.used += size;
     if (size > PAGE) {
-      const page = this.freePages.pop() ?? this.pages.length;
-      this.pages[page] = Buffer.allocUnsafeSlow(size);
+      const page = this.newPage(size);
+      this.live[page] = size;
       return page * PAGE;
     }
     const list = this.free[classOf(size)];
-    if (list !== undefined && list.length > 0) return list.pop() as number;
+    if (list !== undefined) {
+      while (list.length > 0) {
+        const handle = list.pop() as number;
+        const page = Math.floor(handle / PAGE);
+        if (this.pages[page] !== null) {
+          this.live[page] += size;
+          return handle;
+        }
+      }
+    }
     if (this.bumpOffset + size > PAGE) {
       this.recycleTail();
-      const page = this.freePages.pop() ?? this.pages.length;
-      this.pages[page] = Buffer.allocUnsafeSlow(PAGE);
-      this.bumpPage = page;
+      this.bumpPage = this.newPage(PAGE);
       this.bumpOffset = 0;
     }
     const handle = this.bumpPage * PAGE + this.bumpOffset;
     this.bumpOffset += size;
+    this.live[this.bumpPage] += size;
     return handle;
   }
 
   release(handle: number, bytes: number): void {
     const size = classSize(bytes);
     this.used -= size;
-    if (size > PAGE) {
-      const page = handle / PAGE;
-      this.pages[page] = EMPTY;
-      this.freePages.push(page);
-      return;
-    }
-    (this.free[classOf(size)] ??= []).push(handle);
+    const page = Math.floor(handle / PAGE);
+    this.live[page] -= size;
+    if (this.live[page] === 0 && page !== this.bumpPage) this.dropPage(page);
+    else if (size <= PAGE) (this.free[classOf(size)] ??= []).push(handle);
   }
 
   /** The page Buffer a handle points into. */
   page(handle: number): Buffer {
-    return this.pages[Math.floor(handle / PAGE)];
+    return this.pages[Math.floor(handle / PAGE)] as Buffer;
   }
 
   /** The handle's byte offset in its page. */
@@ -74,14 +98,47 @@ export class Slab {
     return handle % PAGE;
   }
 
+  private newPage(size: number): number {
+    const page = this.pages.length;
+    this.pages.push(Buffer.allocUnsafeSlow(size));
+    this.live.push(0);
+    this.pageCount++;
+    return page;
+  }
+
+  private dropPage(page: number): void {
+    this.pages[page] = null;
+    this.pageCount--;
+    // Handles into dropped pages cost 8 bytes each on lists that may never be popped again.
+    if (++this.dropsSincePrune >= 16) this.prune();
+  }
+
+  private prune(): void {
+    this.dropsSincePrune = 0;
+    for (let c = 0; c < this.free.length; c++) {
+      const list = this.free[c];
+      if (list !== undefined) {
+        this.free[c] = list.filter((h) => this.pages[Math.floor(h / PAGE)] !== null);
+      }
+    }
+  }
+
   /** The unused end of the bump page becomes free blocks of decreasing classes. */
   private recycleTail(): void {
-    if (this.bumpPage < 0) return;
+    const page = this.bumpPage;
+    if (page < 0) return;
+    this.bumpPage = -1;
+    if (this.live[page] === 0) {
+      this.dropPage(page);
+      return;
+    }
     let offset = this.bumpOffset;
-    for (let c = 19; c >= MIN_CLASS; c--) {
-      if (PAGE - offset >= 1 << c) {
-        (this.free[c] ??= []).push(this.bumpPage * PAGE + offset);
-        offset += 1 << c;
+    for (let k = 19; k >= MIN_CLASS; k--) {
+      for (const size of [(1 << k) * 1.5, 1 << k]) {
+        if (size < PAGE && PAGE - offset >= size) {
+          (this.free[classOf(size)] ??= []).push(page * PAGE + offset);
+          offset += size;
+        }
       }
     }
     this.bumpOffset = PAGE;

@@ -1,23 +1,17 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import {
-  ProtocolError,
-  UDP_MAX_REQUEST_LENGTH,
-  UDP_PROTOCOL_ID,
-  UdpAction,
-  createUdpAnnounceRequest,
-  decodeUdpAnnounceRequest,
-  decodeUdpScrapeRequest,
-  encodeUdpConnectResponse,
-  encodeUdpErrorResponse,
-  encodeUdpScrapeResponse,
-  writeUdpAnnounceResponseHeader,
-} from '@enjambre/bittorrent';
+import { existsSync } from 'node:fs';
+import type { Socket as Pipe } from 'node:net';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { performance } from 'node:perf_hooks';
-import type { DurationSeries, TrackerMetrics } from '../metrics';
+import type { TrackerMetrics } from '../metrics';
 import { ipToBytes } from '../net/ip';
-import { StoreFullError, type SwarmStore } from '../store/types';
+import type { SwarmStore } from '../store/types';
+import { BatchWriter, FrameReader, forEachRequest, frame } from './batch';
 import { ConnectionIds } from './connection-id';
+import { UdpRequestHandler, type UdpReplySink } from './handler';
+import type { WorkerInit } from './worker';
 
 export interface UdpTrackerOptions {
   host: string;
@@ -27,30 +21,90 @@ export interface UdpTrackerOptions {
   logger: Logger;
   /** Honour the announce's IPv4 `ip` field (off: a client cannot announce someone else). */
   allowIpParam?: boolean;
+  /**
+   * Worker processes reading the same socket besides this one (default 0). They answer
+   * connects themselves and forward everything else here in batches; the store stays here.
+   */
+  workers?: number;
 }
 
-/**
- * The BEP 15 front end: one socket, requests parsed with the protocol core's codec into a
- * reused object, answered from the store. Packets too short to carry a transaction id or longer
- * than any valid request are dropped; every other bad packet gets an error packet.
- */
+/** The compiled worker entry (beside this file when built; from dist/ when run from source). */
+function workerFile(): string {
+  const beside = join(__dirname, 'worker.js');
+  return existsSync(beside) ? beside : join(__dirname, '..', '..', 'dist', 'udp', 'worker.js');
+}
+
+/** Answers go straight to the socket; the shared buffer is used while nothing is queued. */
+class SocketSink implements UdpReplySink {
+  address = '';
+  port = 0;
+  private readonly shared = Buffer.allocUnsafeSlow(20 + 200 * 18);
+
+  constructor(private readonly socket: Socket) {}
+
+  /**
+   * The shared buffer while the socket's send queue is empty (a datagram that was not sent at
+   * once stays queued, with its buffer, until it is), else a new one. Spares the GC a Buffer
+   * per announce.
+   */
+  buffer(size: number): Buffer {
+    if (size <= this.shared.length && this.socket.getSendQueueSize() === 0) {
+      return this.shared.subarray(0, size);
+    }
+    return Buffer.allocUnsafe(size);
+  }
+
+  send(packet: Buffer): void {
+    this.socket.send(packet, this.port, this.address);
+  }
+}
+
+/** Answers of a worker's batch, written back to back into one reused buffer. */
+class BatchSink implements UdpReplySink {
+  readonly out = new BatchWriter();
+  private readonly scratch = Buffer.allocUnsafeSlow(20 + 200 * 18);
+  private lengthAt = 0;
+
+  begin(): void {
+    this.lengthAt = this.out.reserve(2);
+    this.out.buffer.writeUInt16BE(0, this.lengthAt);
+  }
+
+  buffer(size: number): Buffer {
+    return size <= this.scratch.length ? this.scratch.subarray(0, size) : Buffer.allocUnsafe(size);
+  }
+
+  send(packet: Buffer): void {
+    const at = this.out.reserve(packet.length);
+    packet.copy(this.out.buffer, at);
+    this.out.buffer.writeUInt16BE(packet.length, this.lengthAt);
+  }
+}
+
+/** The BEP 15 front end: one socket, read by this process and optionally by worker processes. */
 export class UdpTracker {
   private readonly socket: Socket;
-  private readonly ids = new ConnectionIds();
-  private readonly request = createUdpAnnounceRequest();
-  private readonly announceDuration: DurationSeries;
-  private readonly shared = Buffer.allocUnsafeSlow(20 + 200 * 18);
-  /** Length of the request being answered. */
-  private requestLength = 0;
+  private readonly secret = randomBytes(32);
+  private readonly handler: UdpRequestHandler;
+  private readonly sink: SocketSink;
+  private readonly batchSink = new BatchSink();
+  private readonly workers: ChildProcess[] = [];
 
   private constructor(private readonly options: UdpTrackerOptions) {
-    this.announceDuration = options.metrics.duration('udp', 'announce');
+    this.handler = new UdpRequestHandler({
+      store: options.store,
+      metrics: options.metrics,
+      logger: options.logger,
+      allowIpParam: options.allowIpParam,
+      ids: new ConnectionIds({ secret: this.secret }),
+    });
     // 1 MiB absorbs bursts of a few thousand requests (the default ~200 KiB drops a few
     // hundred); throughput measured the same with either.
     this.socket = createSocket({
       type: options.host.includes(':') ? 'udp6' : 'udp4',
       recvBufferSize: 1024 * 1024,
     });
+    this.sink = new SocketSink(this.socket);
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on('error', (err) => options.logger.error({ err }, 'UDP socket error'));
   }
@@ -64,6 +118,12 @@ export class UdpTracker {
         resolve();
       });
     });
+    try {
+      for (let i = 0; i < (options.workers ?? 0); i++) await tracker.startWorker();
+    } catch (err) {
+      await tracker.close();
+      throw err;
+    }
     return tracker;
   }
 
@@ -71,123 +131,83 @@ export class UdpTracker {
     return this.socket.address().port;
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+  async close(): Promise<void> {
+    await Promise.all(
+      this.workers.map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private startWorker(): Promise<void> {
+    const { logger } = this.options;
+    const child = fork(workerFile(), [], {
+      serialization: 'advanced',
+      execArgv: [],
+      // fd 4: the batch pipe (PIPE_FD in worker.ts).
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
+    });
+    this.workers.push(child);
+    const pipe = child.stdio[4] as Pipe;
+    pipe.on('error', () => child.kill());
+    const batches = new FrameReader((batch) => this.answerBatch(pipe, batch));
+    pipe.on('data', (chunk: Buffer) => {
+      try {
+        batches.push(chunk);
+      } catch (err) {
+        logger.error({ err }, 'bad batch from a UDP worker');
+        child.kill();
+      }
+    });
+    return new Promise((resolve, reject) => {
+      const failed = (err: Error): void => reject(err);
+      const exited = (code: number | null): void =>
+        reject(new Error(`UDP worker exited with ${code} before it was ready`));
+      child.once('error', failed);
+      child.once('exit', exited);
+      child.on('message', (m: { type?: string }) => {
+        if (m.type === 'ready') {
+          child.off('error', failed);
+          child.off('exit', exited);
+          child.on('exit', (code, signal) => {
+            if (code !== 0 && signal !== 'SIGTERM')
+              logger.error({ workerPid: child.pid, code, signal }, 'UDP worker exited');
+          });
+          logger.info({ workerPid: child.pid }, 'UDP worker started');
+          resolve();
+        }
+      });
+      const init: WorkerInit = { type: 'init', secret: this.secret };
+      child.send(init, this.socket);
+    });
+  }
+
+  private answerBatch(pipe: Pipe, batch: Buffer): void {
+    const sink = this.batchSink;
+    sink.out.reset();
+    try {
+      forEachRequest(batch, (ip, port, packet) => {
+        sink.begin();
+        this.options.metrics.udpForwarded.value++;
+        this.handler.handle(packet, ip, port, sink);
+      });
+    } catch (err) {
+      this.options.logger.error({ err }, 'bad batch from a UDP worker');
+    }
+    if (!pipe.destroyed) pipe.write(frame(sink.out));
   }
 
   private onMessage(msg: Buffer, rinfo: RemoteInfo): void {
-    if (msg.length < 16 || msg.length > UDP_MAX_REQUEST_LENGTH) {
-      this.options.metrics.error('udp', 'bad_packet');
-      return;
-    }
     const ip = ipToBytes(rinfo.address);
     if (ip === null) return;
-    const transactionId = msg.readUInt32BE(12);
-    this.requestLength = msg.length;
-    try {
-      const action = msg.readUInt32BE(8);
-      if (action === UdpAction.Connect) this.connect(msg, ip, rinfo, transactionId);
-      else if (action === UdpAction.Announce) this.announce(msg, ip, rinfo);
-      else if (action === UdpAction.Scrape) this.scrape(msg, ip, rinfo);
-      else this.fail(rinfo, transactionId, `unknown action ${action}`, 'bad_action');
-    } catch (err) {
-      if (err instanceof ProtocolError) this.fail(rinfo, transactionId, err.message, err.code);
-      else if (err instanceof StoreFullError) this.fail(rinfo, transactionId, err.message, 'full');
-      else {
-        this.options.logger.error({ err }, 'UDP request failed');
-        this.fail(rinfo, transactionId, 'internal error', 'internal');
-      }
-    }
-  }
-
-  private connect(msg: Buffer, ip: Buffer, rinfo: RemoteInfo, transactionId: number): void {
-    if (msg.length !== 16 || !UDP_PROTOCOL_ID.equals(msg.subarray(0, 8))) {
-      this.fail(rinfo, transactionId, 'connect request without the protocol id', 'bad_connect');
-      return;
-    }
-    this.send(encodeUdpConnectResponse(transactionId, this.ids.issue(ip, rinfo.port)), rinfo);
-  }
-
-  private announce(msg: Buffer, ip: Buffer, rinfo: RemoteInfo): void {
-    const { store, metrics } = this.options;
-    const start = performance.now();
-    const req = decodeUdpAnnounceRequest(msg, this.request);
-    if (!this.ids.verify(req.connectionId, ip, rinfo.port)) {
-      this.fail(rinfo, req.transactionId, 'invalid connection id', 'bad_connection_id');
-      return;
-    }
-    if (req.port === 0) {
-      this.fail(rinfo, req.transactionId, 'port must be 1..65535', 'bad_port');
-      return;
-    }
-    let peerIp = ip;
-    if (this.options.allowIpParam && req.ip !== 0 && ip.length === 4) {
-      peerIp = Buffer.allocUnsafe(4);
-      peerIp.writeUInt32BE(req.ip, 0);
-    }
-    const r = store.announce({
-      infoHash: req.infoHash,
-      peerId: req.peerId,
-      ip: peerIp,
-      port: req.port,
-      event: req.event,
-      uploaded: req.uploaded,
-      downloaded: req.downloaded,
-      left: req.left,
-      numwant: req.numWant < 0 ? undefined : req.numWant,
-      sameFamilyOnly: true,
-    });
-    const peers = ip.length === 4 ? r.peers4 : r.peers6;
-    const out = this.responseBuffer(20 + peers.length);
-    writeUdpAnnounceResponseHeader(out, req.transactionId, r.interval, r.leechers, r.seeders);
-    peers.copy(out, 20);
-    this.send(out, rinfo);
-    metrics.announce('udp', req.event);
-    this.announceDuration.since(start);
-  }
-
-  private scrape(msg: Buffer, ip: Buffer, rinfo: RemoteInfo): void {
-    const req = decodeUdpScrapeRequest(msg);
-    if (!this.ids.verify(req.connectionId, ip, rinfo.port)) {
-      this.fail(rinfo, req.transactionId, 'invalid connection id', 'bad_connection_id');
-      return;
-    }
-    const counts = this.options.store.scrape(req.infoHashes);
-    this.send(
-      encodeUdpScrapeResponse(
-        req.transactionId,
-        counts.map((c) => ({
-          complete: c.seeders,
-          downloaded: c.completed,
-          incomplete: c.leechers,
-        })),
-      ),
-      rinfo,
-    );
-    this.options.metrics.scrape('udp');
-  }
-
-  private fail(rinfo: RemoteInfo, transactionId: number, message: string, reason: string): void {
-    this.options.metrics.error('udp', reason);
-    // No bigger than the request (or 64 bytes): an error must not amplify a spoofed packet.
-    const room = Math.max(this.requestLength, 64) - 8;
-    const text = message.replace(/^udp tracker: /, '').slice(0, room);
-    this.send(encodeUdpErrorResponse(transactionId, text), rinfo);
-  }
-
-  /**
-   * A buffer for the next answer: the shared one while the socket's send queue is empty (a
-   * datagram that was not sent at once stays queued, with its buffer, until it is), else a new
-   * one. Spares the GC a Buffer per announce.
-   */
-  private responseBuffer(size: number): Buffer {
-    if (size <= this.shared.length && this.socket.getSendQueueSize() === 0) {
-      return this.shared.subarray(0, size);
-    }
-    return Buffer.allocUnsafe(size);
-  }
-
-  private send(packet: Buffer, rinfo: RemoteInfo): void {
-    this.socket.send(packet, rinfo.port, rinfo.address);
+    this.sink.address = rinfo.address;
+    this.sink.port = rinfo.port;
+    this.handler.handle(msg, ip, rinfo.port, this.sink);
   }
 }
