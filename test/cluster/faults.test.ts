@@ -31,9 +31,26 @@ const peerId = (n: number) =>
 let cluster: Cluster;
 let r0: Replica, r1: Replica, r2: Replica;
 
-const list = (r: Replica) => cluster.call<Torrent[]>('list', { target: cluster.target(r) });
+/**
+ * Retries a query while the replica cannot be reached yet (a client channel still backing off from
+ * the replica's downtime, on a loaded machine); any answer, or any other error, is final.
+ */
+async function reach<T>(query: () => Promise<T>): Promise<T> {
+  const end = Date.now() + 30_000;
+  for (;;) {
+    try {
+      return await query();
+    } catch (e) {
+      const transport = /No connection established|UNAVAILABLE|ECONNREFUSED|Deadline exceeded/i;
+      if (!transport.test(String(e)) || Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+const list = (r: Replica) =>
+  reach(() => cluster.call<Torrent[]>('list', { target: cluster.target(r) }));
 const scrape = (r: Replica, hashes: string[]) =>
-  cluster.call<Scrape[]>('scrape', { target: cluster.target(r), infoHashes: hashes });
+  reach(() => cluster.call<Scrape[]>('scrape', { target: cluster.target(r), infoHashes: hashes }));
 const logs = () =>
   cluster.replicas.map((r) => `--- ${r.name}\n${cluster.log(r).slice(-3000)}`).join('\n');
 
