@@ -16,6 +16,11 @@ export interface TransmissionOptions {
   port?: number;
   /** Peer exchange (BEP 11) on or off; off by default so only trackers introduce peers. */
   pex?: boolean;
+  /**
+   * IPv4 address it listens on and dials from; default 127.0.0.1. Another address is for a
+   * Transmission run inside a network namespace (`prefix: ['ip', 'netns', 'exec', ns]`).
+   */
+  bindAddress?: string;
   prefix?: string[];
 }
 
@@ -100,7 +105,7 @@ export async function startTransmission(options: TransmissionOptions): Promise<T
     'pex-enabled': options.pex ?? false,
     'utp-enabled': false,
     'port-forwarding-enabled': false,
-    'bind-address-ipv4': '127.0.0.1',
+    'bind-address-ipv4': options.bindAddress ?? '127.0.0.1',
     'bind-address-ipv6': '::1',
     'peer-port': port,
     'peer-port-random-on-start': false,
