@@ -264,6 +264,18 @@ describe('share in one daemon, download in the other', () => {
     const dup = await B.post<{ error: string }>('/api/torrents', { magnet: job.magnet });
     expect(dup.status).toBe(409);
     expect(dup.body.error).toMatch(/already added/);
+
+    // B hashed every piece it downloaded and wrote it to disk; /metrics says how much and how long.
+    const m = (await B.get<string>('/metrics')).body;
+    const io = (what: string, op: string) =>
+      Number(
+        new RegExp(`^enjambre_io_${what}_total\\{op="${op}"\\} ([\\d.e+-]+)$`, 'm').exec(m)?.[1],
+      );
+    const size = Object.values(files).reduce((n, d) => n + d.length, 0);
+    expect(io('bytes', 'hash')).toBeGreaterThanOrEqual(size);
+    expect(io('bytes', 'disk_write')).toBeGreaterThanOrEqual(size);
+    expect(io('seconds', 'hash')).toBeGreaterThan(0);
+    expect(io('seconds', 'disk_write')).toBeGreaterThan(0);
   });
 
   test('per-torrent endpoints', async () => {

@@ -200,6 +200,24 @@ export interface Torrent extends EventEmitter<TorrentEvents> {
   ): NodeJS.ReadableStream;
 }
 
+/** Cumulative work of one kind since the session started. */
+export interface IoCounter {
+  /** Wall-clock seconds from submitting the work to its completion (queueing included). */
+  seconds: number;
+  bytes: number;
+  operations: number;
+}
+
+/** Where the engine's time goes besides the network: for monitoring (the bridge's /metrics). */
+export interface IoStats {
+  /** SHA-1 of pieces (downloads, rechecks), in the worker pool. */
+  hash: IoCounter;
+  /** Whole pieces read from disk (uploads on a cache miss, rechecks, streaming). */
+  diskRead: IoCounter;
+  /** Verified pieces written to their files. */
+  diskWrite: IoCounter;
+}
+
 export interface SessionEvents {
   added: [Torrent];
   removed: [string];
@@ -216,6 +234,8 @@ export interface SessionApi extends EventEmitter<SessionEvents> {
   list(): Torrent[];
   remove(infoHash: string, opts?: { deleteData?: boolean }): Promise<void>;
   setRateLimits(limits: { upload?: number; download?: number }): void;
+  /** Hashing and disk time and bytes since start (a live object: read, don't keep a copy). */
+  ioStats(): Readonly<IoStats>;
   /** Sends `stopped` to trackers, flushes resume data, closes sockets and files. */
   close(): Promise<void>;
 }

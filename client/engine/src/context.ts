@@ -1,4 +1,4 @@
-import type { EngineLogger } from './api';
+import type { EngineLogger, IoStats } from './api';
 import type { ResumeDb } from './resume/resume-db';
 import type { FdCache } from './storage/fd-cache';
 import type { PieceHasher } from './storage/hasher';
@@ -10,6 +10,8 @@ export interface SessionContext {
   peerId: Buffer;
   port(): number;
   hasher: PieceHasher;
+  /** Hashing and disk counters, shared by every torrent of the session. */
+  stats: IoStats;
   fds: FdCache;
   resume?: ResumeDb;
   uploadBucket: TokenBucket;

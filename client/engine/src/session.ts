@@ -3,13 +3,21 @@ import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { createPeerId, parseMagnet, parseTorrent, type Handshake } from '@enjambre/bittorrent';
-import type { AddOptions, SessionApi, SessionEvents, SessionOptions, TorrentSource } from './api';
+import type {
+  AddOptions,
+  IoStats,
+  SessionApi,
+  SessionEvents,
+  SessionOptions,
+  TorrentSource,
+} from './api';
 import type { SessionContext } from './context';
 import { fromMetainfo } from './metainfo-adapter';
 import { PeerConnection, type PeerHandler } from './peer/connection';
 import { ResumeDb } from './resume/resume-db';
 import { FdCache } from './storage/fd-cache';
-import { WorkerHasher, type PieceHasher } from './storage/hasher';
+import { TimedHasher, WorkerHasher, type PieceHasher } from './storage/hasher';
+import { createIoStats } from './util/io-stats';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { createTrackerClient } from './tracker/factory';
@@ -29,6 +37,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private boundPort = 0;
   private resume?: ResumeDb;
   private hasher?: PieceHasher;
+  private readonly stats = createIoStats();
   private readonly fds = new FdCache(128);
   private readonly uploadBucket: TokenBucket;
   private readonly downloadBucket: TokenBucket;
@@ -68,7 +77,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     await mkdir(this.opts.downloadDir, { recursive: true });
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
-    this.hasher = new WorkerHasher();
+    this.hasher = new TimedHasher(new WorkerHasher(), this.stats.hash);
     this.server = net.createServer((socket) => this.onIncoming(socket));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
@@ -86,6 +95,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       peerId: this.peerId,
       port: () => this.boundPort,
       hasher: this.hasher,
+      stats: this.stats,
       fds: this.fds,
       resume: this.resume,
       uploadBucket: this.uploadBucket,
@@ -143,6 +153,10 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   setRateLimits(limits: { upload?: number; download?: number }): void {
     if (limits.upload !== undefined) this.uploadBucket.setRate(limits.upload);
     if (limits.download !== undefined) this.downloadBucket.setRate(limits.download);
+  }
+
+  ioStats(): Readonly<IoStats> {
+    return this.stats;
   }
 
   async close(): Promise<void> {

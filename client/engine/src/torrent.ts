@@ -557,7 +557,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     if (announceFromInfo && meta.announce.length > 0 && this.init.tiers.length === 0) {
       this.init.tiers = meta.announce;
     }
-    this.storage = new FileStorage(meta, { downloadDir: this.downloadDir, fds: this.ctx.fds });
+    this.storage = new FileStorage(meta, {
+      downloadDir: this.downloadDir,
+      fds: this.ctx.fds,
+      stats: this.ctx.stats,
+    });
     this.fileTable = new FileTable(meta, this.init.filePriorities);
     const last = pieceSize(meta, meta.pieceCount - 1);
     this.picker = new PiecePicker(meta.pieceCount, meta.pieceLength, last);

@@ -92,6 +92,34 @@ export function createMetrics(session: SessionApi): BridgeMetrics {
     buckets: [0.1, 0.5, 1, 5, 15, 60, 300, 1800],
     registers: [registry],
   });
+  // The engine keeps running totals; a scrape reports them as counters, so rate() works.
+  const ioKinds = [
+    ['hash', 'hash'],
+    ['disk_read', 'diskRead'],
+    ['disk_write', 'diskWrite'],
+  ] as const;
+  new Counter({
+    name: 'enjambre_io_seconds_total',
+    help: 'Seconds the engine spent hashing pieces and reading or writing them on disk',
+    labelNames: ['op'],
+    registers: [registry],
+    collect() {
+      const stats = session.ioStats();
+      this.reset();
+      for (const [op, key] of ioKinds) this.inc({ op }, stats[key].seconds);
+    },
+  });
+  new Counter({
+    name: 'enjambre_io_bytes_total',
+    help: 'Bytes the engine hashed, read from disk and wrote to disk',
+    labelNames: ['op'],
+    registers: [registry],
+    collect() {
+      const stats = session.ioStats();
+      this.reset();
+      for (const [op, key] of ioKinds) this.inc({ op }, stats[key].bytes);
+    },
+  });
   const shareHashBytes = new Counter({
     name: 'enjambre_share_hashed_bytes_total',
     help: 'Bytes hashed into torrents by shares since the daemon started',

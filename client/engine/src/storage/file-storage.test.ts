@@ -6,7 +6,8 @@ import { metaFromFiles } from '../test-meta';
 import { pieceSize } from '../meta';
 import { FileStorage } from './file-storage';
 import { joinInside } from './safe-path';
-import { WorkerHasher, SyncHasher, allocPieceBuffer } from './hasher';
+import { WorkerHasher, SyncHasher, TimedHasher, allocPieceBuffer } from './hasher';
+import { createIoStats } from '../util/io-stats';
 
 let dir: string;
 beforeEach(async () => {
@@ -135,5 +136,33 @@ test('worker hasher matches the main-thread hash and hands the buffer back', asy
     expect(r.digest).toEqual((await s.hash(big.subarray(10, 500))).digest);
   } finally {
     await h.close();
+  }
+});
+
+test('piece reads and writes are counted in the session stats', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ej-stats-'));
+  try {
+    const { meta, data } = metaFromFiles(
+      'stats.bin',
+      [{ path: ['stats.bin'], data: randomBytes(40_000) }],
+      16384,
+      true,
+    );
+    const stats = createIoStats();
+    const st = new FileStorage(meta, { downloadDir: dir, stats });
+    const piece0 = data.subarray(0, pieceSize(meta, 0));
+    await st.writePiece(0, piece0);
+    expect(await st.readPiece(0)).toEqual(piece0);
+    expect(stats.diskWrite).toMatchObject({ bytes: piece0.length, operations: 1 });
+    expect(stats.diskRead).toMatchObject({ bytes: piece0.length, operations: 1 });
+    expect(stats.diskWrite.seconds).toBeGreaterThan(0);
+    await st.close();
+
+    const hasher = new TimedHasher(new SyncHasher(), stats.hash);
+    const { digest } = await hasher.hash(Buffer.from(piece0));
+    expect(digest).toEqual(createHash('sha1').update(piece0).digest());
+    expect(stats.hash).toMatchObject({ bytes: piece0.length, operations: 1 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

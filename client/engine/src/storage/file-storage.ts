@@ -1,6 +1,8 @@
 import { rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { IoStats } from '../api';
 import type { TorrentMeta } from '../meta';
+import { timeIo } from '../util/io-stats';
 import { pieceSize } from '../meta';
 import { FdCache, readAt, truncateFd, writeAllAt } from './fd-cache';
 import { FileMap } from './file-map';
@@ -13,6 +15,8 @@ export interface FileStorageOptions {
   fds?: FdCache;
   /** Bytes of whole pieces kept in memory to serve uploads. Default 32 MiB. */
   readCacheBytes?: number;
+  /** Where piece reads and writes are counted (the session's). */
+  stats?: IoStats;
 }
 
 /**
@@ -76,8 +80,12 @@ export class FileStorage implements TorrentStorage {
     return piece.subarray(begin, begin + length);
   }
 
-  async readPiece(index: number): Promise<Buffer> {
+  readPiece(index: number): Promise<Buffer> {
     const size = pieceSize(this.meta, index);
+    return timeIo(this.opts.stats?.diskRead, size, () => this.readPieceFromFiles(index, size));
+  }
+
+  private async readPieceFromFiles(index: number, size: number): Promise<Buffer> {
     // not zero-filled up front (the reads fill it); only bytes no read reached are zeroed
     const buf = Buffer.allocUnsafeSlow(size);
     await Promise.all(
@@ -104,9 +112,15 @@ export class FileStorage implements TorrentStorage {
     return buf;
   }
 
-  async writePiece(index: number, data: Buffer): Promise<void> {
+  writePiece(index: number, data: Buffer): Promise<void> {
     const cached = this.cache.get(index);
     if (cached) this.dropCached(index, cached);
+    return timeIo(this.opts.stats?.diskWrite, data.length, () =>
+      this.writePieceToFiles(index, data),
+    );
+  }
+
+  private async writePieceToFiles(index: number, data: Buffer): Promise<void> {
     const spans = this.map.spans(index, 0, data.length);
     await Promise.all(
       spans.map(async (s) => {

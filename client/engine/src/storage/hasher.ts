@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { IoCounter } from '../api';
+import { timeIo } from '../util/io-stats';
 
 /** SHA-1 of whole pieces, off the event loop. */
 export interface PieceHasher {
@@ -10,6 +12,22 @@ export interface PieceHasher {
    */
   hash(buf: Buffer): Promise<{ digest: Buffer; buf: Buffer }>;
   close(): Promise<void>;
+}
+
+/** Counts the time and bytes of another hasher's work. */
+export class TimedHasher implements PieceHasher {
+  constructor(
+    private readonly inner: PieceHasher,
+    private readonly counter: IoCounter,
+  ) {}
+
+  hash(buf: Buffer): Promise<{ digest: Buffer; buf: Buffer }> {
+    return timeIo(this.counter, buf.length, () => this.inner.hash(buf));
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }
 
 // Inline source: the pool works the same from ts-jest (no .js on disk) and from the build.

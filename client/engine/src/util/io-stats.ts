@@ -1,0 +1,26 @@
+import type { IoCounter, IoStats } from '../api';
+
+export function createIoStats(): IoStats {
+  const counter = (): IoCounter => ({ seconds: 0, bytes: 0, operations: 0 });
+  return { hash: counter(), diskRead: counter(), diskWrite: counter() };
+}
+
+/**
+ * Runs `work` and adds its duration to `counter` (when there is one), whether it succeeds or
+ * not: a failing disk is slow too, and that is what an operator looks for.
+ */
+export async function timeIo<T>(
+  counter: IoCounter | undefined,
+  bytes: number,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!counter) return work();
+  const start = process.hrtime.bigint();
+  try {
+    return await work();
+  } finally {
+    counter.seconds += Number(process.hrtime.bigint() - start) / 1e9;
+    counter.bytes += bytes;
+    counter.operations++;
+  }
+}
