@@ -55,6 +55,21 @@ test('single file: enjambre seeder to enjambre leecher, direct connection', asyn
   await ratesFallToZero(st);
 });
 
+test('an interested peer takes a free upload slot at once, without a choking round', async () => {
+  const seedDir = path.join(root, 'seed');
+  const t = await makeTorrent(seedDir, 'movie.bin', 1024 * 1024 + 7, { pieceLength: 64 * 1024 });
+  // no choking round runs during the test: only Choker.onInterested can unchoke the leecher
+  const hour = 3_600_000;
+  const seeder = await startSession(path.join(root, 's'), { chokeIntervalMs: hour });
+  const leecher = await startSession(path.join(root, 'l'), { chokeIntervalMs: hour });
+  sessions.push(seeder, leecher);
+  await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
+  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  lt.addPeer(`127.0.0.1:${seeder.port}`);
+  await waitDone(lt);
+  await expectSameFiles(t, path.join(root, 'got'), 'movie.bin', true);
+});
+
 test('multi-file with nested folders, the seeder connects to the leecher (incoming side)', async () => {
   const seedDir = path.join(root, 'seed');
   const t = await makeTorrent(

@@ -10,6 +10,7 @@ import { PeerConnection, type PeerHandler } from './peer/connection';
 import { ResumeDb } from './resume/resume-db';
 import { FdCache } from './storage/fd-cache';
 import { WorkerHasher, type PieceHasher } from './storage/hasher';
+import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { createTrackerClient } from './tracker/factory';
@@ -49,6 +50,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       uploadRateLimit: options.uploadRateLimit ?? 0,
       downloadRateLimit: options.downloadRateLimit ?? 0,
       uploadSlots: options.uploadSlots ?? 4,
+      chokeIntervalMs: options.chokeIntervalMs ?? CHOKE_INTERVAL_MS,
       defaultTrackers: options.defaultTrackers ?? [],
       logger: options.logger,
     };
@@ -96,6 +98,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       get uploadSlots() {
         return opts.uploadSlots;
       },
+      chokeIntervalMs: opts.chokeIntervalMs,
       sessionRoom: () => this.connectionCount() < this.opts.maxPeers,
       selfAddresses: () =>
         new Set([
