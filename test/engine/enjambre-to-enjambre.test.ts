@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Session } from '@enjambre/engine';
+import type { Session, Torrent } from '@enjambre/engine';
 import {
   expectSameFiles,
   makeTorrent,
@@ -21,6 +21,19 @@ afterEach(async () => {
   await removeDir(root);
 });
 
+/** Polls until the torrent reports no traffic; fails with the last rates after `ms`. */
+async function ratesFallToZero(t: Torrent, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const { downloadRate, uploadRate } = t.status();
+    const peerRates = t.peers().map((p) => p.downloadRate + p.uploadRate);
+    if (downloadRate === 0 && uploadRate === 0 && peerRates.every((r) => r === 0)) return;
+    if (Date.now() > until)
+      throw new Error(`rates still ${downloadRate}/${uploadRate} (peers ${peerRates.join(',')})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 test('single file: enjambre seeder to enjambre leecher, direct connection', async () => {
   const seedDir = path.join(root, 'seed');
   const t = await makeTorrent(seedDir, 'movie.bin', 3 * 1024 * 1024 + 12345, {
@@ -37,6 +50,24 @@ test('single file: enjambre seeder to enjambre leecher, direct connection', asyn
   await expectSameFiles(t, path.join(root, 'got'), 'movie.bin', true);
   expect(lt.status().progress).toBe(1);
   expect(lt.status().state).toBe('seeding');
+  // the transfer is over: both sides stop reporting its rate (no stale "638 KiB/s" while idle)
+  await ratesFallToZero(lt);
+  await ratesFallToZero(st);
+});
+
+test('an interested peer takes a free upload slot at once, without a choking round', async () => {
+  const seedDir = path.join(root, 'seed');
+  const t = await makeTorrent(seedDir, 'movie.bin', 1024 * 1024 + 7, { pieceLength: 64 * 1024 });
+  // no choking round runs during the test: only Choker.onInterested can unchoke the leecher
+  const hour = 3_600_000;
+  const seeder = await startSession(path.join(root, 's'), { chokeIntervalMs: hour });
+  const leecher = await startSession(path.join(root, 'l'), { chokeIntervalMs: hour });
+  sessions.push(seeder, leecher);
+  await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
+  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  lt.addPeer(`127.0.0.1:${seeder.port}`);
+  await waitDone(lt);
+  await expectSameFiles(t, path.join(root, 'got'), 'movie.bin', true);
 });
 
 test('multi-file with nested folders, the seeder connects to the leecher (incoming side)', async () => {

@@ -26,6 +26,9 @@ export interface SessionOptions {
   downloadRateLimit?: number;
   /** Upload slots per torrent (tit-for-tat unchokes, plus one optimistic). Default 4. */
   uploadSlots?: number;
+  /** How often the choker re-ranks the peers of a torrent, in ms. Default 10 000. A peer that
+   * becomes interested while a slot is free is unchoked at once, not at the next round. */
+  chokeIntervalMs?: number;
   /** Trackers added to every torrent that has none of its own (e.g. the embedded tracker). */
   defaultTrackers?: string[];
   /** 20-byte peer id; default `-EJ0100-` + 12 random bytes. */

@@ -18,6 +18,7 @@ export interface SessionContext {
   downloadBucket: TokenBucket;
   maxPeersPerTorrent: number;
   uploadSlots: number;
+  chokeIntervalMs: number;
   /** Reserves room for one more connection in the session; false when full. */
   sessionRoom(): boolean;
   /** Our own listen addresses ("127.0.0.1:port"), never dialled. */

@@ -18,6 +18,7 @@ import { ResumeDb } from './resume/resume-db';
 import { FdCache } from './storage/fd-cache';
 import { TimedHasher, WorkerHasher, type PieceHasher } from './storage/hasher';
 import { createIoStats } from './util/io-stats';
+import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { createTrackerClient } from './tracker/factory';
@@ -58,6 +59,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       uploadRateLimit: options.uploadRateLimit ?? 0,
       downloadRateLimit: options.downloadRateLimit ?? 0,
       uploadSlots: options.uploadSlots ?? 4,
+      chokeIntervalMs: options.chokeIntervalMs ?? CHOKE_INTERVAL_MS,
       defaultTrackers: options.defaultTrackers ?? [],
       logger: options.logger,
     };
@@ -106,6 +108,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       get uploadSlots() {
         return opts.uploadSlots;
       },
+      chokeIntervalMs: opts.chokeIntervalMs,
       sessionRoom: () => this.connectionCount() < this.opts.maxPeers,
       selfAddresses: () =>
         new Set([

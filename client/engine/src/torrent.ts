@@ -18,7 +18,7 @@ import type {
   TorrentStatus,
   TrackerStatus,
 } from './api';
-import { Choker, CHOKE_INTERVAL_MS } from './choker/choker';
+import { Choker } from './choker/choker';
 import type { SessionContext } from './context';
 import type { TorrentMeta } from './meta';
 import { pieceSize } from './meta';
@@ -803,6 +803,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     } else this.setState('metadata');
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
+    // the first round comes one interval after start: until then interested peers take the free
+    // slots as they come (Choker.onInterested)
+    this.lastChoke = Date.now();
     this.trackerMgr = this.makeTrackers(this.init.tiers);
     this.trackerMgr.start();
     this.swarm.resetBackoff();
@@ -829,7 +832,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     }
     this.swarm.maintain();
     this.metadata.tick(this.swarm.conns);
-    if (now - this.lastChoke >= CHOKE_INTERVAL_MS) {
+    if (now - this.lastChoke >= this.ctx.chokeIntervalMs) {
       this.lastChoke = now;
       this.choker.run(this.chokerPeers(), this.state === 'seeding');
       this.updateInterest();

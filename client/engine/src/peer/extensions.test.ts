@@ -4,6 +4,7 @@ import {
   encodeExtHandshake,
   encodeMetadataData,
   encodePex,
+  MAX_REQUEST_QUEUE,
   parseExtHandshake,
   parseMetadataMessage,
   parsePex,
@@ -15,7 +16,12 @@ test('extension payloads round-trip', () => {
   );
   expect(hs.m.get('ut_metadata')).toBe(2);
   expect(hs.m.get('ut_pex')).toBe(1);
-  expect(hs).toMatchObject({ metadataSize: 1234, port: 6881, reqq: 500, v: 'enjambre 0.1' });
+  expect(hs).toMatchObject({
+    metadataSize: 1234,
+    port: 6881,
+    reqq: MAX_REQUEST_QUEUE,
+    v: 'enjambre 0.1',
+  });
   expect(parseExtHandshake(encodeExtHandshake({ privateTorrent: true })).m.has('ut_pex')).toBe(
     false,
   );

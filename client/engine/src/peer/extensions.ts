@@ -21,6 +21,12 @@ export const CLIENT_VERSION = 'enjambre 0.1';
 /** Largest info dictionary we fetch or serve (BEP 9). */
 export const MAX_METADATA_SIZE = 16 * 1024 * 1024;
 export const METADATA_PIECE = 16 * 1024;
+/**
+ * Requests we queue per peer, advertised as `reqq`. Transmission keeps at most `reqq` requests
+ * out and tops them up about once a second, so this caps its download from us at
+ * reqq × 16 KiB/s: 500 held it to 8 MB/s on loopback. libtorrent's fast seeders allow 2000.
+ */
+export const MAX_REQUEST_QUEUE = 2000;
 /** Most peers taken from one PEX message (the codec refuses floods outright). */
 const MAX_PEX_PEERS = 100;
 
@@ -43,7 +49,7 @@ export function encodeExtHandshake(opts: {
     m,
     metadataSize: opts.metadataSize,
     p: opts.port || undefined,
-    reqq: 500,
+    reqq: MAX_REQUEST_QUEUE,
     v: CLIENT_VERSION,
   });
 }

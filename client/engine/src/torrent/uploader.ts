@@ -3,6 +3,7 @@ import { key } from '../peer/connection';
 import type { TorrentStorage } from '../storage/storage';
 import type { TokenBucket } from '../util/token-bucket';
 import { pieceSize, type TorrentMeta } from '../meta';
+import { MAX_REQUEST_QUEUE } from '../peer/extensions';
 
 interface Pending {
   index: number;
@@ -10,8 +11,9 @@ interface Pending {
   length: number;
 }
 
-/** Most requests queued per peer; beyond that they are rejected (BEP 6) or dropped. */
-const MAX_QUEUED = 500;
+/** Most requests queued per peer (the `reqq` we advertise); beyond that they are rejected (BEP 6)
+ * or dropped. A queued request is a few dozen bytes: blocks are read only as they go out. */
+const MAX_QUEUED = MAX_REQUEST_QUEUE;
 /** Pieces read ahead of the one being sent. */
 const READ_AHEAD_PIECES = 2;
 
