@@ -21,18 +21,31 @@ function bad(code: string, message: string): never {
   throw new TrackerCodecError(code, message);
 }
 
-/** Parses dotted IPv4 into a uint32, or returns -1. */
+/**
+ * Parses dotted IPv4 into a uint32, or returns -1. Strict: four decimal parts of 0..255 without
+ * leading zeros. A plain character loop: trackers call it for every packet's source address.
+ */
 export function parseIPv4(text: string): number {
-  const parts = text.split('.');
-  if (parts.length !== 4) return -1;
+  const len = text.length;
+  if (len < 7 || len > 15) return -1;
   let n = 0;
-  for (const p of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(p)) return -1;
-    const v = Number(p);
-    if (v > 255) return -1;
-    n = n * 256 + v;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || ++parts > 4) return -1;
+      n = n * 256 + part;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
   }
-  return n;
+  return parts === 4 ? n : -1;
 }
 
 export function formatIPv4(n: number): string {
@@ -106,6 +119,23 @@ export function formatIPv6(b: Uint8Array, offset = 0): string {
   const hex = g.map((x) => x.toString(16));
   if (bestStart < 0) return hex.join(':');
   return hex.slice(0, bestStart).join(':') + '::' + hex.slice(bestStart + bestLen).join(':');
+}
+
+/** IPv4 or IPv6 text (no zone id) → its 4 or 16 network-order bytes, or null. */
+export function parseIp(text: string): Buffer | null {
+  const v4 = parseIPv4(text);
+  if (v4 >= 0) {
+    const b = Buffer.allocUnsafe(4);
+    b.writeUInt32BE(v4);
+    return b;
+  }
+  return parseIPv6(text);
+}
+
+/** 4 or 16 network-order bytes → the usual text form. */
+export function formatIp(b: Uint8Array): string {
+  if (b.length === 4) return formatIPv4(((b[0] << 24) | (b[1] << 16) | (b[2] << 8) | b[3]) >>> 0);
+  return formatIPv6(b);
 }
 
 function checkPort(port: number): void {

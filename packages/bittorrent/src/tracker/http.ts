@@ -23,10 +23,8 @@ import {
   PeerAddress,
   compactPeerLength,
   decodeCompactPeers,
-  formatIPv4,
-  formatIPv6,
-  parseIPv4,
-  parseIPv6,
+  formatIp,
+  parseIp,
 } from './compact';
 import { AnnounceEvent, ScrapeStats } from './types';
 
@@ -424,15 +422,7 @@ function binaryString(s: string | undefined): Buffer | undefined {
 
 /** Bytes of the `external ip` value (4 or 16 raw bytes). */
 function externalIpBytes(ip: string): Buffer {
-  const v4 = parseIPv4(ip);
-  if (v4 >= 0) {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(v4);
-    return b;
-  }
-  const v6 = parseIPv6(ip);
-  if (!v6) fail('http.bad-value', `external ip ${JSON.stringify(ip)}`);
-  return v6;
+  return parseIp(ip) ?? fail('http.bad-value', `external ip ${JSON.stringify(ip)}`);
 }
 
 /**
@@ -637,7 +627,7 @@ export function decodeHttpAnnounceResponse(body: Uint8Array): HttpAnnounceRespon
   if (warning !== undefined) res.warningMessage = warning;
   const ext = d['external ip'];
   if (isBytes(ext) && (ext.length === 4 || ext.length === 16)) {
-    res.externalIp = ext.length === 4 ? formatIPv4(ext.readUInt32BE(0)) : formatIPv6(ext);
+    res.externalIp = formatIp(ext);
   }
   return res;
 }

@@ -20,10 +20,8 @@ import {
   PeerAddress,
   decodeCompactPeers,
   encodeCompactPeers,
-  formatIPv4,
-  formatIPv6,
-  parseIPv4,
-  parseIPv6,
+  formatIp,
+  parseIp,
 } from '../tracker/compact';
 
 /** Extended handshake payloads are small; anything larger is refused before decoding. */
@@ -43,21 +41,13 @@ function bencodeOf(payload: Uint8Array, what: string): BencodeDict {
 }
 
 function ipBytes(ip: string): Buffer {
-  const v4 = parseIPv4(ip);
-  if (v4 >= 0) {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(v4);
-    return b;
-  }
-  const v6 = parseIPv6(ip);
-  if (!v6) throw new WireError('wire.bad-value', `not an IP address: ${JSON.stringify(ip)}`);
-  return v6;
+  const bytes = parseIp(ip);
+  if (!bytes) throw new WireError('wire.bad-value', `not an IP address: ${JSON.stringify(ip)}`);
+  return bytes;
 }
 
 function ipText(b: Buffer): string | undefined {
-  if (b.length === 4) return formatIPv4(b.readUInt32BE(0));
-  if (b.length === 16) return formatIPv6(b);
-  return undefined;
+  return b.length === 4 || b.length === 16 ? formatIp(b) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
