@@ -70,17 +70,21 @@ export interface HttpTrackerFailure {
   retryIn?: number | 'never';
 }
 
-export interface HttpAnnounceSuccess {
-  failureReason?: undefined;
+/** What an announce answer carries besides its peers, the same in both directions. */
+export interface HttpAnnounceFields {
   interval: number;
   minInterval?: number;
   complete?: number;
   incomplete?: number;
-  /** Binary string (one char per byte): send it back as the request's `trackerId`. */
+  /** Binary string (one char per byte), echoed back by clients as the request's `trackerid`. */
   trackerId?: string;
   warningMessage?: string;
-  /** BEP 24: the client's address as the tracker saw it. */
+  /** BEP 24: the client's address as the tracker saw it, IPv4 or IPv6 text. */
   externalIp?: string;
+}
+
+export interface HttpAnnounceSuccess extends HttpAnnounceFields {
+  failureReason?: undefined;
   /** IPv4 and IPv6 peers together, whichever models the tracker used. */
   peers: HttpPeer[];
 }
@@ -395,16 +399,7 @@ export function parseScrapeQuery(query: string, options: HttpQueryOptions = {}):
 // ---------------------------------------------------------------------------------------------
 // Tracker side: responses
 
-export interface HttpAnnounceResponseInit {
-  interval: number;
-  minInterval?: number;
-  complete?: number;
-  incomplete?: number;
-  /** A binary string (one char per byte), echoed back by clients as `trackerid`. */
-  trackerId?: string;
-  warningMessage?: string;
-  /** BEP 24, IPv4 or IPv6 text. */
-  externalIp?: string;
+export interface HttpAnnounceResponseInit extends HttpAnnounceFields {
   /**
    * Compact IPv4 peers (6 bytes each, BEP 23) — the fast path, written straight into the
    * answer — or the dictionary model (a list of `{ip, port, peer id}`).

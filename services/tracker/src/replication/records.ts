@@ -43,6 +43,25 @@ export function batchSize(b: ChangeBatch): number {
   return b.peers.length + b.torrents.length + b.completed.length;
 }
 
+/** The record of a peer that left (a tombstone), with copies of the change's buffers. */
+export function removalRecord(
+  change: Extract<StoreChange, { kind: 'removed' }>,
+  origin: Buffer,
+): PeerRecord {
+  return {
+    infoHash: Buffer.from(change.infoHash),
+    peerId: Buffer.from(change.peerId),
+    ip: Buffer.from(change.ip),
+    port: change.port,
+    left: 0,
+    uploaded: 0,
+    downloaded: 0,
+    updatedAtMs: change.at,
+    origin,
+    removed: true,
+  };
+}
+
 /**
  * Local store changes as wire records. Expiries are not sent: every replica expires a peer at
  * the same time from its replicated lastSeen.
@@ -69,18 +88,7 @@ export function recordsOfChange(change: StoreChange, o: Origins, now: number): C
       return b;
     case 'removed':
       if (change.reason === 'expired') return null;
-      b.peers.push({
-        infoHash,
-        peerId: Buffer.from(change.peerId),
-        ip: Buffer.from(change.ip),
-        port: change.port,
-        left: 0,
-        uploaded: 0,
-        downloaded: 0,
-        updatedAtMs: change.at,
-        origin: o.self,
-        removed: true,
-      });
+      b.peers.push(removalRecord(change, o.self));
       return b;
     case 'completed':
       b.completed.push({

@@ -25,6 +25,7 @@ import { PeersFileWatcher, dialTarget, type PeerAddress } from './peers-file';
 import {
   MAX_BATCH_RECORDS,
   batchSize,
+  removalRecord,
   recordsOfChange,
   snapshotBatches,
   storeChangesOf,
@@ -131,18 +132,7 @@ export class Replicator {
   async start(): Promise<void> {
     this.unsubscribe = this.opts.store.onChange((change) => {
       if (change.kind === 'removed' && change.reason === 'stopped') {
-        this.tombstones.add({
-          infoHash: Buffer.from(change.infoHash),
-          peerId: Buffer.from(change.peerId),
-          ip: Buffer.from(change.ip),
-          port: change.port,
-          left: 0,
-          uploaded: 0,
-          downloaded: 0,
-          updatedAtMs: change.at,
-          origin: this.opts.replicaId,
-          removed: true,
-        });
+        this.tombstones.add(removalRecord(change, this.opts.replicaId));
       }
       const batch = recordsOfChange(change, this.origins, this.now());
       if (batch === null) return;
