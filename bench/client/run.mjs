@@ -7,7 +7,7 @@
 //
 //   npm run bench:client -- [--quick] [--runs N] [--only enjambre,libtorrent]
 //                           [--seeders libtorrent,enjambre] [--size-mib M] [--timeout S]
-//                           [--no-limits] [--profile]
+//                           [--no-limits] [--profile] [--threads]
 //
 // Every run starts the leecher on an empty folder; the clock stops when the leecher says the
 // file is complete (its status, polled every 100 ms, or its done signal), then the bytes are
@@ -15,7 +15,7 @@
 // and RSS the sum of VmHWM over the leecher's process tree, read from /proc just before it stops.
 import { execFileSync, spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
-import { createReadStream, existsSync, promises as fs, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, promises as fs, readFileSync, readdirSync } from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -48,6 +48,7 @@ const options = {
   timeoutMs: Number(value('timeout', Math.max(30, (120 * sizeMiB) / 1024))) * 1000,
   limits: !flag('no-limits'),
   profile: flag('profile'),
+  threads: flag('threads'),
 };
 for (const name of [...options.only, ...options.seeders]) {
   if (!LEECHERS.includes(name)) throw new Error(`unknown client ${name} (${LEECHERS.join(', ')})`);
@@ -245,7 +246,10 @@ const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 1
  */
 function measureTree(pid) {
   let cpu = 0;
+  let user = 0;
+  let sys = 0;
   let hwm = 0;
+  const threads = {};
   let syscr = 0;
   let syscw = 0;
   for (const p of tree(pid)) {
@@ -255,6 +259,15 @@ function measureTree(pid) {
       // fields[0] is field 3 (state): utime is field 14 → index 11.
       cpu +=
         (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICK;
+      user += (Number(fields[11]) + Number(fields[13])) / TICK;
+      sys += (Number(fields[12]) + Number(fields[14])) / TICK;
+      for (const tid of readdirSync(`/proc/${p}/task`)) {
+        const t = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
+        const name = t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'));
+        const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
+        const s = (Number(f[11]) + Number(f[12])) / TICK;
+        if (s > 0) threads[name] = (threads[name] ?? 0) + s;
+      }
       const status = readFileSync(`/proc/${p}/status`, 'utf8');
       const m = /VmHWM:\s+(\d+) kB/.exec(status);
       if (m) hwm += Number(m[1]) * 1024;
@@ -265,7 +278,7 @@ function measureTree(pid) {
       /* exited meanwhile */
     }
   }
-  return { cpu, hwm, syscr, syscw };
+  return { cpu, user, sys, threads, hwm, syscr, syscw };
 }
 
 // ---------------------------------------------------------------- data, torrent, tracker
@@ -387,12 +400,16 @@ function startLibtorrent(role, torrentFile, dir, peers) {
 function startEnjambre(role, torrentFile, dir, profileDir) {
   const args = { role, torrentFile, dir, dataDir: path.join(workDir, `ej-${role}-${Date.now()}`) };
   const node = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
-  const proc = start(
-    `enjambre-${role}`,
+  // ENJAMBRE_BENCH_WRAP="perf record -e cpu-clock -g -o F --" runs the peer under a profiler.
+  const wrap = process.env.ENJAMBRE_BENCH_WRAP?.split(' ').filter(Boolean) ?? [];
+  const command = [
+    ...wrap,
     process.execPath,
-    [...node, path.join(here, 'enjambre-peer.mjs'), JSON.stringify(args)],
-    { stdin: true },
-  );
+    ...node,
+    path.join(here, 'enjambre-peer.mjs'),
+    JSON.stringify(args),
+  ];
+  const proc = start(`enjambre-${role}`, command[0], command.slice(1), { stdin: true });
   const done = waitLine(
     proc,
     (line) => {
@@ -586,6 +603,9 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     result.seconds = (performance.now() - t0) / 1000;
     const m = measureTree(client.proc.pid);
     result.cpu = m.cpu;
+    result.user = m.user;
+    result.sys = m.sys;
+    result.threads = m.threads;
     result.rss = m.hwm;
     result.syscr = m.syscr;
     result.syscw = m.syscw;
@@ -607,8 +627,17 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
   const line = result.ok
     ? `${fmt(result.seconds, 2)} s  ${fmt(result.mbps, 0)} MB/s  cpu ${fmt(result.cpu, 2)} s  rss ${fmt(result.rss / MB, 0)} MB  syscalls r/w ${result.syscr}/${result.syscw}`
     : `FAILED: ${result.error}`;
+  const threads =
+    result.ok && options.threads
+      ? `\n      user ${fmt(result.user, 2)} s, sys ${fmt(result.sys, 2)} s; threads: ${Object.entries(
+          result.threads,
+        )
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, s]) => `${name} ${fmt(s, 2)}`)
+          .join(', ')}`
+      : '';
   console.log(
-    `  run ${runIndex + 1}  ${seederName} → ${leecher.padEnd(12)} ${line}  (load ${fmt(result.load, 2)})`,
+    `  run ${runIndex + 1}  ${seederName} → ${leecher.padEnd(12)} ${line}  (load ${fmt(result.load, 2)})${threads}`,
   );
   return result;
 }

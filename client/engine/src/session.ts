@@ -79,7 +79,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     await mkdir(this.opts.downloadDir, { recursive: true });
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
-    this.hasher = new TimedHasher(new WorkerHasher(), this.stats.hash);
+    this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
     this.server = net.createServer((socket) => this.onIncoming(socket));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);

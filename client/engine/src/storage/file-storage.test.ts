@@ -1,5 +1,6 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { chmod, mkdtemp, readFile, rm, stat, symlink, mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { metaFromFiles } from '../test-meta';
@@ -158,11 +159,104 @@ test('piece reads and writes are counted in the session stats', async () => {
     expect(stats.diskWrite.seconds).toBeGreaterThan(0);
     await st.close();
 
-    const hasher = new TimedHasher(new SyncHasher(), stats.hash);
+    const hasher = new TimedHasher(new SyncHasher(), stats);
     const { digest } = await hasher.hash(Buffer.from(piece0));
     expect(digest).toEqual(createHash('sha1').update(piece0).digest());
     expect(stats.hash).toMatchObject({ bytes: piece0.length, operations: 1 });
+
+    // verify-and-write counts its hashing as hashing and its writes as disk writes
+    const st2 = new FileStorage(meta, { downloadDir: dir });
+    const piece1 = data.subarray(pieceSize(meta, 0), pieceSize(meta, 0) + pieceSize(meta, 1));
+    const r = await st2.withWriteTargets(1, piece1.length, (targets) =>
+      hasher.verifyAndWrite(
+        Buffer.from(piece1),
+        createHash('sha1').update(piece1).digest(),
+        targets,
+      ),
+    );
+    expect(r.ok).toBe(true);
+    expect(stats.hash).toMatchObject({ bytes: piece0.length + piece1.length, operations: 2 });
+    expect(stats.diskWrite).toMatchObject({ bytes: piece0.length + piece1.length, operations: 2 });
+    await st2.close();
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+describe('verify and write on the hashing thread', () => {
+  // a piece across three files (one a pad file), so it has two write targets
+  const files = () =>
+    metaFromFiles(
+      'vw',
+      [
+        { path: ['a.bin'], data: randomBytes(20_000) },
+        { path: ['.pad', '1'], data: Buffer.alloc(1000), pad: true },
+        { path: ['b.bin'], data: randomBytes(40_000) },
+      ],
+      65536,
+    );
+
+  for (const [name, make] of [
+    ['worker pool', () => new WorkerHasher(2)],
+    ['main thread', () => new SyncHasher()],
+  ] as const) {
+    test(`${name}: a matching piece is written to every file it spans, a bad one nowhere`, async () => {
+      const { meta, data } = files();
+      const st = new FileStorage(meta, { downloadDir: dir });
+      const h = make();
+      try {
+        const size = pieceSize(meta, 0);
+        const good = allocPieceBuffer(size);
+        data.copy(good, 0, 0, size);
+        const expected = createHash('sha1').update(good).digest();
+        const bad = allocPieceBuffer(size);
+        data.copy(bad, 0, 0, size);
+        bad[30_000] ^= 1; // in b.bin's span
+
+        const r1 = await st.withWriteTargets(0, size, (targets) => {
+          expect(targets).toHaveLength(2);
+          return h.verifyAndWrite(bad, expected, targets);
+        });
+        expect(r1.ok).toBe(false);
+        expect(r1.buf[30_000]).toBe(data[30_000] ^ 1);
+        // created sparse by prepare, but nothing written: all zeros
+        expect((await readFile(st.filePath(0))).equals(Buffer.alloc(20_000))).toBe(true);
+
+        const r2 = await st.withWriteTargets(0, size, (targets) =>
+          h.verifyAndWrite(good, expected, targets),
+        );
+        expect(r2.ok).toBe(true);
+        expect(r2.buf.equals(data.subarray(0, size))).toBe(true);
+        expect(await readFile(st.filePath(0))).toEqual(data.subarray(0, 20_000));
+        expect((await readFile(st.filePath(2))).subarray(0, size - 21_000)).toEqual(
+          data.subarray(21_000, size),
+        );
+        expect(await st.readPiece(0)).toEqual(data.subarray(0, size));
+      } finally {
+        await h.close();
+        await st.close();
+      }
+    });
+  }
+
+  test('a write error rejects with its code and the pool keeps working', async () => {
+    const { meta, data } = files();
+    const h = new WorkerHasher(1);
+    const size = pieceSize(meta, 0);
+    const piece = Buffer.from(data.subarray(0, size));
+    const expected = createHash('sha1').update(piece).digest();
+    const file = path.join(dir, 'ro.bin');
+    await writeFile(file, '');
+    const ro = openSync(file, 'r');
+    try {
+      await expect(
+        h.verifyAndWrite(piece, expected, [{ fd: ro, offset: 0, length: size, position: 0 }]),
+      ).rejects.toMatchObject({ code: 'EBADF' });
+      const again = Buffer.from(data.subarray(0, size));
+      expect((await h.hash(again)).digest).toEqual(expected);
+    } finally {
+      closeSync(ro);
+      await h.close();
+    }
+  });
 });

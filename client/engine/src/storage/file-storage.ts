@@ -7,6 +7,7 @@ import { pieceSize } from '../meta';
 import { FdCache, readAt, truncateFd, writeAllAt } from './fd-cache';
 import { FileMap } from './file-map';
 import { joinInside, prepareInside } from './safe-path';
+import type { WriteTarget } from './hasher';
 import type { TorrentStorage } from './storage';
 
 export interface FileStorageOptions {
@@ -113,24 +114,33 @@ export class FileStorage implements TorrentStorage {
   }
 
   writePiece(index: number, data: Buffer): Promise<void> {
-    const cached = this.cache.get(index);
-    if (cached) this.dropCached(index, cached);
-    return timeIo(this.opts.stats?.diskWrite, data.length, () =>
-      this.writePieceToFiles(index, data),
-    );
+    return this.withWriteTargets(index, data.length, (targets) =>
+      timeIo(this.opts.stats?.diskWrite, data.length, () =>
+        Promise.all(targets.map((t) => writeAllAt(t.fd, data, t.offset, t.length, t.position))),
+      ),
+    ).then(() => undefined);
   }
 
-  private async writePieceToFiles(index: number, data: Buffer): Promise<void> {
-    const spans = this.map.spans(index, 0, data.length);
-    await Promise.all(
-      spans.map(async (s) => {
-        if (this.meta.files[s.fileIndex].pad) return;
-        await this.prepare(s.fileIndex);
-        await this.fds.use(this.paths[s.fileIndex], true, (fd) =>
-          writeAllAt(fd, data, s.pieceOffset, s.length, s.fileOffset),
-        );
-      }),
-    );
+  async withWriteTargets<T>(
+    index: number,
+    length: number,
+    fn: (targets: WriteTarget[]) => Promise<T>,
+  ): Promise<T> {
+    const cached = this.cache.get(index);
+    if (cached) this.dropCached(index, cached);
+    const spans = this.map.spans(index, 0, length).filter((s) => !this.meta.files[s.fileIndex].pad);
+    await Promise.all(spans.map((s) => this.prepare(s.fileIndex)));
+    const targets: WriteTarget[] = [];
+    // one fd held per span (a piece touches each file once) until `fn` is done with them all
+    const hold = (i: number): Promise<T> => {
+      if (i === spans.length) return fn(targets);
+      const s = spans[i];
+      return this.fds.use(this.paths[s.fileIndex], true, (fd) => {
+        targets.push({ fd, offset: s.pieceOffset, length: s.length, position: s.fileOffset });
+        return hold(i + 1);
+      });
+    };
+    return hold(0);
   }
 
   async fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>> {

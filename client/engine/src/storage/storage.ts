@@ -1,3 +1,5 @@
+import type { WriteTarget } from './hasher';
+
 /** Where a torrent's verified pieces live. The engine only talks to storage through this. */
 export interface TorrentStorage {
   /** Bytes of a verified piece, for uploading. */
@@ -8,6 +10,15 @@ export interface TorrentStorage {
   readPiece(index: number): Promise<Buffer>;
   /** Writes a complete, verified piece at its offsets (one write per file span). */
   writePiece(index: number, data: Buffer): Promise<void>;
+  /**
+   * Runs `fn` with where piece `index` (`length` bytes) goes: its files created, their fds open
+   * until `fn` settles, and the piece dropped from the read cache. For writers on other threads.
+   */
+  withWriteTargets<T>(
+    index: number,
+    length: number,
+    fn: (targets: WriteTarget[]) => Promise<T>,
+  ): Promise<T>;
   /** Size and modification time of each file (null when missing, pad files included as null). */
   fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>>;
   /** Absolute path of file `index` on disk. */

@@ -27,8 +27,8 @@ const MAX_VERIFYING = 8;
 
 /**
  * The download path: asks the picker for blocks to request, copies arriving blocks into piece
- * buffers (the only copy of the data in memory), hashes complete pieces off the event loop, and
- * writes verified pieces to storage in one write per file span.
+ * buffers (the only copy of the data in memory), and hands complete pieces to the hasher pool,
+ * whose thread hashes each one and writes it to its files only if it matches.
  */
 export class Downloader {
   private readonly buffers = new Map<number, Buffer>();
@@ -151,17 +151,17 @@ export class Downloader {
     this.buffers.delete(index);
     const contributors = this.picker.contributors(index) as Set<PeerConnection>;
     try {
-      const { digest, buf: back } = await this.hasher.hash(buf);
+      const expected = pieceHash(this.meta, index);
+      const { ok, buf: back } = await this.storage.withWriteTargets(index, buf.length, (targets) =>
+        this.hasher.verifyAndWrite(buf, expected, targets),
+      );
+      this.giveBack(back);
       if (this.stopped) return;
-      if (!digest.equals(pieceHash(this.meta, index))) {
-        this.giveBack(back);
+      if (!ok) {
         this.picker.pieceFailed(index);
         this.events.hashFailed(index, contributors);
         return;
       }
-      await this.storage.writePiece(index, back);
-      this.giveBack(back);
-      if (this.stopped) return;
       this.picker.setHave(index);
       this.events.verified(index);
     } catch (err) {
