@@ -98,9 +98,10 @@ function count(counter: IoCounter, seconds: number, bytes: number): void {
 // Inline source: the pool works the same from ts-jest (no .js on disk) and from the build.
 // A message with \`expected\` is a verify-and-write job: the piece is written only if it matches.
 const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
+const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { writeSync } = require('node:fs');
+const writeLock = new Int32Array(workerData.writeLock);
 ${writeTargets.toString()}
 parentPort.on('message', (m) => {
   const view = Buffer.from(m.ab, m.off, m.len);
@@ -111,7 +112,14 @@ parentPort.on('message', (m) => {
     if (reply.ok) {
       const t0 = process.hrtime.bigint();
       try {
-        writeTargets(writeSync, view, m.targets, m.chunk);
+        // one writer at a time: a second one would spin in the kernel on the inode's lock
+        while (Atomics.compareExchange(writeLock, 0, 0, 1) !== 0) Atomics.wait(writeLock, 0, 1);
+        try {
+          writeTargets(writeSync, view, m.targets, m.chunk);
+        } finally {
+          Atomics.store(writeLock, 0, 0);
+          Atomics.notify(writeLock, 0, 1);
+        }
       } catch (e) {
         reply.error = { message: String((e && e.message) || e), code: e && e.code };
       }
@@ -176,6 +184,8 @@ export class WorkerHasher implements PieceHasher {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Taken by a worker while it writes (Atomics), so writers sleep instead of spinning. */
+  private readonly writeLock = new SharedArrayBuffer(4);
 
   constructor(size = Math.max(1, os.availableParallelism())) {
     for (let i = 0; i < size; i++) this.slots.push(this.spawn());
@@ -223,7 +233,10 @@ export class WorkerHasher implements PieceHasher {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { writeLock: this.writeLock },
+    });
     worker.unref();
     const slot: Slot = { worker };
     worker.on('message', (m: Reply) => {

@@ -12,7 +12,12 @@ export interface Candidate {
 const CONNECT_TIMEOUT_MS = 10_000;
 const MAX_CANDIDATES = 2000;
 const MAX_FAILURES = 5;
-const READ_BUFFER = 1024 * 1024;
+/**
+ * Every outgoing socket reads into this one buffer: each read is decoded before the event loop
+ * reads another socket (the decoder and handlers copy what they keep), so one buffer serves all
+ * peers, with no allocation per read and no memory per peer.
+ */
+const sharedReadBuffer = Buffer.allocUnsafeSlow(256 * 1024);
 
 /**
  * The torrent's peers: known addresses, connection attempts, connected peers, bans, and the
@@ -116,14 +121,12 @@ export class Swarm {
 
   private dial(addr: string, c: Candidate): void {
     this.connecting.add(addr);
-    // Reads land in one reused 1 MiB buffer: fewer, larger reads and no allocation per read (the
-    // decoder and handlers copy what they keep, blocks go straight into piece buffers).
     let conn: PeerConnection | undefined;
     const socket = net.connect({
       host: c.host,
       port: c.port,
       onread: {
-        buffer: Buffer.allocUnsafe(READ_BUFFER),
+        buffer: sharedReadBuffer,
         callback: (n: number, buf: Uint8Array) => {
           conn?.feed(Buffer.from(buf.buffer, buf.byteOffset, n));
           return true;
