@@ -21,6 +21,7 @@ Exits cleanly on SIGTERM/SIGINT.
 import json
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -37,6 +38,15 @@ STATE_NAMES = {
 
 stopping = False
 
+
+
+def listening(peer):
+    """Whether a TCP connection to `peer` opens now (the probe is closed at once)."""
+    try:
+        socket.create_connection(peer, timeout=0.5).close()
+        return True
+    except OSError:
+        return False
 
 def on_signal(_signum, _frame):
     global stopping
@@ -120,7 +130,8 @@ def main():
         if peers and now - last_connect > 2 and status.state not in (lt.torrent_status.checking_files,):
             connected = {(p.ip[0], p.ip[1]) for p in handle.get_peer_info()}
             for peer in peers:
-                if peer not in connected:
+                # only once it listens: libtorrent holds off redialling a peer that refused
+                if peer not in connected and listening(peer):
                     handle.connect_peer(peer)
             last_connect = now
         if announce_interval and now - last_announce > announce_interval:

@@ -415,6 +415,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     }
     if (this.have) conn.sendBitfield(this.have);
     else if (conn.fast) conn.sendBitfield(new Bitfield(0));
+    if (this.have && this.have.cardinality > 0) {
+      this.choker.offerSlot(this.chokerPeer(conn), this.chokerPeers());
+    }
     return true;
   }
 
@@ -443,7 +446,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   }
 
   onInterestChange(conn: PeerConnection): void {
-    if (conn.peerInterested) this.choker.onInterested(this.chokerPeer(conn), this.chokerPeers());
+    if (conn.peerInterested) this.choker.offerSlot(this.chokerPeer(conn), this.chokerPeers());
     else if (!conn.amChoking && !conn.optimistic) conn.choke();
   }
 
@@ -804,7 +807,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.timer = setInterval(() => this.tick(), TICK_MS);
     this.timer.unref();
     // the first round comes one interval after start: until then interested peers take the free
-    // slots as they come (Choker.onInterested)
+    // slots as they come (Choker.offerSlot)
     this.lastChoke = Date.now();
     this.trackerMgr = this.makeTrackers(this.init.tiers);
     this.trackerMgr.start();

@@ -42,10 +42,33 @@ test('seeding ranks by upload rate; uninterested peers stay choked', () => {
 test('a newly interested peer gets a free slot at once', () => {
   const c = new Choker(2);
   const p = peer(0);
-  c.onInterested(p, [p]);
+  c.offerSlot(p, [p]);
   expect(p.amChoking).toBe(false);
   const busy = [peer(1), peer(2), peer(3)].map((x) => (x.unchoke(), x));
   const late = peer(0);
-  c.onInterested(late, [...busy, late]);
+  c.offerSlot(late, [...busy, late]);
   expect(late.amChoking).toBe(true);
+});
+
+test('an idle peer unchoked on connect keeps its unchoke while slots are free, not beyond', () => {
+  const c = new Choker(2);
+  const idle = peer(0, 0, false);
+  c.offerSlot(idle, [idle]); // preemptive unchoke on connect
+  expect(idle.amChoking).toBe(false);
+  c.run([idle], true);
+  expect(idle.amChoking).toBe(false);
+
+  // three interested peers take both slots and the optimistic one: the idle peer is choked
+  const busy = [peer(0, 30), peer(0, 20), peer(0, 10)];
+  c.run([idle, ...busy], true);
+  expect(idle.amChoking).toBe(true);
+  expect(busy.filter((p) => !p.amChoking)).toHaveLength(3);
+});
+
+test('idle unchoked peers do not use up the slots a newly interested peer is offered', () => {
+  const c = new Choker(1);
+  const idle = [peer(0, 0, false), peer(0, 0, false)].map((x) => (x.unchoke(), x));
+  const p = peer(5);
+  c.offerSlot(p, [...idle, p]);
+  expect(p.amChoking).toBe(false);
 });

@@ -30,12 +30,16 @@ export class Choker {
     this.slots = n;
   }
 
-  /** A peer became interested: give it a free slot at once instead of waiting for the round. */
-  onInterested(peer: ChokerPeer, peers: Iterable<ChokerPeer>): void {
+  /**
+   * A peer just connected, or became interested: give it a free slot at once instead of waiting
+   * for the round. Unchoking on connect (libtorrent's preemptive unchoke) lets a peer send its
+   * first requests with its `interested`; Transmission otherwise waits a second more.
+   */
+  offerSlot(peer: ChokerPeer, peers: Iterable<ChokerPeer>): void {
     if (!peer.amChoking) return;
-    let unchoked = 0;
-    for (const p of peers) if (!p.amChoking) unchoked++;
-    if (unchoked < this.slots + 1) peer.unchoke();
+    let busy = 0; // unchoked peers that want data (an idle unchoked peer costs no upload)
+    for (const p of peers) if (!p.amChoking && p.peerInterested) busy++;
+    if (busy < this.slots + 1) peer.unchoke();
   }
 
   /** One choking round. */
@@ -52,9 +56,13 @@ export class Choker {
       const rest = peers.filter((p) => p.peerInterested && !regular.has(p));
       this.optimistic = rest.length > 0 ? rest[Math.floor(Math.random() * rest.length)] : undefined;
     }
+    // An unchoked peer that is not interested keeps its unchoke while that leaves a slot free:
+    // it costs nothing, and its first requests can then come with its `interested`.
+    let spare = this.slots + 1 - regular.size - (this.optimistic ? 1 : 0);
     for (const p of peers) {
       p.optimistic = p === this.optimistic;
       if (regular.has(p) || p.optimistic) p.unchoke();
+      else if (!p.peerInterested && !p.amChoking && spare > 0) spare--;
       else p.choke();
     }
   }

@@ -43,8 +43,13 @@ export class Swarm {
       if (!Number.isInteger(p.port) || p.port <= 0 || p.port > 65535) continue;
       if (net.isIP(p.host) === 0) continue;
       const addr = formatAddress(p.host, p.port);
-      if (this.candidates.has(addr) || this.banned.has(addr) || this.selfAddresses().has(addr))
-        continue;
+      const known = this.candidates.get(addr);
+      if (known && source === 'manual') {
+        // a peer the user adds by hand is dialled now, whatever its earlier failures
+        known.failures = 0;
+        known.nextTry = 0;
+      }
+      if (known || this.banned.has(addr) || this.selfAddresses().has(addr)) continue;
       if (this.candidates.size >= MAX_CANDIDATES) break;
       this.candidates.set(addr, { host: p.host, port: p.port, source, failures: 0, nextTry: 0 });
     }
