@@ -43,11 +43,20 @@ const torrent = await session.add(
 );
 torrent.on('error', (error) => emit({ type: 'error', message: error.message }));
 // Commands on stdin, one JSON object per line: {"connect":"127.0.0.1:PORT"} dials a peer (for
-// leechers that never dial loopback peers themselves, such as transmission-cli).
+// leechers that never dial loopback peers themselves, such as transmission-cli), and dials it
+// again every 2 s while it is not connected, as the libtorrent peer script does.
+const dialling = new Set();
 createInterface({ input: process.stdin }).on('line', (line) => {
   const command = JSON.parse(line);
-  if (typeof command.connect === 'string') torrent.addPeer(command.connect);
+  if (typeof command.connect === 'string') {
+    dialling.add(command.connect);
+    torrent.addPeer(command.connect);
+  }
 });
+setInterval(() => {
+  const connected = new Set(torrent.peers().map((p) => p.address));
+  for (const address of dialling) if (!connected.has(address)) torrent.addPeer(address);
+}, 2000).unref();
 const timer = setInterval(() => {
   const s = torrent.status();
   emit({

@@ -263,7 +263,7 @@ function measureTree(pid) {
       sys += (Number(fields[12]) + Number(fields[14])) / TICK;
       for (const tid of readdirSync(`/proc/${p}/task`)) {
         const t = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
-        const name = t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'));
+        const name = `${t.slice(t.indexOf('(') + 1, t.lastIndexOf(')'))}/${tid}`;
         const f = t.slice(t.lastIndexOf(')') + 2).split(' ');
         const s = (Number(f[11]) + Number(f[12])) / TICK;
         if (s > 0) threads[name] = (threads[name] ?? 0) + s;
@@ -569,13 +569,9 @@ function startLeecher(name, torrentFile, dir, profileDir, port) {
 }
 
 // ---------------------------------------------------------------- one run
-/**
- * One download into an empty folder. `seeder` is the running seeder, or for a transmission-cli
- * leecher with the libtorrent seeder, a function that starts one once the leecher listens (the
- * clock then starts when that seeder is ready).
- */
+/** One download into an empty folder, from `seeder` (running). */
 async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
-  const seederName = typeof seeder === 'function' ? 'libtorrent' : seeder.name;
+  const seederName = seeder.name;
   const dir = path.join(workDir, `leech-${leecher}-${runIndex}`);
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
@@ -583,22 +579,14 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     options.profile && leecher === 'enjambre'
       ? path.join(out, 'profiles', `from-${seederName}`)
       : undefined;
-  let t0 = performance.now();
+  const t0 = performance.now();
   let client;
   const result = { seeder: seederName, leecher, run: runIndex, load: os.loadavg()[0] };
   try {
     client = await startLeecher(leecher, torrent.torrentFile, dir, profileDir, port);
-    // transmission-cli never dials a peer at 127.0.0.1: the seeder must dial it.
-    if (typeof seeder === 'function') {
-      await waitLine(
-        client.proc,
-        (line) => line.startsWith('Progress:'),
-        20_000,
-        'transmission-cli started',
-      );
-      seeder = await seeder(port);
-      t0 = performance.now();
-    } else if (client.port && seeder.dial) seeder.dial(client.port);
+    // transmission-cli never dials a peer at 127.0.0.1: the seeder dials it (libtorrent was
+    // given its port at start; enjambre is told now), retrying every 2 s until it listens.
+    if (client.port && seeder.dial) seeder.dial(client.port);
     await client.done;
     result.seconds = (performance.now() - t0) / 1000;
     const m = measureTree(client.proc.pid);
@@ -785,25 +773,17 @@ async function main() {
       await seeder.proc.stop();
     }
     // transmission-cli never dials a loopback peer: it runs last, with a seeder that dials it
-    // (a fresh libtorrent seeder per run, given the leecher's port; the enjambre seeder, told).
+    // (a fresh libtorrent seeder per run, given the leecher's port; the enjambre seeder, told),
+    // started first, so that every run times the same thing: from transmission-cli's start.
     if (options.only.includes('transmission')) {
       let seeder;
       for (let run = 0; run < options.runs; run++) {
         const port = await freePort();
-        if (seederName === 'libtorrent') await seeder?.proc.stop();
-        else seeder ??= await startSeeder(seederName, data, torrent);
-        const start = async (dialPort) =>
-          (seeder = await startSeeder(seederName, data, torrent, dialPort));
-        results.push(
-          await runOnce(
-            seederName === 'libtorrent' ? start : seeder,
-            'transmission',
-            data,
-            torrent,
-            run,
-            port,
-          ),
-        );
+        if (seederName === 'libtorrent') {
+          await seeder?.proc.stop();
+          seeder = await startSeeder(seederName, data, torrent, port);
+        } else seeder ??= await startSeeder(seederName, data, torrent);
+        results.push(await runOnce(seeder, 'transmission', data, torrent, run, port));
       }
       await seeder?.proc.stop();
     }
