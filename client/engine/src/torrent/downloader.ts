@@ -100,7 +100,7 @@ export class Downloader {
       buf = this.takeBuffer(size);
       this.buffers.set(index, buf);
     }
-    block.copy(buf, begin);
+    buf.set(block, begin);
     if (this.picker.isComplete(index)) void this.verify(index, peers);
     return true;
   }
