@@ -580,6 +580,7 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
       ? path.join(out, 'profiles', `from-${seederName}`)
       : undefined;
   const t0 = performance.now();
+  const seederCpu0 = measureTree(seeder.proc.pid).cpu;
   let client;
   const result = { seeder: seederName, leecher, run: runIndex, load: os.loadavg()[0] };
   try {
@@ -589,6 +590,8 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     if (client.port && seeder.dial) seeder.dial(client.port);
     await client.done;
     result.seconds = (performance.now() - t0) / 1000;
+    // the seeder's CPU for this download (it idles between runs), to compare the two seeders
+    result.seederCpu = measureTree(seeder.proc.pid).cpu - seederCpu0;
     const m = measureTree(client.proc.pid);
     result.cpu = m.cpu;
     result.user = m.user;
@@ -613,7 +616,7 @@ async function runOnce(seeder, leecher, data, torrent, runIndex, port) {
     await fs.rm(dir, { recursive: true, force: true });
   }
   const line = result.ok
-    ? `${fmt(result.seconds, 2)} s  ${fmt(result.mbps, 0)} MB/s  cpu ${fmt(result.cpu, 2)} s  rss ${fmt(result.rss / MB, 0)} MB  syscalls r/w ${result.syscr}/${result.syscw}`
+    ? `${fmt(result.seconds, 2)} s  ${fmt(result.mbps, 0)} MB/s  cpu ${fmt(result.cpu, 2)} s  seeder cpu ${fmt(result.seederCpu, 2)} s  rss ${fmt(result.rss / MB, 0)} MB  syscalls r/w ${result.syscr}/${result.syscw}`
     : `FAILED: ${result.error}`;
   const threads =
     result.ok && options.threads
@@ -812,6 +815,7 @@ function report(results, limits) {
         n: all.length,
         seconds: median(ok.map((r) => r.seconds)),
         cpu: median(ok.map((r) => r.cpu)),
+        seederCpu: median(ok.map((r) => r.seederCpu)),
         rss: median(ok.map((r) => r.rss)),
         errors: all.filter((r) => !r.ok).map((r) => r.error.split('\n')[0]),
       });
@@ -821,15 +825,15 @@ function report(results, limits) {
   console.log(`## Download ${sizeMiB} MiB over loopback (medians of ${options.runs})`);
   console.log('');
   console.log(
-    '| seeder → leecher | runs ok | seconds | MB/s | leecher CPU s | peak RSS MB | time ×enjambre | CPU ×enjambre | RSS ×enjambre |',
+    '| seeder → leecher | runs ok | seconds | MB/s | leecher CPU s | peak RSS MB | seeder CPU s | time ×enjambre | CPU ×enjambre | RSS ×enjambre |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     const base = rows.find((b) => b.seeder === r.seeder && b.leecher === 'enjambre');
     const ratio = (a, b) =>
       base && Number.isFinite(a) && Number.isFinite(b) ? `${fmt(a / b, 2)}×` : '—';
     console.log(
-      `| ${r.seeder} → ${r.leecher} | ${r.ok}/${r.n} | ${fmt(r.seconds, 2)} | ${fmt(options.size / MB / r.seconds, 0)} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / MB, 0)} | ` +
+      `| ${r.seeder} → ${r.leecher} | ${r.ok}/${r.n} | ${fmt(r.seconds, 2)} | ${fmt(options.size / MB / r.seconds, 0)} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / MB, 0)} | ${fmt(r.seederCpu, 2)} | ` +
         `${ratio(r.seconds, base?.seconds)} | ${ratio(r.cpu, base?.cpu)} | ${ratio(r.rss, base?.rss)} |`,
     );
   }
