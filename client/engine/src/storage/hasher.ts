@@ -113,7 +113,8 @@ parentPort.on('message', (m) => {
       const t0 = process.hrtime.bigint();
       try {
         // one writer at a time: a second one would spin in the kernel on the inode's lock
-        while (Atomics.compareExchange(writeLock, 0, 0, 1) !== 0) Atomics.wait(writeLock, 0, 1);
+        // (the wait is bounded so that terminate() can always stop a waiting worker)
+        while (Atomics.compareExchange(writeLock, 0, 0, 1) !== 0) Atomics.wait(writeLock, 0, 1, 50);
         try {
           writeTargets(writeSync, view, m.targets, m.chunk);
         } finally {
