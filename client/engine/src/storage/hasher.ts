@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { writeSync } from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
-import type { IoCounter, IoStats } from '../api';
-import { timeIo } from '../util/io-stats';
+import type { IoStats } from '../api';
+import { countIo, timeIo } from '../util/io-stats';
 
 /** Where one span of a piece goes: `buf[offset, offset+length)` to `fd` at `position`. */
 export interface WriteTarget {
@@ -68,31 +68,23 @@ export class TimedHasher implements PieceHasher {
     expected: Buffer,
     targets: readonly WriteTarget[],
   ): Promise<VerifyResult> {
-    const bytes = buf.length;
+    const bytes = buf.length; // read now: the worker may take the buffer's memory
     const start = process.hrtime.bigint();
-    let writeSeconds = 0;
-    let wrote = 0;
+    let r: VerifyResult | undefined;
     try {
-      const r = await this.inner.verifyAndWrite(buf, expected, targets);
-      writeSeconds = r.writeSeconds;
-      if (r.ok) wrote = bytes;
+      r = await this.inner.verifyAndWrite(buf, expected, targets);
       return r;
     } finally {
       const total = Number(process.hrtime.bigint() - start) / 1e9;
-      count(this.stats.hash, Math.max(0, total - writeSeconds), bytes);
-      if (wrote > 0) count(this.stats.diskWrite, writeSeconds, wrote);
+      const writeSeconds = r?.writeSeconds ?? 0;
+      countIo(this.stats.hash, Math.max(0, total - writeSeconds), bytes);
+      if (r?.ok) countIo(this.stats.diskWrite, writeSeconds, bytes);
     }
   }
 
   close(): Promise<void> {
     return this.inner.close();
   }
-}
-
-function count(counter: IoCounter, seconds: number, bytes: number): void {
-  counter.seconds += seconds;
-  counter.bytes += bytes;
-  counter.operations++;
 }
 
 // Inline source: the pool works the same from ts-jest (no .js on disk) and from the build.
@@ -102,6 +94,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const { writeSync } = require('node:fs');
 const writeLock = new Int32Array(workerData.writeLock);
+const chunk = workerData.writeChunk;
 ${writeTargets.toString()}
 parentPort.on('message', (m) => {
   const view = Buffer.from(m.ab, m.off, m.len);
@@ -116,7 +109,7 @@ parentPort.on('message', (m) => {
         // (the wait is bounded so that terminate() can always stop a waiting worker)
         while (Atomics.compareExchange(writeLock, 0, 0, 1) !== 0) Atomics.wait(writeLock, 0, 1, 50);
         try {
-          writeTargets(writeSync, view, m.targets, m.chunk);
+          writeTargets(writeSync, view, m.targets, chunk);
         } finally {
           Atomics.store(writeLock, 0, 0);
           Atomics.notify(writeLock, 0, 1);
@@ -236,7 +229,7 @@ export class WorkerHasher implements PieceHasher {
   private spawn(): Slot {
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { writeLock: this.writeLock },
+      workerData: { writeLock: this.writeLock, writeChunk: WRITE_CHUNK },
     });
     worker.unref();
     const slot: Slot = { worker };
@@ -278,9 +271,10 @@ export class WorkerHasher implements PieceHasher {
           off: job.buf.byteOffset,
           len: job.buf.length,
           owned,
-          expected: job.expected,
+          // a copy: the digest is a view into the torrent's piece list, and a view is sent with
+          // its whole ArrayBuffer
+          expected: job.expected && Uint8Array.from(job.expected),
           targets: job.targets,
-          chunk: WRITE_CHUNK,
         },
         owned ? [ab] : [],
       );

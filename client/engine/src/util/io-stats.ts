@@ -19,8 +19,13 @@ export async function timeIo<T>(
   try {
     return await work();
   } finally {
-    counter.seconds += Number(process.hrtime.bigint() - start) / 1e9;
-    counter.bytes += bytes;
-    counter.operations++;
+    countIo(counter, Number(process.hrtime.bigint() - start) / 1e9, bytes);
   }
+}
+
+/** Adds one operation of `seconds` and `bytes` to `counter`. */
+export function countIo(counter: IoCounter, seconds: number, bytes: number): void {
+  counter.seconds += seconds;
+  counter.bytes += bytes;
+  counter.operations++;
 }
