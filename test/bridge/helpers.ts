@@ -1,17 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { RunningDaemon, startDaemon, DaemonOptions } from '@enjambre/bridge';
+import { removeDir, tempDir } from '../peers/util';
 
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(join(tmpdir(), `enjambre-${prefix}-`));
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
+export { removeDir, tempDir };
 
 /** A daemon in this process: temp data dir, free ports, peers on 127.0.0.1, logs silenced. */
 export async function testDaemon(

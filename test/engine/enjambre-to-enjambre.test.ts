@@ -1,25 +1,10 @@
 import path from 'node:path';
-import type { Session, Torrent } from '@enjambre/engine';
-import {
-  expectSameFiles,
-  makeTorrent,
-  removeDir,
-  startSession,
-  tempDir,
-  waitDone,
-} from './helpers';
+import type { Torrent } from '@enjambre/engine';
+import { sessionWorkspace, expectSameFiles, makeTorrent, startSession, waitDone } from './helpers';
 
 jest.setTimeout(120_000);
 
-let root: string;
-const sessions: Session[] = [];
-beforeEach(async () => {
-  root = await tempDir('e2e');
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  await removeDir(root);
-});
+const ws = sessionWorkspace('e2e');
 
 /** Polls until the torrent reports no traffic; fails with the last rates after `ms`. */
 async function ratesFallToZero(t: Torrent, ms = 30_000): Promise<void> {
@@ -35,19 +20,19 @@ async function ratesFallToZero(t: Torrent, ms = 30_000): Promise<void> {
 }
 
 test('single file: enjambre seeder to enjambre leecher, direct connection', async () => {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(seedDir, 'movie.bin', 3 * 1024 * 1024 + 12345, {
     pieceLength: 256 * 1024,
   });
-  const seeder = await startSession(path.join(root, 's'));
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(seeder, leecher);
+  const seeder = await startSession(path.join(ws.root, 's'));
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(seeder, leecher);
   const st = await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
   expect(st.status().state).toBe('seeding');
-  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(ws.root, 'got') });
   lt.addPeer(`127.0.0.1:${seeder.port}`);
   await waitDone(lt);
-  await expectSameFiles(t, path.join(root, 'got'), 'movie.bin', true);
+  await expectSameFiles(t, path.join(ws.root, 'got'), 'movie.bin', true);
   expect(lt.status().progress).toBe(1);
   expect(lt.status().state).toBe('seeding');
   // the transfer is over: both sides stop reporting its rate (no stale "638 KiB/s" while idle)
@@ -56,22 +41,22 @@ test('single file: enjambre seeder to enjambre leecher, direct connection', asyn
 });
 
 test('an interested peer takes a free upload slot at once, without a choking round', async () => {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(seedDir, 'movie.bin', 1024 * 1024 + 7, { pieceLength: 64 * 1024 });
   // no choking round runs during the test: only Choker.onInterested can unchoke the leecher
   const hour = 3_600_000;
-  const seeder = await startSession(path.join(root, 's'), { chokeIntervalMs: hour });
-  const leecher = await startSession(path.join(root, 'l'), { chokeIntervalMs: hour });
-  sessions.push(seeder, leecher);
+  const seeder = await startSession(path.join(ws.root, 's'), { chokeIntervalMs: hour });
+  const leecher = await startSession(path.join(ws.root, 'l'), { chokeIntervalMs: hour });
+  ws.sessions.push(seeder, leecher);
   await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
-  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(ws.root, 'got') });
   lt.addPeer(`127.0.0.1:${seeder.port}`);
   await waitDone(lt);
-  await expectSameFiles(t, path.join(root, 'got'), 'movie.bin', true);
+  await expectSameFiles(t, path.join(ws.root, 'got'), 'movie.bin', true);
 });
 
 test('multi-file with nested folders, the seeder connects to the leecher (incoming side)', async () => {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(
     seedDir,
     'album',
@@ -83,13 +68,13 @@ test('multi-file with nested folders, the seeder connects to the leecher (incomi
     ],
     { pieceLength: 64 * 1024 },
   );
-  const seeder = await startSession(path.join(root, 's'));
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(seeder, leecher);
-  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  const seeder = await startSession(path.join(ws.root, 's'));
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(seeder, leecher);
+  const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(ws.root, 'got') });
   const st = await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
   st.addPeer(`127.0.0.1:${leecher.port}`);
   await waitDone(lt);
-  await expectSameFiles(t, path.join(root, 'got'), 'album');
+  await expectSameFiles(t, path.join(ws.root, 'got'), 'album');
   expect(lt.files().every((f) => f.downloaded === f.length)).toBe(true);
 });

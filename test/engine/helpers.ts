@@ -1,9 +1,11 @@
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createTorrent } from '@enjambre/bittorrent';
 import { Session, type SessionOptions, type Torrent } from '@enjambre/engine';
+import { removeDir, tempDir } from '../peers/util';
+
+export { removeDir, tempDir };
 
 export interface FileSpec {
   path: string[];
@@ -47,12 +49,20 @@ export async function makeTorrent(
   return { torrent: created.torrent, infoHash: created.metainfo.infoHash, files };
 }
 
-export async function tempDir(prefix: string): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), `ej-${prefix}-`));
-}
-
-export async function removeDir(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
+/**
+ * The scaffolding every engine test file shares: a fresh temp folder per test (`root`) and the
+ * sessions the test started (push them to `sessions`), all closed and removed after it.
+ */
+export function sessionWorkspace(prefix: string): { readonly root: string; sessions: Session[] } {
+  const ws = { root: '', sessions: [] as Session[] };
+  beforeEach(async () => {
+    ws.root = await tempDir(prefix);
+  });
+  afterEach(async () => {
+    await Promise.all(ws.sessions.splice(0).map((s) => s.close()));
+    await removeDir(ws.root);
+  });
+  return ws;
 }
 
 export async function startSession(

@@ -1,37 +1,23 @@
 import path from 'node:path';
 import { encodeInterested, encodeRequest, parseTorrent } from '@enjambre/bittorrent';
-import type { Session } from '@enjambre/engine';
 import { waitFor } from '../peers';
 import { EvilPeer, rawClient } from './evil-peer';
-import {
-  expectSameFiles,
-  makeTorrent,
-  removeDir,
-  startSession,
-  tempDir,
-  waitDone,
-} from './helpers';
+import { sessionWorkspace, expectSameFiles, makeTorrent, startSession, waitDone } from './helpers';
 
 jest.setTimeout(150_000);
 
-let root: string;
-const sessions: Session[] = [];
+const ws = sessionWorkspace('hostile');
 const evils: EvilPeer[] = [];
-beforeEach(async () => {
-  root = await tempDir('hostile');
-});
 afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
   await Promise.all(evils.splice(0).map((e) => e.close()));
-  await removeDir(root);
 });
 
 async function seeded(size = 1_500_000, pieceLength = 64 * 1024) {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(seedDir, 'file.bin', size, { pieceLength });
   const meta = parseTorrent(t.torrent);
-  const seeder = await startSession(path.join(root, 's'));
-  sessions.push(seeder);
+  const seeder = await startSession(path.join(ws.root, 's'));
+  ws.sessions.push(seeder);
   await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
   return { t, meta, seeder };
 }
@@ -45,9 +31,9 @@ test('a peer sending corrupted pieces is banned and the download completes from 
   });
   evils.push(evil);
   const evilPort = await evil.listen();
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(leecher);
-  const got = path.join(root, 'got');
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(leecher);
+  const got = path.join(ws.root, 'got');
   const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: got });
   lt.addPeer(`127.0.0.1:${evilPort}`);
   // the evil peer gets requests, answers garbage, fails the hash check and is dropped
@@ -75,9 +61,9 @@ test('a peer that never answers requests does not stop the download', async () =
     silent: true,
   });
   evils.push(silent, mute);
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(leecher);
-  const got = path.join(root, 'got');
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(leecher);
+  const got = path.join(ws.root, 'got');
   const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: got });
   lt.addPeer(`127.0.0.1:${await silent.listen()}`);
   lt.addPeer(`127.0.0.1:${await mute.listen()}`);
@@ -106,9 +92,9 @@ test('oversized and malformed messages close only that connection', async () => 
   const junk = await rawClient(seeder.port, Buffer.alloc(20, 1), meta.pieceCount);
   await waitFor(() => junk.closed, 10_000, 'unknown torrent closes the connection');
   // the seeder still serves an honest leecher
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(leecher);
-  const got = path.join(root, 'got');
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(leecher);
+  const got = path.join(ws.root, 'got');
   const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: got });
   lt.addPeer(`127.0.0.1:${seeder.port}`);
   await waitDone(lt);
@@ -118,9 +104,9 @@ test('oversized and malformed messages close only that connection', async () => 
 test('requests for pieces we do not have are rejected, never answered with data', async () => {
   const { t, meta } = await seeded();
   // a leecher that has nothing yet (no peers): requests to it must be rejected
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(leecher);
-  await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(root, 'got') });
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(leecher);
+  await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(ws.root, 'got') });
   const c = await rawClient(leecher.port, meta.infoHashBuffer, meta.pieceCount);
   await waitFor(() => c.events.includes('handshake'), 10_000, 'handshake');
   c.socket.write(encodeInterested());

@@ -1,29 +1,13 @@
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Session } from '@enjambre/engine';
-import {
-  expectSameFiles,
-  makeTorrent,
-  removeDir,
-  startSession,
-  tempDir,
-  waitDone,
-} from './helpers';
+import { sessionWorkspace, expectSameFiles, makeTorrent, startSession, waitDone } from './helpers';
 
 jest.setTimeout(120_000);
 
-let root: string;
-const sessions: Session[] = [];
-beforeEach(async () => {
-  root = await tempDir('prio');
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  await removeDir(root);
-});
+const ws = sessionWorkspace('prio');
 
 test('skipped files are not downloaded beyond the pieces they share with wanted files', async () => {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const pl = 64 * 1024;
   const t = await makeTorrent(
     seedDir,
@@ -35,11 +19,11 @@ test('skipped files are not downloaded beyond the pieces they share with wanted 
     ],
     { pieceLength: pl },
   );
-  const seeder = await startSession(path.join(root, 's'));
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(seeder, leecher);
+  const seeder = await startSession(path.join(ws.root, 's'));
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(seeder, leecher);
   await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
-  const got = path.join(root, 'got');
+  const got = path.join(ws.root, 'got');
   const lt = await leecher.add(
     { torrent: t.torrent },
     { downloadDir: got, filePriorities: [1, 0, 2] },
@@ -65,13 +49,13 @@ test('skipped files are not downloaded beyond the pieces they share with wanted 
 });
 
 test('recheck finds data corrupted on disk and the torrent downloads it again', async () => {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(seedDir, 'doc.bin', 1_000_000, { pieceLength: 64 * 1024 });
-  const seeder = await startSession(path.join(root, 's'));
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(seeder, leecher);
+  const seeder = await startSession(path.join(ws.root, 's'));
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(seeder, leecher);
   await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
-  const got = path.join(root, 'got');
+  const got = path.join(ws.root, 'got');
   const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: got });
   lt.addPeer(`127.0.0.1:${seeder.port}`);
   await waitDone(lt);

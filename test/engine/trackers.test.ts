@@ -1,23 +1,14 @@
 import path from 'node:path';
 import { encodeTorrent, parseTorrent } from '@enjambre/bittorrent';
 import { startTracker, type RunningTracker } from '@enjambre/tracker';
-import type { Session } from '@enjambre/engine';
 import { startOpentracker, stopAll, waitFor, type Opentracker } from '../peers';
-import {
-  expectSameFiles,
-  makeTorrent,
-  removeDir,
-  startSession,
-  tempDir,
-  waitDone,
-} from './helpers';
+import { sessionWorkspace, expectSameFiles, makeTorrent, startSession, waitDone } from './helpers';
 
 jest.setTimeout(180_000);
 
-let root: string;
+const ws = sessionWorkspace('trk');
 let tracker: RunningTracker;
 let ot: Opentracker;
-const sessions: Session[] = [];
 
 beforeAll(async () => {
   tracker = await startTracker({
@@ -33,27 +24,20 @@ afterAll(async () => {
   await tracker.close();
   await stopAll();
 });
-beforeEach(async () => {
-  root = await tempDir('trk');
-});
-afterEach(async () => {
-  await Promise.all(sessions.splice(0).map((s) => s.close()));
-  await removeDir(root);
-});
 
 async function swarmThrough(announce: string[][], name: string, allowOt = false) {
-  const seedDir = path.join(root, 'seed');
+  const seedDir = path.join(ws.root, 'seed');
   const t = await makeTorrent(seedDir, name, 2_000_000, { pieceLength: 64 * 1024 });
   if (allowOt) await ot.allow([t.infoHash]);
-  const seeder = await startSession(path.join(root, 's'));
-  const leecher = await startSession(path.join(root, 'l'));
-  sessions.push(seeder, leecher);
+  const seeder = await startSession(path.join(ws.root, 's'));
+  const leecher = await startSession(path.join(ws.root, 'l'));
+  ws.sessions.push(seeder, leecher);
   // the announce list comes with the torrent: rebuild it with the tiers under test
   const torrent = encodeTorrent(parseTorrent(t.torrent).infoBuffer, { announce });
   const s = await seeder.add({ torrent }, { downloadDir: seedDir, seedMode: true });
-  const l = await leecher.add({ torrent }, { downloadDir: path.join(root, 'got') });
+  const l = await leecher.add({ torrent }, { downloadDir: path.join(ws.root, 'got') });
   await waitDone(l);
-  await expectSameFiles(t, path.join(root, 'got'), name, true);
+  await expectSameFiles(t, path.join(ws.root, 'got'), name, true);
   return { s, l, t };
 }
 

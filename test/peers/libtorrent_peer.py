@@ -39,7 +39,6 @@ STATE_NAMES = {
 stopping = False
 
 
-
 def listening(peer):
     """Whether a TCP connection to `peer` opens now (the probe is closed at once)."""
     try:
@@ -47,6 +46,7 @@ def listening(peer):
         return True
     except OSError:
         return False
+
 
 def on_signal(_signum, _frame):
     global stopping
