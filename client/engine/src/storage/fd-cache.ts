@@ -16,15 +16,23 @@ export class FdCache {
 
   constructor(private readonly max = 64) {}
 
-  /** Runs `fn` with an fd of `file`, opened for writing (created if missing) when `write`. */
-  async use<T>(file: string, write: boolean, fn: (fd: number) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` with an fd of `file`, opened by `open` (for writing when `write`) unless one is
+   * cached. The opener decides how the path is reached (safe-path.ts's `openInside`).
+   */
+  async use<T>(
+    file: string,
+    write: boolean,
+    open: (write: boolean) => Promise<number>,
+    fn: (fd: number) => Promise<T>,
+  ): Promise<T> {
     let e = this.entries.get(file);
     if (e && write && !e.writable) {
       this.drop(file, e);
       e = undefined;
     }
     if (!e) {
-      e = { fd: openFd(file, write), writable: write, users: 0 };
+      e = { fd: open(write), writable: write, users: 0 };
       this.entries.set(file, e);
       e.fd.catch(() => this.entries.get(file) === e && this.entries.delete(file));
       this.evict();
@@ -66,14 +74,6 @@ export class FdCache {
       if (e.users === 0) this.drop(file, e);
     }
   }
-}
-
-function openFd(file: string, write: boolean): Promise<number> {
-  return new Promise((resolve, reject) => {
-    // O_RDWR|O_CREAT without O_TRUNC: existing data stays; new files start empty (sparse).
-    const flags = write ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDONLY;
-    fs.open(file, flags, 0o644, (err, fd) => (err ? reject(err) : resolve(fd)));
-  });
 }
 
 async function closeEntry(e: Entry): Promise<void> {

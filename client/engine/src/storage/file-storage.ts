@@ -1,4 +1,5 @@
-import { rm, rmdir, stat } from 'node:fs/promises';
+import { fstat } from 'node:fs';
+import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { IoStats } from '../api';
 import type { TorrentMeta } from '../meta';
@@ -6,7 +7,7 @@ import { timeIo } from '../util/io-stats';
 import { pieceSize } from '../meta';
 import { FdCache, readAt, truncateFd, writeAllAt } from './fd-cache';
 import { FileMap } from './file-map';
-import { joinInside, prepareInside } from './safe-path';
+import { joinInside, openInside, removeInside, statInside } from './safe-path';
 import type { WriteTarget } from './hasher';
 import type { TorrentStorage } from './storage';
 
@@ -26,6 +27,8 @@ export interface FileStorageOptions {
  */
 export class FileStorage implements TorrentStorage {
   private readonly map: FileMap;
+  /** Each file's path segments under the download folder (the torrent's name first if multi). */
+  private readonly segments: string[][];
   private readonly paths: string[];
   private readonly prepared = new Map<number, Promise<void>>();
   private readonly fds: FdCache;
@@ -41,9 +44,8 @@ export class FileStorage implements TorrentStorage {
     private readonly opts: FileStorageOptions,
   ) {
     this.map = new FileMap(meta);
-    this.paths = meta.files.map((f) =>
-      joinInside(opts.downloadDir, meta.singleFile ? f.path : [meta.name, ...f.path]),
-    );
+    this.segments = meta.files.map((f) => (meta.singleFile ? f.path : [meta.name, ...f.path]));
+    this.paths = this.segments.map((s) => joinInside(opts.downloadDir, s));
     this.ownFds = !opts.fds;
     this.fds = opts.fds ?? new FdCache(64);
     this.cacheLimit = opts.readCacheBytes ?? 32 * 1024 * 1024;
@@ -94,7 +96,7 @@ export class FileStorage implements TorrentStorage {
         let done = 0;
         try {
           if (!this.meta.files[s.fileIndex].pad) {
-            await this.fds.use(this.paths[s.fileIndex], false, async (fd) => {
+            await this.use(s.fileIndex, false, async (fd) => {
               while (done < s.length) {
                 const at = s.pieceOffset + done;
                 const n = await readAt(fd, buf, at, s.length - done, s.fileOffset + done);
@@ -135,7 +137,7 @@ export class FileStorage implements TorrentStorage {
     const hold = (i: number): Promise<T> => {
       if (i === spans.length) return fn(targets);
       const s = spans[i];
-      return this.fds.use(this.paths[s.fileIndex], true, (fd) => {
+      return this.use(s.fileIndex, true, (fd) => {
         targets.push({ fd, offset: s.pieceOffset, length: s.length, position: s.fileOffset });
         return hold(i + 1);
       });
@@ -147,12 +149,8 @@ export class FileStorage implements TorrentStorage {
     return Promise.all(
       this.meta.files.map(async (f, i) => {
         if (f.pad) return null;
-        try {
-          const st = await stat(this.paths[i]);
-          return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
-        } catch {
-          return null;
-        }
+        // a file that cannot be read safely counts as missing: its pieces get rechecked
+        return statInside(this.opts.downloadDir, this.segments[i]).catch(() => null);
       }),
     );
   }
@@ -162,14 +160,18 @@ export class FileStorage implements TorrentStorage {
     this.cache.clear();
     this.ready.clear();
     this.cacheBytes = 0;
-    await Promise.all(this.paths.map((p) => rm(p, { force: true })));
+    // nothing is deleted through a symlinked folder (that would delete outside the folder)
+    const removed = await Promise.all(
+      this.segments.map((s) => removeInside(this.opts.downloadDir, s)),
+    );
     if (!this.meta.singleFile) {
       // remove now-empty folders, deepest first, never above the torrent's own folder
       const top = joinInside(this.opts.downloadDir, [this.meta.name]);
       const dirs = new Set<string>();
-      for (const p of this.paths) {
+      this.paths.forEach((p, i) => {
+        if (!removed[i]) return;
         for (let d = path.dirname(p); d.startsWith(top); d = path.dirname(d)) dirs.add(d);
-      }
+      });
       for (const d of [...dirs].sort((a, b) => b.length - a.length)) {
         await rmdir(d).catch(() => undefined);
       }
@@ -185,20 +187,25 @@ export class FileStorage implements TorrentStorage {
     else for (const p of this.paths) this.fds.forget(p);
   }
 
-  /** Once per file: create folders, check they stay inside, give the file its length (sparse). */
+  /** Runs `fn` with a cached fd of file `fileIndex`, opened only through safe-path.ts. */
+  private use<T>(fileIndex: number, write: boolean, fn: (fd: number) => Promise<T>): Promise<T> {
+    const segments = this.segments[fileIndex];
+    const open = (w: boolean) => openInside(this.opts.downloadDir, segments, w);
+    return this.fds.use(this.paths[fileIndex], write, open, fn);
+  }
+
+  /** Once per file: create it (and its folders) safely, give it its length (sparse). */
   private prepare(fileIndex: number): Promise<void> {
     let p = this.prepared.get(fileIndex);
     if (!p) {
-      const file = this.paths[fileIndex];
-      p = (async () => {
-        await prepareInside(this.opts.downloadDir, file, true);
-        await this.fds.use(file, true, async (fd) => {
-          const st = await stat(file);
-          if (st.size < this.meta.files[fileIndex].length) {
-            await truncateFd(fd, this.meta.files[fileIndex].length);
-          }
-        });
-      })();
+      p = this.use(fileIndex, true, async (fd) => {
+        const size = await new Promise<number>((resolve, reject) =>
+          fstat(fd, (err, st) => (err ? reject(err) : resolve(st.size))),
+        );
+        if (size < this.meta.files[fileIndex].length) {
+          await truncateFd(fd, this.meta.files[fileIndex].length);
+        }
+      });
       this.prepared.set(fileIndex, p);
       p.catch(() => this.prepared.delete(fileIndex));
     }
