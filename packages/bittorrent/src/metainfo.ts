@@ -1,11 +1,14 @@
 /**
  * .torrent files (BEP 3 metainfo) with BEP 12 announce lists, BEP 19 web seeds, BEP 27 private
  * torrents and BEP 47 pad files. BEP 52 (v2) torrents are detected: pure v2 is refused with a
- * clear error, hybrid torrents are read through their v1 part and flagged.
+ * clear error, hybrid torrents are read through their v1 part (after checking their v2 file tree
+ * describes the same files) and flagged.
  *
- * Everything inside `info` is validated strictly (it decides what is written to disk and what the
- * info-hash is); the fields outside it (trackers, comment) are type-checked, and empty or
- * duplicate tracker URLs are dropped.
+ * libtorrent 2.0 is the reference for what opens: a torrent it opens opens here with the same
+ * info-hash, one it refuses is refused with one line saying why. File names are sanitized as it
+ * sanitizes them (path-sanitize.ts) and what changed is listed in `sanitized`; files that end up
+ * at one path are renamed apart. Outside `info`, fields of the wrong type are ignored as
+ * libtorrent ignores them, and bytes after the top-level dictionary are tolerated.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -13,7 +16,7 @@ import {
   BencodeValue,
   RawBencode,
   decode,
-  decodeDetailed,
+  decodePrefix,
   encode,
   isBytes,
   isDict,
@@ -21,7 +24,7 @@ import {
   isList,
 } from './bencode';
 import { MetainfoError } from './errors';
-import { unsafeComponentReason } from './path-safety';
+import { libtorrentComponent, portableComponent, resolveDuplicatePaths } from './path-sanitize';
 
 export interface MetainfoFile {
   /** Path components under the torrent's folder (multi-file) or `[name]` (single-file). */
@@ -33,6 +36,18 @@ export interface MetainfoFile {
   pad: boolean;
   /** BEP 47 attributes as given (`p` pad, `x` executable, `h` hidden, `l` symlink), or ''. */
   attr: string;
+}
+
+/** A name the torrent carries that is stored under another name (see path-sanitize.ts). */
+export interface SanitizedName {
+  /** `info.name` or `files[i].path`. */
+  field: string;
+  /** As the torrent has it (invalid UTF-8 shown as U+FFFD, components joined by `/`). */
+  original: string;
+  /** As enjambre stores it. */
+  stored: string;
+  /** Why: `sanitized` (unsafe components rewritten) or `duplicate` (renamed apart). */
+  reason: 'sanitized' | 'duplicate';
 }
 
 export interface Metainfo {
@@ -55,6 +70,8 @@ export interface Metainfo {
   private: boolean;
   /** BEP 52 hybrid (v1 + v2) torrent, read through its v1 part. */
   hybrid: boolean;
+  /** Names stored differently from how the torrent gives them; empty for most torrents. */
+  sanitized: SanitizedName[];
   /** The `source` field some private trackers put in `info`. */
   source?: string;
   /** Tracker tiers (BEP 12); from `announce` alone when there is no `announce-list`. */
@@ -78,8 +95,16 @@ export interface MetainfoOptions {
   maxFiles?: number;
 }
 
+/** Piece lengths `createTorrent` makes. */
 export const MIN_PIECE_LENGTH = 1024;
 export const MAX_PIECE_LENGTH = 256 * 1024 * 1024;
+/**
+ * Piece lengths a torrent may have: libtorrent takes 1 .. 2^30 - 1 (v2: powers of two from
+ * 16 KiB); enjambre stops at 256 MiB, as a whole piece is held in memory while it is verified.
+ */
+export const MAX_PARSED_PIECE_LENGTH = MAX_PIECE_LENGTH;
+/** libtorrent's default limit on the number of pieces (`load_torrent_limits::max_pieces`). */
+export const MAX_PIECES = 0x200000;
 export const DEFAULT_MAX_FILES = 100_000;
 export const DEFAULT_MAX_TORRENT_SIZE = 64 * 1024 * 1024;
 export const MAX_PATH_DEPTH = 64;
@@ -90,12 +115,6 @@ function fail(code: string, message: string): never {
   throw new MetainfoError(`metainfo.${code}`, `invalid torrent: ${message}`);
 }
 
-function text(v: BencodeValue | undefined, what: string): string | undefined {
-  if (v === undefined) return undefined;
-  if (!isBytes(v)) fail('bad-type', `${what} is not a string`);
-  return v.toString('utf8');
-}
-
 function nonNegative(v: BencodeValue | undefined, what: string): number {
   if (v === undefined) fail('missing-field', `${what} is missing`);
   if (!isInt(v)) fail('bad-type', `${what} is not an integer`);
@@ -103,117 +122,173 @@ function nonNegative(v: BencodeValue | undefined, what: string): number {
   return v;
 }
 
-/** A path component as the user will see it; prefers the `.utf-8` variant some clients add. */
-function component(v: BencodeValue, what: string): string {
-  if (!isBytes(v)) fail('bad-path', `${what} has a component that is not a string`);
-  const s = v.toString('utf8');
-  const why = unsafeComponentReason(s);
-  if (why !== undefined) fail('unsafe-path', `${what} ${JSON.stringify(s)} ${why}`);
-  return s;
+/** The display form of raw name bytes (for messages and the `sanitized` list). */
+function shown(raw: readonly Buffer[]): string {
+  return raw.map((b) => b.toString('utf8')).join('/');
 }
 
-function filePath(dict: BencodeDict, index: number): string[] {
+/** A `.utf-8` variant when it has the right type (libtorrent prefers it), else the plain key. */
+function preferUtf8<T extends BencodeValue>(
+  dict: BencodeDict,
+  key: string,
+  is: (v: BencodeValue | undefined) => v is T,
+): T | undefined {
+  const utf8 = dict[`${key}.utf-8`];
+  if (is(utf8)) return utf8;
+  const plain = dict[key];
+  return is(plain) ? plain : undefined;
+}
+
+/** Sanitized path components of `files[index]`, or undefined for a pad file without a path. */
+function filePath(dict: BencodeDict, index: number): { raw: Buffer[]; path: string[] } | undefined {
   const what = `files[${index}].path`;
-  const raw = dict['path.utf-8'] ?? dict.path;
-  if (raw === undefined) fail('missing-field', `${what} is missing`);
-  if (!isList(raw)) fail('bad-path', `${what} is not a list`);
-  if (raw.length === 0) fail('unsafe-path', `${what} is empty`);
-  if (raw.length > MAX_PATH_DEPTH) fail('unsafe-path', `${what} is deeper than ${MAX_PATH_DEPTH}`);
-  return raw.map((c) => component(c, what));
+  const list = preferUtf8(dict, 'path', isList);
+  if (list === undefined || list.length === 0) return undefined;
+  if (list.length > MAX_PATH_DEPTH) fail('unsafe-path', `${what} is deeper than ${MAX_PATH_DEPTH}`);
+  const raw = list.map((c) => {
+    if (!isBytes(c)) fail('bad-path', `${what} has a component that is not a string`);
+    return c;
+  });
+  const path: string[] = [];
+  for (const c of raw) {
+    const s = libtorrentComponent(c);
+    if (s !== null) path.push(portableComponent(s));
+  }
+  return { raw, path: path.length === 0 ? ['_'] : path };
 }
 
-function attrOf(dict: BencodeDict, what: string): string {
-  return text(dict.attr, `${what}.attr`) ?? '';
+function attrOf(dict: BencodeDict): string {
+  const v = dict.attr;
+  return isBytes(v) ? v.toString('latin1') : '';
+}
+
+/** What libtorrent reads where it wants an integer: the value, or `fallback` for another type. */
+function intOr(v: BencodeValue | undefined, fallback: number): number {
+  return isInt(v) ? v : fallback;
 }
 
 /** Checks and reads an `info` dictionary; `infoBuffer` must be its exact bytes. */
 function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptions) {
   if (!isDict(info)) fail('bad-info', '"info" is not a dictionary');
   const maxFiles = options.maxFiles ?? DEFAULT_MAX_FILES;
+  const sha1 = createHash('sha1').update(infoBuffer).digest();
 
-  const metaVersion = info['meta version'];
-  const hasV2 = metaVersion !== undefined || info['file tree'] !== undefined;
-  if (hasV2 && info.pieces === undefined) {
+  // as libtorrent reads it: anything but an integer means "no version" (v1)
+  const version = intOr(info['meta version'], -1);
+  if (version > 2) fail('bad-version', `unknown "meta version" ${version}`);
+  const v2 = version === 2;
+  const tree = info['file tree'];
+  if (!v2 && isDict(tree)) {
+    fail('bad-version', 'info has a v2 "file tree" but no "meta version" 2');
+  }
+  if (v2 && !isDict(tree)) fail('bad-file-tree', 'a v2 torrent without a "file tree"');
+  if (v2 && info.pieces === undefined) {
     fail(
       'v2-unsupported',
       'this is a BitTorrent v2-only torrent (BEP 52); only v1 and hybrid torrents are supported',
     );
   }
-  if (metaVersion !== undefined && (!isInt(metaVersion) || metaVersion !== 2)) {
-    fail('bad-version', `unknown "meta version" ${String(metaVersion)}`);
-  }
-
-  const nameRaw = info['name.utf-8'] ?? info.name;
-  if (nameRaw === undefined) fail('missing-field', 'info.name is missing');
-  const name = component(nameRaw, 'info.name');
 
   const pieceLength = info['piece length'];
   if (pieceLength === undefined) fail('missing-field', 'info["piece length"] is missing');
   if (!isInt(pieceLength)) fail('bad-type', 'info["piece length"] is not an integer');
-  if (pieceLength < MIN_PIECE_LENGTH || pieceLength > MAX_PIECE_LENGTH) {
+  if (pieceLength <= 0 || pieceLength > MAX_PARSED_PIECE_LENGTH) {
     fail(
       'bad-piece-length',
-      `piece length ${pieceLength} is outside ${MIN_PIECE_LENGTH}..${MAX_PIECE_LENGTH}`,
+      `piece length ${pieceLength} is outside 1..${MAX_PARSED_PIECE_LENGTH}`,
+    );
+  }
+  if (v2 && (pieceLength < BLOCK_V2 || (pieceLength & (pieceLength - 1)) !== 0)) {
+    fail(
+      'bad-piece-length',
+      `piece length ${pieceLength} of a v2 torrent is not a power of two of at least 16 KiB`,
     );
   }
 
-  const pieces = info.pieces;
-  if (pieces === undefined) fail('missing-field', 'info.pieces is missing');
-  if (!isBytes(pieces)) fail('bad-type', 'info.pieces is not a string');
-  if (pieces.length % 20 !== 0) {
-    fail('bad-pieces', `info.pieces is ${pieces.length} bytes, not a multiple of 20`);
+  const sanitized: SanitizedName[] = [];
+  const nameRaw = preferUtf8(info, 'name', isBytes);
+  if (nameRaw === undefined) fail('missing-field', 'info.name is missing');
+  const multiFile = isList(info.files); // libtorrent reads a `files` of another type as absent
+  const nameLt = libtorrentComponent(nameRaw);
+  if (!multiFile && (nameRaw.length === 0 || nameLt === null)) {
+    fail('missing-field', `info.name ${JSON.stringify(shown([nameRaw]))} is not a file name`);
+  }
+  // a folder name that is all dots is replaced by the info-hash, as libtorrent does
+  const name = portableComponent(nameLt ?? sha1.toString('hex'));
+  if (name !== shown([nameRaw])) {
+    sanitized.push({
+      field: 'info.name',
+      original: shown([nameRaw]),
+      stored: name,
+      reason: 'sanitized',
+    });
   }
 
   const files: MetainfoFile[] = [];
   let totalLength = 0;
-  const multiFile = info.files !== undefined;
   if (multiFile) {
-    if (info.length !== undefined) fail('bad-info', 'info has both "length" and "files"');
-    const list = info.files;
-    if (!isList(list)) fail('bad-type', 'info.files is not a list');
+    const list = info.files as BencodeValue[];
     if (list.length === 0) fail('bad-info', 'info.files is empty');
     if (list.length > maxFiles) fail('too-many-files', `${list.length} files (limit ${maxFiles})`);
     for (let i = 0; i < list.length; i++) {
       const f = list[i];
       if (!isDict(f)) fail('bad-type', `files[${i}] is not a dictionary`);
-      const length = nonNegative(f.length, `files[${i}].length`);
-      const attr = attrOf(f, `files[${i}]`);
-      files.push({
-        path: filePath(f, i),
-        length,
-        offset: totalLength,
-        pad: attr.includes('p'),
-        attr,
-      });
+      const attr = attrOf(f);
+      // a BEP 47 symlink takes no bytes of the torrent's data, whatever length it claims
+      const length = attr.includes('l') ? 0 : nonNegative(f.length, `files[${i}].length`);
+      let pad = attr.includes('p');
+      const p = filePath(f, i);
+      if (!p && !pad) fail('missing-field', `files[${i}].path is missing or empty`);
+      const path = p?.path ?? ['.pad', String(length)];
+      // BitComet's pad files carry no attribute, only this name
+      if (path.some((c) => c.includes('_____padding_file_'))) pad = true;
+      if (p && path.join('/') !== shown(p.raw)) {
+        sanitized.push({
+          field: `files[${i}].path`,
+          original: shown(p.raw),
+          stored: path.join('/'),
+          reason: 'sanitized',
+        });
+      }
+      files.push({ path, length, offset: totalLength, pad, attr });
       totalLength += length;
       if (!Number.isSafeInteger(totalLength)) fail('bad-length', 'total length is too large');
     }
-    checkUniquePaths(files);
+    for (const [i, path] of resolveDuplicatePaths(files)) {
+      sanitized.push({
+        field: `files[${i}].path`,
+        original: files[i].path.join('/'),
+        stored: path.join('/'),
+        reason: 'duplicate',
+      });
+      files[i] = { ...files[i], path };
+    }
   } else {
     const length = nonNegative(info.length, 'info.length');
-    const attr = attrOf(info, 'info');
-    files.push({ path: [name], length, offset: 0, pad: false, attr });
+    files.push({ path: [name], length, offset: 0, pad: false, attr: attrOf(info) });
     totalLength = length;
   }
   if (totalLength === 0) fail('empty', 'the torrent holds no data (total length 0)');
 
   const pieceCount = Math.ceil(totalLength / pieceLength);
-  if (pieces.length / 20 !== pieceCount) {
+  if (pieceCount > MAX_PIECES)
+    fail('too-many-pieces', `${pieceCount} pieces (limit ${MAX_PIECES})`);
+  const pieces = info.pieces;
+  if (pieces === undefined) fail('missing-field', 'info.pieces is missing');
+  if (!isBytes(pieces)) fail('bad-type', 'info.pieces is not a string');
+  if (pieces.length !== pieceCount * 20) {
     fail(
       'bad-pieces',
-      `${pieces.length / 20} piece hashes for ${totalLength} bytes in pieces of ${pieceLength} ` +
-        `(expected ${pieceCount})`,
+      `info.pieces is ${pieces.length} bytes: ${pieceCount} piece hashes of 20 bytes are needed ` +
+        `for ${totalLength} bytes in pieces of ${pieceLength}`,
     );
   }
+  const roots = v2 ? checkFileTree(tree as BencodeDict, files, multiFile, pieceLength) : [];
 
-  const priv = info.private;
-  if (priv !== undefined && !isInt(priv)) fail('bad-type', 'info.private is not an integer');
-
-  const sha1 = createHash('sha1').update(infoBuffer).digest();
   return {
     infoHash: sha1.toString('hex'),
     infoHashBuffer: sha1,
-    ...(hasV2 ? { infoHashV2: createHash('sha256').update(infoBuffer).digest('hex') } : {}),
+    ...(v2 ? { infoHashV2: createHash('sha256').update(infoBuffer).digest('hex') } : {}),
     // Own copies: the result must not change if the caller reuses its input buffer, nor pin
     // all of it (a large comment, say) in memory.
     infoBuffer: Buffer.from(infoBuffer),
@@ -224,24 +299,137 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     pieceLength,
     pieceCount,
     pieces: Buffer.from(pieces),
-    private: priv === 1,
-    hybrid: hasV2,
-    ...optional('source', text(info.source, 'info.source')),
+    // libtorrent: any integer but 0 makes the torrent private
+    private: intOr(info.private, 0) !== 0,
+    hybrid: v2,
+    sanitized,
+    roots,
+    ...optional('source', isBytes(info.source) ? info.source.toString('utf8') : undefined),
   };
 }
 
-/** Two files at one path, or a file where another file needs a folder, cannot both be stored. */
-function checkUniquePaths(files: MetainfoFile[]): void {
-  const seen = new Set<string>();
-  const dirs = new Set<string>();
-  for (const f of files) {
-    const key = f.path.join('/');
-    if (seen.has(key) || dirs.has(key)) fail('duplicate-path', `two entries named "${key}"`);
-    seen.add(key);
-    for (let i = 1; i < f.path.length; i++) dirs.add(f.path.slice(0, i).join('/'));
+const BLOCK_V2 = 16 * 1024;
+
+/** A v2 file: its path under the torrent's folder, length, and merkle root (none when empty). */
+interface TreeFile {
+  path: string[];
+  length: number;
+  root?: Buffer;
+}
+
+/** The files of a BEP 52 file tree in order (keys sorted as bytes, as encoded torrents have them). */
+function treeFiles(tree: BencodeDict): TreeFile[] {
+  const out: TreeFile[] = [];
+  const walk = (dir: BencodeDict, prefix: string[], depth: number): void => {
+    if (depth > MAX_PATH_DEPTH)
+      fail('bad-file-tree', `the file tree is deeper than ${MAX_PATH_DEPTH}`);
+    for (const key of Object.keys(dir).sort()) {
+      const node = dir[key];
+      const where = [...prefix, key].join('/');
+      if (key === '' || !isDict(node))
+        fail('bad-file-tree', `file tree entry "${where}" is not a folder or file`);
+      const keys = Object.keys(node);
+      const c = libtorrentComponent(Buffer.from(key, 'latin1'));
+      const path = c === null ? prefix : [...prefix, portableComponent(c)];
+      if (keys.length === 1 && keys[0] === '') {
+        const leaf = node[''];
+        if (!isDict(leaf)) fail('bad-file-tree', `file tree entry "${where}" is not a dictionary`);
+        const length = nonNegative(leaf.length, `file tree "${where}" length`);
+        const root = leaf['pieces root'];
+        if (length > 0 && (!isBytes(root) || root.length !== 32 || root.every((b) => b === 0))) {
+          fail('bad-file-tree', `file tree "${where}" has no valid "pieces root"`);
+        }
+        out.push({ path, length, ...(length > 0 ? { root: root as Buffer } : {}) });
+        if (out.length > DEFAULT_MAX_FILES)
+          fail('too-many-files', 'too many files in the file tree');
+      } else {
+        walk(node, path, depth + 1);
+      }
+    }
+  };
+  walk(tree, [], 0);
+  return out;
+}
+
+/**
+ * A hybrid torrent's v2 file tree must describe the v1 file list: the same files (pad files
+ * aside) with the same paths and lengths, each starting on a piece boundary. libtorrent refuses
+ * a hybrid whose two halves disagree, as they would put different bytes in the same file.
+ */
+function checkFileTree(
+  tree: BencodeDict,
+  files: readonly MetainfoFile[],
+  multiFile: boolean,
+  pieceLength: number,
+): TreeFile[] {
+  const v2 = treeFiles(tree);
+  const v1 = files.filter((f) => !f.pad);
+  const mismatch = (why: string): never =>
+    fail('inconsistent-files', `the v2 file tree does not match the v1 file list: ${why}`);
+  if (v2.length !== v1.length) mismatch(`${v2.length} files against ${v1.length}`);
+  v1.forEach((f, i) => {
+    const t = v2[i];
+    const p1 = f.path.join('/');
+    const p2 = t.path.join('/');
+    if ((multiFile || v2.length > 1) && p1 !== p2) mismatch(`file ${i} is "${p2}" against "${p1}"`);
+    if (t.length !== f.length) mismatch(`"${p1}" is ${t.length} bytes against ${f.length}`);
+    if (i > 0 && f.length > 0 && f.offset % pieceLength !== 0) {
+      mismatch(`"${p1}" does not start on a piece boundary (pad files are missing)`);
+    }
+  });
+  return v2;
+}
+
+/** Root of a merkle tree over `leaves` padded to `width` leaves with `pad`. */
+function merkleRoot(leaves: Buffer[], width: number, pad: Buffer): Buffer {
+  let level = leaves;
+  let padAt = pad;
+  for (let n = width; n > 1; n /= 2) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < n; i += 2) {
+      const a = level[i] ?? padAt;
+      const b = level[i + 1] ?? padAt;
+      next.push(createHash('sha256').update(a).update(b).digest());
+    }
+    padAt = createHash('sha256').update(padAt).update(padAt).digest();
+    level = next;
   }
-  for (const d of dirs) {
-    if (seen.has(d)) fail('duplicate-path', `"${d}" is both a file and a folder`);
+  return level[0] ?? padAt;
+}
+
+/**
+ * BEP 52 `piece layers`: for every file longer than a piece, the SHA-256 of each of its pieces,
+ * whose merkle tree must have the file's `pieces root`. libtorrent refuses a hybrid torrent
+ * without them or with layers that do not lead to the roots.
+ */
+function checkPieceLayers(
+  layers: BencodeValue | undefined,
+  roots: TreeFile[],
+  pieceLength: number,
+): void {
+  if (!isDict(layers)) fail('bad-piece-layers', 'a v2 torrent without "piece layers"');
+  // the hash of a piece of zeros past the end of a file: a subtree of zero leaves
+  let pad = Buffer.alloc(32);
+  for (let n = pieceLength / BLOCK_V2; n > 1; n /= 2)
+    pad = createHash('sha256').update(pad).update(pad).digest();
+  for (const f of roots) {
+    if (f.length <= pieceLength || !f.root) continue;
+    const where = f.path.join('/');
+    const layer = layers[f.root.toString('latin1')];
+    if (!isBytes(layer)) fail('bad-piece-layers', `no piece layer for "${where}"`);
+    const count = Math.ceil(f.length / pieceLength);
+    if (layer.length !== count * 32) {
+      fail(
+        'bad-piece-layers',
+        `the piece layer of "${where}" is ${layer.length} bytes, not ${count * 32}`,
+      );
+    }
+    let width = 1;
+    while (width < count) width *= 2;
+    const leaves = Array.from({ length: count }, (_, i) => layer.subarray(i * 32, i * 32 + 32));
+    if (!merkleRoot(leaves, width, pad).equals(f.root)) {
+      fail('bad-piece-layers', `the piece layer of "${where}" does not match its pieces root`);
+    }
   }
 }
 
@@ -249,18 +437,22 @@ function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 }
 
+/** Text of an outer field, or undefined when it is missing or of another type (libtorrent ignores those). */
+function textOf(v: BencodeValue | undefined): string | undefined {
+  return isBytes(v) ? v.toString('utf8') : undefined;
+}
+
 function announceTiers(top: BencodeDict): string[][] {
   const seen = new Set<string>();
   const tiers: string[][] = [];
   const list = top['announce-list'];
-  if (list !== undefined) {
-    if (!isList(list)) fail('bad-type', '"announce-list" is not a list');
+  if (isList(list)) {
     for (const tier of list) {
-      if (!isList(tier)) fail('bad-type', '"announce-list" has a tier that is not a list');
+      if (!isList(tier)) continue;
       const urls: string[] = [];
       for (const u of tier) {
-        const url = text(u, 'an "announce-list" entry')!.trim();
-        if (url !== '' && !seen.has(url)) {
+        const url = textOf(u)?.trim();
+        if (url && !seen.has(url)) {
           seen.add(url);
           urls.push(url);
         }
@@ -270,20 +462,20 @@ function announceTiers(top: BencodeDict): string[][] {
   }
   // BEP 12: with a usable announce-list, `announce` is ignored.
   if (tiers.length === 0) {
-    const url = text(top.announce, '"announce"')?.trim();
+    const url = textOf(top.announce)?.trim();
     if (url) tiers.push([url]);
   }
   return tiers;
 }
 
+/** BEP 19 web seeds: one string, or a list whose strings count (other items are skipped). */
 function urlList(top: BencodeDict): string[] {
   const v = top['url-list'];
-  if (v === undefined) return [];
-  const items = isList(v) ? v : [v];
+  const items = isList(v) ? v : isBytes(v) ? [v] : [];
   const out: string[] = [];
   for (const item of items) {
-    const url = text(item, 'a "url-list" entry')!.trim();
-    if (url !== '' && !out.includes(url)) out.push(url);
+    const url = textOf(item)?.trim();
+    if (url && !out.includes(url)) out.push(url);
   }
   return out;
 }
@@ -292,22 +484,23 @@ function parseTop(top: BencodeValue, infoBuffer: Buffer | undefined, options: Me
   if (!isDict(top)) fail('not-a-dictionary', 'the file is not a bencoded dictionary');
   if (top.info === undefined || infoBuffer === undefined)
     fail('missing-field', '"info" is missing');
-  const info = readInfo(top.info, infoBuffer, options);
+  const { roots, ...info } = readInfo(top.info, infoBuffer, options);
+  if (info.hybrid) checkPieceLayers(top['piece layers'], roots, info.pieceLength);
   const date = top['creation date'];
-  if (date !== undefined && !isInt(date)) fail('bad-type', '"creation date" is not an integer');
   return {
     ...info,
     announce: announceTiers(top),
     urlList: urlList(top),
-    ...optional('comment', text(top['comment.utf-8'] ?? top.comment, '"comment"')),
-    ...optional('createdBy', text(top['created by'], '"created by"')),
-    ...optional('creationDate', date),
+    ...optional('comment', textOf(top['comment.utf-8']) ?? textOf(top.comment)),
+    ...optional('createdBy', textOf(top['created by'])),
+    ...optional('creationDate', isInt(date) && date >= 0 ? date : undefined),
   };
 }
 
 /** Parses and validates a .torrent file. Throws MetainfoError (or BencodeError) on bad input. */
 export function parseTorrent(torrent: Uint8Array, options: MetainfoOptions = {}): Metainfo {
-  const { value, raw } = decodeDetailed(torrent, {
+  // bytes after the top-level dictionary are tolerated, as libtorrent tolerates them
+  const { value, raw } = decodePrefix(torrent, {
     maxSize: options.maxSize ?? DEFAULT_MAX_TORRENT_SIZE,
     maxDepth: BENCODE_DEPTH,
     rawKeys: ['info'],
@@ -325,7 +518,10 @@ export function parseInfoDictionary(info: Uint8Array, options: MetainfoOptions =
     maxSize: options.maxSize ?? DEFAULT_MAX_TORRENT_SIZE,
     maxDepth: BENCODE_DEPTH,
   });
-  return withPieceMethods({ ...readInfo(value, buf, options), announce: [], urlList: [] });
+  // no piece layers travel with a bare info dictionary: v2 peers send them (BEP 52 hash messages)
+  const { roots, ...parsed } = readInfo(value, buf, options);
+  void roots;
+  return withPieceMethods({ ...parsed, announce: [], urlList: [] });
 }
 
 export interface TorrentWrapper {

@@ -45,6 +45,7 @@ export async function infoCommand(arg: string, out: Output): Promise<void> {
     trackers: m.announce,
     webSeeds: m.urlList,
     files: files.map((f) => ({ path: f.path.join('/'), length: f.length })),
+    sanitized: m.sanitized,
     magnet: magnetFromMetainfo(m),
   });
   out.line(`Name: ${m.name}`);
@@ -75,6 +76,18 @@ export async function infoCommand(arg: string, out: Output): Promise<void> {
     out.line('WEBSEEDS');
     out.line('');
     for (const w of m.urlList) out.line(`  ${w}`);
+  }
+  if (m.sanitized.length) {
+    // names the torrent carries that would be unsafe or clash on disk, and what they became
+    out.line('');
+    out.line('SANITIZED');
+    out.line('');
+    for (const s of m.sanitized) {
+      const why = s.reason === 'duplicate' ? 'renamed: another file has that path' : 'unsafe name';
+      out.line(
+        `  ${s.field}: ${JSON.stringify(s.original)} -> ${JSON.stringify(s.stored)} (${why})`,
+      );
+    }
   }
   out.line('');
   out.line('FILES');
