@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './bencode';
 export * from './path-safety';
+export * from './path-sanitize';
 export * from './metainfo';
 export * from './magnet';
 export * from './create';

@@ -380,38 +380,18 @@ function checkFileTree(
   return v2;
 }
 
-/** Root of a merkle tree over `leaves` padded to `width` leaves with `pad`. */
-function merkleRoot(leaves: Buffer[], width: number, pad: Buffer): Buffer {
-  let level = leaves;
-  let padAt = pad;
-  for (let n = width; n > 1; n /= 2) {
-    const next: Buffer[] = [];
-    for (let i = 0; i < n; i += 2) {
-      const a = level[i] ?? padAt;
-      const b = level[i + 1] ?? padAt;
-      next.push(createHash('sha256').update(a).update(b).digest());
-    }
-    padAt = createHash('sha256').update(padAt).update(padAt).digest();
-    level = next;
-  }
-  return level[0] ?? padAt;
-}
-
 /**
- * BEP 52 `piece layers`: for every file longer than a piece, the SHA-256 of each of its pieces,
- * whose merkle tree must have the file's `pieces root`. libtorrent refuses a hybrid torrent
- * without them or with layers that do not lead to the roots.
+ * BEP 52 `piece layers`: for every file longer than a piece, the SHA-256 of each of its pieces.
+ * libtorrent 2.0 refuses a hybrid torrent whose layers miss a file or have the wrong size; it
+ * opens one without layers at all, or whose layer does not lead to the file's root (the v1 half
+ * still verifies the data), and so does enjambre.
  */
 function checkPieceLayers(
   layers: BencodeValue | undefined,
   roots: TreeFile[],
   pieceLength: number,
 ): void {
-  if (!isDict(layers)) fail('bad-piece-layers', 'a v2 torrent without "piece layers"');
-  // the hash of a piece of zeros past the end of a file: a subtree of zero leaves
-  let pad = Buffer.alloc(32);
-  for (let n = pieceLength / BLOCK_V2; n > 1; n /= 2)
-    pad = createHash('sha256').update(pad).update(pad).digest();
+  if (!isDict(layers)) return; // peers can send them later (BEP 52 hash requests)
   for (const f of roots) {
     if (f.length <= pieceLength || !f.root) continue;
     const where = f.path.join('/');
@@ -423,12 +403,6 @@ function checkPieceLayers(
         'bad-piece-layers',
         `the piece layer of "${where}" is ${layer.length} bytes, not ${count * 32}`,
       );
-    }
-    let width = 1;
-    while (width < count) width *= 2;
-    const leaves = Array.from({ length: count }, (_, i) => layer.subarray(i * 32, i * 32 + 32));
-    if (!merkleRoot(leaves, width, pad).equals(f.root)) {
-      fail('bad-piece-layers', `the piece layer of "${where}" does not match its pieces root`);
     }
   }
 }

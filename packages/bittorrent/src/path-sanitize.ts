@@ -8,8 +8,8 @@
  * Rules (libtorrent's, from its `sanitize_append_path_element`, on Linux):
  * - a component `.`, `..` (and any that is one or two dots once filtered) is dropped; an empty
  *   component becomes `_`; a path whose every component was dropped becomes `_`;
- * - `/` and `\` and the Unicode direction overrides (U+202A-U+202E, U+200E, U+200F) are removed;
- *   control characters (below U+0020) and each invalid UTF-8 sequence become `_`;
+ * - NUL, `/`, `\` and the Unicode direction overrides (U+202A-U+202E, U+200E, U+200F) are
+ *   removed; other control characters (below U+0020) and each invalid UTF-8 sequence become `_`;
  * - past 240 bytes a component is cut, keeping an extension that starts within its last 9 bytes.
  * Then, for names every OS can store (libtorrent does this only on Windows): trailing dots and
  * spaces are removed (a name of only those becomes `_`), a Windows device name (`CON`, `nul.txt`)
@@ -40,7 +40,7 @@ function codePointAt(b: Uint8Array, i: number): [number, number] {
   return [cp, len];
 }
 
-const REMOVED = new Set([0x2f, 0x5c, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x200e, 0x200f]);
+const REMOVED = new Set([0x00, 0x2f, 0x5c, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x200e, 0x200f]);
 const UNDERSCORE = 0x5f;
 const DOT = 0x2e;
 /** Bytes after which a component is cut (libtorrent's limit, under every file system's 255). */
