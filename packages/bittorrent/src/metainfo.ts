@@ -24,7 +24,12 @@ import {
   isList,
 } from './bencode';
 import { MetainfoError } from './errors';
-import { libtorrentComponent, portableComponent, resolveDuplicatePaths } from './path-sanitize';
+import {
+  libtorrentComponent,
+  portableComponent,
+  resolveDuplicatePaths,
+  sanitizePath,
+} from './path-sanitize';
 
 export interface MetainfoFile {
   /** Path components under the torrent's folder (multi-file) or `[name]` (single-file). */
@@ -149,12 +154,7 @@ function filePath(dict: BencodeDict, index: number): { raw: Buffer[]; path: stri
     if (!isBytes(c)) fail('bad-path', `${what} has a component that is not a string`);
     return c;
   });
-  const path: string[] = [];
-  for (const c of raw) {
-    const s = libtorrentComponent(c);
-    if (s !== null) path.push(portableComponent(s));
-  }
-  return { raw, path: path.length === 0 ? ['_'] : path };
+  return { raw, path: sanitizePath(raw) };
 }
 
 function attrOf(dict: BencodeDict): string {
