@@ -1,10 +1,10 @@
 /**
- * Which file names a torrent may carry. A torrent names files that get created under the user's
- * download folder, so every path component is checked against what would escape that folder, or
- * write somewhere unexpected, on *any* OS (a torrent made on Linux is opened on Windows too).
+ * Which file names are safe to store. Every name a parsed torrent gives is rewritten into one
+ * (path-sanitize.ts), and a torrent we create must already have only such names. Checked against
+ * what would escape the download folder, or write somewhere unexpected, on *any* OS (a torrent
+ * made on Linux is opened on Windows too).
  *
- * Rejected (the torrent is refused, never silently renamed, so that every client agrees on where
- * each byte lives):
+ * Unsafe:
  * - empty components, `.` and `..`;
  * - `/` or `\` inside a component (a separator on some OS), `:` (Windows drive letters such as
  *   `C:x` and NTFS alternate streams);
