@@ -459,6 +459,39 @@ function parsesOrProtocolError(input: Uint8Array): void {
 }
 
 describe('fuzz', () => {
+  test('hostile file lists: every torrent opens with safe, distinct paths inside its folder', () => {
+    const bytes = fc.uint8Array({ maxLength: 12 }).map((u) => Buffer.from(u));
+    const word = fc.oneof(
+      bytes,
+      fc
+        .constantFrom('..', '.', '', '/', 'a', 'A', 'con', 'x.', ' ', 'a:b')
+        .map((w) => Buffer.from(w)),
+    );
+    const files = fc.array(
+      fc.record({ path: fc.array(word, { minLength: 1, maxLength: 4 }), length: fc.nat(3) }),
+      { minLength: 1, maxLength: 12 },
+    );
+    fc.assert(
+      fc.property(files, word, (list, name) => {
+        const total = list.reduce((n, f) => n + f.length, 0);
+        fc.pre(total > 0);
+        const t = torrent(multi(list, 16384, { name }));
+        const m = parseTorrent(t);
+        expect(m.infoHash).toBe(sha1(rawInfo(t)));
+        const seen = new Set<string>();
+        for (const c of [m.name, ...m.files.flatMap((f) => f.path)]) {
+          expect(unsafeComponentReason(c)).toBeUndefined();
+        }
+        for (const f of m.files) {
+          const key = f.path.join('/').toLowerCase();
+          expect(seen.has(key)).toBe(false);
+          seen.add(key);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('random bytes', () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), parsesOrProtocolError), {
       numRuns: 1000,

@@ -128,7 +128,11 @@ export async function openInside(
   if (file === null) {
     throw Object.assign(new Error(`${segments.join('/')} is missing`), { code: 'ENOENT' });
   }
-  const flags = (write ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_NONBLOCK;
+  // Windows has no O_NOFOLLOW (nor O_NONBLOCK): there the file itself is lstat'ed first
+  if (O_NOFOLLOW === undefined && (await lstatOrNull(file))?.isSymbolicLink()) {
+    throw new UnsafePathError(`${file} is a symbolic link; not followed`);
+  }
+  const flags = (write ? O_RDWR | O_CREAT : O_RDONLY) | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0);
   let fd: number;
   try {
     fd = await openFd(file, flags, 0o644);
@@ -169,7 +173,7 @@ async function openLinkedInside(
   if (!isInside(top, target)) {
     throw new UnsafePathError(`${file} is a symbolic link that leaves the torrent's folder`);
   }
-  return openFd(target, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
+  return openFd(target, O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0));
 }
 
 /**
