@@ -51,9 +51,9 @@ function writePeers(file: string, ports: number[]): void {
 }
 
 /** Binds a server; the replicator starts once `start` is called (ports known first). */
-async function replica(
-  key = 'test-network-key',
-): Promise<Replica & { start(ports: number[]): Promise<void> }> {
+const KEY = 'test-network-key-of-at-least-32-bytes';
+
+async function replica(key = KEY): Promise<Replica & { start(ports: number[]): Promise<void> }> {
   const server = new grpc.Server();
   const store = new MemorySwarmStore({ limits: { interval: 60, grace: 30 } });
   const registry = new Registry();
@@ -196,8 +196,8 @@ it('a starting replica catches up from a live one before anything else', async (
 });
 
 it('refuses a replica with a different network key, and replicates nothing to or from it', async () => {
-  const a = await replica('right-key');
-  const bad = await replica('wrong-key');
+  const a = await replica('the-right-network-key-32-bytes-long');
+  const bad = await replica('a-wrong-network-key-32-bytes-long!');
   await a.start([a.port, bad.port]);
   await bad.start([a.port, bad.port]);
   bad.store.announce(ann(5));
@@ -230,6 +230,8 @@ async function legitKnowMe(client: replication.ReplicationClient, key: Buffer, i
         const t = {
           callerId: id,
           calleeId: m.challenge.replicaId,
+          callerAdvertise: '',
+          calleeAdvertise: m.challenge.advertise,
           callerNonce: nonce,
           calleeNonce: m.challenge.nonce,
         };
@@ -262,12 +264,12 @@ function replay(
 }
 
 it('refuses a replayed KnowMe and replayed or forged RePublish batches', async () => {
-  const a = await replica('k');
+  const a = await replica(KEY);
   await a.start([a.port]);
   const client = new replication.ReplicationClient(a.target, grpc.credentials.createInsecure());
   try {
     const id = randomBytes(16);
-    const captured = await legitKnowMe(client, Buffer.from('k'), id);
+    const captured = await legitKnowMe(client, Buffer.from(KEY), id);
     expect(captured.welcome.sessionId.length).toBe(16);
 
     // The captured Hello and Proof, replayed as they are.
@@ -318,7 +320,7 @@ it('refuses a replayed KnowMe and replayed or forged RePublish batches', async (
     expect(dup.err?.details).toMatch(/replayed/);
     expect(counts(a, 7).leechers).toBe(1);
 
-    const other = await legitKnowMe(client, Buffer.from('k'), id);
+    const other = await legitKnowMe(client, Buffer.from(KEY), id);
     const forged = await send(other.welcome.sessionId, [signed]);
     expect(forged.err?.details).toMatch(/bad-mac/);
     // The session id alone is worth nothing without its key, and is consumed by one call.

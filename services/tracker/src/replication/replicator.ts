@@ -41,13 +41,13 @@ export interface ReplicationLogger {
 
 export interface ReplicatorOptions {
   store: SwarmStore;
-  /** The shared network key (--red-key). */
+  /** The shared network key (--red-key): at least 32 bytes, never the placeholder. */
   networkKey: string;
   /** This replica's id: 16 bytes, stable across restarts (completed counters are per origin). */
   replicaId: Buffer;
   /** The name the store gives its own completed counter. */
   storeOrigin: string;
-  /** "host:port" where other replicas reach this one's gRPC server. */
+  /** "host:port" where other replicas reach this one's Replication service. */
   advertise: string;
   /** Client credentials for dialing other replicas (TLS when --tls). */
   credentials: grpc.ChannelCredentials;
@@ -81,8 +81,6 @@ export class Replicator {
 
   constructor(private readonly opts: ReplicatorOptions) {
     if (opts.replicaId.length !== 16) throw new RangeError('replica id must be 16 bytes');
-    if (opts.networkKey.length === 0)
-      throw new Error('replication needs a network key (--red-key)');
     this.metrics = new ReplicationMetrics(opts.registry);
     this.me = {
       replicaId: opts.replicaId,
