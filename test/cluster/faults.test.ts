@@ -94,7 +94,7 @@ afterAll(async () => {
 });
 
 it('runs the replicas from the manifests, each replicating to the two others by host name', async () => {
-  expect(r0.env.ENJAMBRE_TRACKER_ADVERTISE).toBe('enjambre-tracker-0.enjambre-tracker-peers:8168');
+  expect(r0.env.ENJAMBRE_TRACKER_ADVERTISE).toBe('enjambre-tracker-0.enjambre-tracker-peers:8169');
   expect(r0.env.ENJAMBRE_TRACKER_IP).toBe('0.0.0.0');
   for (const r of [r0, r1, r2]) {
     await until(
@@ -153,7 +153,7 @@ it('the killed replica restarts and catches up before it is ready: nothing the s
   cluster.start(r1);
   await allReady([r1]);
   const log = cluster.log(r1);
-  const lastStart = log.lastIndexOf('replication on');
+  const lastStart = log.lastIndexOf('"replication listening"');
   const caughtUp = log.indexOf('"caught up"', lastStart);
   const listening = log.indexOf('"msg":"listening"', lastStart);
   expect(caughtUp).toBeGreaterThan(0);
@@ -278,13 +278,13 @@ it('refuses a replica with the wrong network key: nothing travels either way', a
 it('refuses a replayed KnowMe', async () => {
   const key = r0.env.ENJAMBRE_TRACKER_RED_KEY;
   const legit = await cluster.call<{ welcomed: boolean }>('knowMeCapture', {
-    target: cluster.target(r0),
+    target: cluster.replicationTarget(r0),
     key,
   });
   expect(legit.welcomed).toBe(true);
   const replayed = await cluster.call<{ code: number; details: string; welcomed: boolean }>(
     'knowMeReplay',
-    { target: cluster.target(r0) },
+    { target: cluster.replicationTarget(r0) },
   );
   expect(replayed.welcomed).toBe(false);
   expect(replayed.code).toBe(7); // PERMISSION_DENIED
