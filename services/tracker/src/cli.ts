@@ -209,6 +209,15 @@ async function main(): Promise<void> {
   const program = buildProgram();
   program.parse(process.argv);
   const cli = program.opts<CliOptions>();
+  if (cli.redKey) {
+    try {
+      networkKeyBytes(cli.redKey);
+    } catch (err) {
+      // A bad key is not a usage error: one line, no help text.
+      process.stderr.write(`enjambre-tracker: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  }
   const logger = pino({ level: cli.logLevel });
   let options: TrackerOptions | undefined;
   try {
