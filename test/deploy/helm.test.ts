@@ -1,6 +1,6 @@
-// The Helm chart, checked without a helm binary: values.yaml against values.schema.json (and bad
-// values rejected), templates that reference only existing values and defined helpers, balanced
-// template blocks, and defaults that agree with the kustomize base.
+// The Helm chart's sources: values.yaml against values.schema.json (and bad values rejected),
+// templates that reference only existing values and defined helpers, balanced template blocks, and
+// defaults that agree with the kustomize base. helm-render.test.ts runs the real helm.
 import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';

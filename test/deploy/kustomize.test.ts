@@ -1,13 +1,6 @@
 // The kustomize base (and its overlays) render with the real kubectl, every object validates
 // against the Kubernetes schemas, and the pieces agree with each other and with the tracker flags.
-import Ajv from 'ajv';
 import * as path from 'node:path';
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Secret } from 'kubernetes-models/v1/Secret';
-import { Service } from 'kubernetes-models/v1/Service';
-import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicy';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { networkKeyBytes } from '../../services/tracker/src/replication/auth';
 import {
   K8sObject,
@@ -17,31 +10,8 @@ import {
   peersFromConfigMap,
   renderKustomize,
 } from './manifests';
-import { serviceMonitorSchema } from './servicemonitor-schema';
-
-const models: Record<string, new (data: never) => { validate(): void }> = {
-  'apps/v1/StatefulSet': StatefulSet,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
-};
-const validateServiceMonitor = new Ajv({ allErrors: true, strict: true }).compile(
-  serviceMonitorSchema,
-);
-
-function validateObject(o: K8sObject): void {
-  if (o.apiVersion === 'monitoring.coreos.com/v1' && o.kind === 'ServiceMonitor') {
-    if (!validateServiceMonitor(o)) {
-      throw new Error(`ServiceMonitor: ${JSON.stringify(validateServiceMonitor.errors)}`);
-    }
-    return;
-  }
-  const Model = models[`${o.apiVersion}/${o.kind}`];
-  if (!Model) throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);
-  new Model(o as never).validate();
-}
+import { expectNetworkPolicy, expectPortsFenced, servicesByRole } from './fencing';
+import { validateObject } from './schemas';
 
 const variants = {
   base: kustomizeDir,
@@ -130,17 +100,8 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
       metrics: { port: Number(env.ENJAMBRE_TRACKER_METRICS_PORT), protocol: 'TCP' },
       replication: { port: Number(env.ENJAMBRE_TRACKER_REPLICATION_PORT), protocol: 'TCP' },
     });
-    const portNames = (svc: K8sObject) => svc.spec.ports.map((p: { name: string }) => p.name);
-    // Clients get neither the replication nor the metrics port.
-    const client = findObject(objects, 'Service', 'enjambre-tracker');
-    expect(portNames(client).sort()).toEqual(['grpc', 'http', 'udp']);
-    const headless = findObject(objects, 'Service', sts.spec.serviceName);
-    expect(headless.spec.clusterIP).toBe('None');
-    expect(headless.spec.publishNotReadyAddresses).toBe(true);
-    expect(portNames(headless)).toEqual(['replication']);
-    const metrics = findObject(objects, 'Service', 'enjambre-tracker-metrics');
-    expect(metrics.spec.clusterIP).toBe('None');
-    expect(portNames(metrics)).toEqual(['metrics']);
+    expectPortsFenced(objects);
+    const { client, peers: headless, metrics } = servicesByRole(objects);
     for (const svc of [client, headless, metrics]) {
       for (const p of svc.spec.ports) {
         expect(containerPorts[p.targetPort]).toEqual({ port: p.port, protocol: p.protocol });
@@ -153,41 +114,7 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
   });
 
   it('fences replication off with a NetworkPolicy: only tracker pods reach it, only named namespaces scrape', () => {
-    const sts = findObject(objects, 'StatefulSet');
-    const podLabels = sts.spec.template.metadata.labels;
-    const policy = findObject(objects, 'NetworkPolicy');
-    expect(policy.spec.policyTypes).toEqual(['Ingress']);
-    const selects = (sel: { matchLabels: Record<string, string> }) =>
-      Object.entries(sel.matchLabels).every(([k, v]) => podLabels[k] === v);
-    expect(selects(policy.spec.podSelector)).toBe(true);
-    const rulesFor = (port: string) =>
-      policy.spec.ingress.filter((r: { ports: { port: string }[] }) =>
-        r.ports.some((p) => p.port === port),
-      );
-    for (const port of ['grpc', 'http', 'udp']) {
-      expect(rulesFor(port)).toHaveLength(1);
-      expect(rulesFor(port)[0].from).toBeUndefined();
-    }
-    const [replication] = rulesFor('replication');
-    expect(rulesFor('replication')).toHaveLength(1);
-    expect(replication.ports).toHaveLength(1);
-    expect(replication.from).toHaveLength(1);
-    expect(replication.from[0].namespaceSelector).toBeUndefined();
-    expect(selects(replication.from[0].podSelector)).toBe(true);
-    const [metrics] = rulesFor('metrics');
-    expect(rulesFor('metrics')).toHaveLength(1);
-    expect(metrics.ports).toHaveLength(1);
-    expect(metrics.from.length).toBeGreaterThan(0);
-    for (const peer of metrics.from) {
-      expect(peer.podSelector).toBeUndefined();
-      expect(Object.keys(peer.namespaceSelector.matchLabels)).toEqual([
-        'kubernetes.io/metadata.name',
-      ]);
-    }
-    // Every port the policy names is a container port.
-    const named = new Set(sts.spec.template.spec.containers[0].ports.map((p: K8sObject) => p.name));
-    for (const rule of policy.spec.ingress)
-      for (const p of rule.ports) expect(named.has(p.port)).toBe(true);
+    expectNetworkPolicy(objects, ['monitoring']);
   });
 
   it('lists every replica in the peers ConfigMap by its stable name behind the headless Service', () => {
