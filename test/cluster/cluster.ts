@@ -1,6 +1,8 @@
 // Three tracker replicas as separate processes, each in its own network namespace with its own
-// address and host name, configured from the rendered Kubernetes manifests: the StatefulSet's
-// environment (ConfigMap, Secret, $(POD_NAME) expansion) and the peers ConfigMap as peers file.
+// address and host name, configured from the Helm chart as `helm template` renders it (the
+// kustomize base renders the same objects: test/deploy/helm-render.test.ts checks it): the
+// StatefulSet's environment (ConfigMap, Secret, $(POD_NAME) expansion) and the peers ConfigMap as
+// peers file.
 // Only what a pod gets from its volumes is moved: the data dir and the peers file live in a temp
 // dir. A client agent in a fourth namespace makes the calls.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -12,9 +14,8 @@ import {
   containerEnv,
   findObject,
   peersFromConfigMap,
-  renderKustomize,
+  renderHelm,
   repoRoot,
-  withNetworkKey,
   type K8sObject,
 } from '../deploy/manifests';
 import { PrivateNetwork } from './netns';
@@ -38,7 +39,7 @@ export class Cluster {
   readonly grpcPort: number;
   readonly replicationPort: number;
   readonly metricsPort: number;
-  /** The network key the operator put in the Secret (the manifests ship a refused placeholder). */
+  /** The network key the operator gives the chart (`--set networkKey.value=...`). */
   readonly networkKey = randomBytes(48).toString('base64');
   readonly peersFile: string;
   private readonly hosts: Record<string, string> = {};
@@ -51,7 +52,7 @@ export class Cluster {
   private nextId = 1;
 
   constructor(prefix: string) {
-    this.objects = withNetworkKey(renderKustomize(), this.networkKey);
+    this.objects = renderHelm({ networkKey: { value: this.networkKey } });
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enjambre-netns-'));
     const sts = findObject(this.objects, 'StatefulSet');
     const base = containerEnv(this.objects);

@@ -1,5 +1,6 @@
 // Fault tests of the tracker cluster with real replica processes in network namespaces, configured
-// exactly as the Kubernetes manifests configure the StatefulSet's pods (see cluster.ts). Clients
+// exactly as the Helm chart (the same objects as the kustomize base) configures the StatefulSet's
+// pods (see cluster.ts). Clients
 // announce throughout through the agent, each listing all replicas as announce-list tiers.
 import { Cluster, buildTracker, until, type Replica } from './cluster';
 

@@ -160,21 +160,3 @@ export function secretData(secret: K8sObject): Record<string, string> {
   }
   return { ...data, ...((secret.stringData ?? {}) as Record<string, string>) };
 }
-
-/**
- * The objects with the network-key Secret holding `key`, as after the operator's
- * `kubectl create secret generic ... --from-literal=red-key=...` (the manifests ship a placeholder
- * the tracker refuses).
- */
-export function withNetworkKey(objects: K8sObject[], key: string): K8sObject[] {
-  const sts = findObject(objects, 'StatefulSet');
-  const env = sts.spec.template.spec.containers[0].env ?? [];
-  const ref = env.find((e: { name: string }) => e.name === 'ENJAMBRE_TRACKER_RED_KEY')?.valueFrom
-    ?.secretKeyRef;
-  if (!ref) throw new Error('the StatefulSet takes no network key from a Secret');
-  return objects.map((o) =>
-    o.kind === 'Secret' && o.metadata.name === ref.name
-      ? { ...o, data: { [ref.key]: Buffer.from(key).toString('base64') }, stringData: undefined }
-      : o,
-  );
-}
