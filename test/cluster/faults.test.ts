@@ -1,7 +1,7 @@
 // Fault tests of the tracker cluster with real replica processes in network namespaces, configured
 // exactly as the Helm chart (the same objects as the kustomize base) configures the StatefulSet's
-// pods (see cluster.ts). Clients
-// announce throughout through the agent, each listing all replicas as announce-list tiers.
+// pods (see cluster.ts). Clients announce throughout through the agent, each listing all replicas
+// as announce-list tiers.
 import { Cluster, buildTracker, until, type Replica } from './cluster';
 
 jest.setTimeout(180_000);
