@@ -16,7 +16,7 @@ const { ReplicationClient } = require(
   path.join(root, 'proto/dist/gen/enjambre/tracker/v1/replication.js'),
 );
 const { proofFor } = require(path.join(root, 'services/tracker/dist/replication/auth.js'));
-const { PROTOCOL_VERSION } = require(
+const { PROTOCOL_VERSION, callerTranscript } = require(
   path.join(root, 'services/tracker/dist/replication/handshake.js'),
 );
 
@@ -197,14 +197,7 @@ const ops = {
     const sent = [{ hello: { replicaId: id, nonce, advertise: '', version: PROTOCOL_VERSION } }];
     const r = await knowMe(c.target, sent.slice(), (call, m) => {
       if (m.challenge) {
-        const t = {
-          callerId: id,
-          calleeId: m.challenge.replicaId,
-          callerAdvertise: '',
-          calleeAdvertise: m.challenge.advertise,
-          callerNonce: nonce,
-          calleeNonce: m.challenge.nonce,
-        };
+        const t = callerTranscript(id, '', nonce, m.challenge);
         const proof = { proof: { proof: proofFor(key, 'caller', t) } };
         sent.push(proof);
         call.write(proof);

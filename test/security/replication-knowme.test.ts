@@ -13,7 +13,10 @@ import {
   sessionKey,
   type Transcript,
 } from '../../services/tracker/src/replication/auth';
-import { sessionMetadata } from '../../services/tracker/src/replication/handshake';
+import {
+  callerTranscript,
+  sessionMetadata,
+} from '../../services/tracker/src/replication/handshake';
 import {
   KEY,
   buildTracker,
@@ -89,14 +92,7 @@ async function legitKnowMe(target: string, key: string) {
   let transcript: Transcript | null = null;
   const outcome = await knowMe(target, sent.slice(), (c, m) => {
     if (m.challenge) {
-      transcript = {
-        callerId: id,
-        calleeId: m.challenge.replicaId,
-        callerAdvertise: '',
-        calleeAdvertise: m.challenge.advertise,
-        callerNonce: nonce,
-        calleeNonce: m.challenge.nonce,
-      };
+      transcript = callerTranscript(id, '', nonce, m.challenge);
       const proof = { proof: { proof: proofFor(Buffer.from(key), 'caller', transcript) } };
       sent.push(proof);
       c.write(proof);
@@ -166,14 +162,7 @@ it('gives a caller without the key nothing derived from the key', async () => {
     const n = randomBytes(32);
     const outcome = await knowMe(a.replication, [hello(id, n)], (c, m) => {
       if (!m.challenge) return;
-      t = {
-        callerId: id,
-        calleeId: m.challenge.replicaId,
-        callerAdvertise: '',
-        calleeAdvertise: m.challenge.advertise,
-        callerNonce: n,
-        calleeNonce: m.challenge.nonce,
-      };
+      t = callerTranscript(id, '', n, m.challenge);
       answer(c);
     });
     // One Challenge with its id, a fresh nonce and its address, an empty proof field; no Welcome.

@@ -249,14 +249,7 @@ export function callKnowMe(
         }
         if (c.replicaId.equals(me.replicaId))
           return fail(new HandshakeError('dialed ourselves', 'self'));
-        transcript = {
-          callerId: me.replicaId,
-          calleeId: c.replicaId,
-          callerAdvertise: me.advertise,
-          calleeAdvertise: c.advertise,
-          callerNonce,
-          calleeNonce: c.nonce,
-        };
+        transcript = callerTranscript(me.replicaId, me.advertise, callerNonce, c);
         call.write({ proof: { proof: proofFor(me.networkKey, 'caller', transcript) } });
         return;
       }
@@ -288,6 +281,23 @@ export function callKnowMe(
       },
     });
   });
+}
+
+/** What the caller proves over, once the callee's Challenge has arrived. */
+export function callerTranscript(
+  callerId: Buffer,
+  callerAdvertise: string,
+  callerNonce: Buffer,
+  c: replication.Challenge,
+): Transcript {
+  return {
+    callerId,
+    calleeId: c.replicaId,
+    callerAdvertise,
+    calleeAdvertise: c.advertise,
+    callerNonce,
+    calleeNonce: c.nonce,
+  };
 }
 
 export function sessionMetadata(s: Session): grpc.Metadata {

@@ -10,7 +10,7 @@ import { replication } from '@enjambre/proto';
 import { MemorySwarmStore } from '../store/memory';
 import type { AnnounceInput } from '../store/types';
 import { NONCE_LENGTH, SessionSender, proofFor, sessionKey as deriveSessionKey } from './auth';
-import { PROTOCOL_VERSION, sessionMetadata } from './handshake';
+import { PROTOCOL_VERSION, callerTranscript, sessionMetadata } from './handshake';
 import { Replicator } from './replicator';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -227,14 +227,7 @@ async function legitKnowMe(client: replication.ReplicationClient, key: Buffer, i
     call.on('error', reject);
     call.on('data', (m: replication.KnowMeResponse) => {
       if (m.challenge) {
-        const t = {
-          callerId: id,
-          calleeId: m.challenge.replicaId,
-          callerAdvertise: '',
-          calleeAdvertise: m.challenge.advertise,
-          callerNonce: nonce,
-          calleeNonce: m.challenge.nonce,
-        };
+        const t = callerTranscript(id, '', nonce, m.challenge);
         const proof = { proof: { proof: proofFor(key, 'caller', t) } };
         sent.push(proof);
         sessionKey = deriveSessionKey(key, t);
