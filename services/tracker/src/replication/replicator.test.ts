@@ -53,7 +53,10 @@ function writePeers(file: string, ports: number[]): void {
 /** Binds a server; the replicator starts once `start` is called (ports known first). */
 const KEY = 'test-network-key-of-at-least-32-bytes';
 
-async function replica(key = KEY): Promise<Replica & { start(ports: number[]): Promise<void> }> {
+async function replica(
+  key = KEY,
+  maxPendingKnowMe?: number,
+): Promise<Replica & { start(ports: number[]): Promise<void> }> {
   const server = new grpc.Server();
   const store = new MemorySwarmStore({ limits: { interval: 60, grace: 30 } });
   const registry = new Registry();
@@ -70,6 +73,7 @@ async function replica(key = KEY): Promise<Replica & { start(ports: number[]): P
     registry,
     peersFile,
     peersPollMs: 100,
+    maxPendingKnowMe,
   });
   server.addService(replication.ReplicationService, replicator.service());
   const r = {
@@ -406,4 +410,46 @@ it('copies what it sends: a front end may reuse its request buffers at once', as
   scratch.fill(0);
   await waitFor(() => b.store.stats().leechers === 50, 'all at B');
   for (let n = 1; n <= 50; n++) expect(counts(b, n).leechers).toBe(1);
+});
+
+it('bounds the KnowMe handshakes in progress: callers that never prove cannot pile up', async () => {
+  const a = await replica(KEY, 2);
+  await a.start([]);
+  const client = new replication.ReplicationClient(a.target, grpc.credentials.createInsecure());
+  const open = (): Promise<{
+    call: grpc.ClientDuplexStream<replication.KnowMeRequest, replication.KnowMeResponse>;
+    first: string;
+  }> =>
+    new Promise((resolve) => {
+      const call = client.knowMe();
+      call.on('data', (m: replication.KnowMeResponse) =>
+        resolve({ call, first: m.challenge ? 'challenge' : 'other' }),
+      );
+      call.on('error', (err: grpc.ServiceError) => resolve({ call, first: grpc.status[err.code] }));
+      call.write({
+        hello: {
+          replicaId: randomBytes(16),
+          nonce: randomBytes(NONCE_LENGTH),
+          advertise: '',
+          version: PROTOCOL_VERSION,
+        },
+      });
+    });
+  try {
+    const held = [await open(), await open()];
+    expect(held.map((h) => h.first)).toEqual(['challenge', 'challenge']);
+    expect((await open()).first).toBe('RESOURCE_EXHAUSTED');
+    // One gives up: its place is free again.
+    held[0].call.cancel();
+    await waitFor(
+      () => (a.replicator as unknown as { pendingKnowMe: number }).pendingKnowMe === 1,
+      'freed',
+    );
+    const next = await open();
+    expect(next.first).toBe('challenge');
+    next.call.cancel();
+    held[1].call.cancel();
+  } finally {
+    client.close();
+  }
 });
