@@ -135,18 +135,20 @@ try {
     b: await freePort(),
     ma: await freePort(),
     mb: await freePort(),
+    ra: await freePort(),
+    rb: await freePort(),
   };
   const peersFile = join(dir, 'peers.json');
   writeFileSync(
     peersFile,
     JSON.stringify({
-      [`127.0.0.1:${ports.a}`]: { ip: '127.0.0.1', port: ports.a },
-      [`127.0.0.1:${ports.b}`]: { ip: '127.0.0.1', port: ports.b },
+      [`127.0.0.1:${ports.ra}`]: { ip: '127.0.0.1', port: ports.ra },
+      [`127.0.0.1:${ports.rb}`]: { ip: '127.0.0.1', port: ports.rb },
     }),
   );
-  for (const [port, metrics] of [
-    [ports.a, ports.ma],
-    [ports.b, ports.mb],
+  for (const [port, metrics, repl] of [
+    [ports.a, ports.ma, ports.ra],
+    [ports.b, ports.mb, ports.rb],
   ]) {
     procs.push(
       spawn(
@@ -164,9 +166,11 @@ try {
           '--peers-file',
           peersFile,
           '--red-key',
-          'bench-key',
+          'bench-network-key-of-at-least-32-bytes',
+          '--replication-port',
+          repl,
           '--advertise',
-          `127.0.0.1:${port}`,
+          `127.0.0.1:${repl}`,
           '--log-level',
           'warn',
         ],

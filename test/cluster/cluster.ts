@@ -1,9 +1,12 @@
 // Three tracker replicas as separate processes, each in its own network namespace with its own
-// address and host name, configured from the rendered Kubernetes manifests: the StatefulSet's
-// environment (ConfigMap, Secret, $(POD_NAME) expansion) and the peers ConfigMap as peers file.
+// address and host name, configured from the Helm chart as `helm template` renders it (the
+// kustomize base renders the same objects: test/deploy/helm-render.test.ts checks it): the
+// StatefulSet's environment (ConfigMap, Secret, $(POD_NAME) expansion) and the peers ConfigMap as
+// peers file.
 // Only what a pod gets from its volumes is moved: the data dir and the peers file live in a temp
 // dir. A client agent in a fourth namespace makes the calls.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +14,7 @@ import {
   containerEnv,
   findObject,
   peersFromConfigMap,
-  renderKustomize,
+  renderHelm,
   repoRoot,
   type K8sObject,
 } from '../deploy/manifests';
@@ -34,7 +37,10 @@ export class Cluster {
   readonly dir: string;
   readonly objects: K8sObject[];
   readonly grpcPort: number;
+  readonly replicationPort: number;
   readonly metricsPort: number;
+  /** The network key the operator gives the chart (`--set networkKey.value=...`). */
+  readonly networkKey = randomBytes(48).toString('base64');
   readonly peersFile: string;
   private readonly hosts: Record<string, string> = {};
   private agent: ChildProcess | null = null;
@@ -46,11 +52,12 @@ export class Cluster {
   private nextId = 1;
 
   constructor(prefix: string) {
-    this.objects = renderKustomize();
+    this.objects = renderHelm({ networkKey: { value: this.networkKey } });
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enjambre-netns-'));
     const sts = findObject(this.objects, 'StatefulSet');
     const base = containerEnv(this.objects);
     this.grpcPort = Number(base.ENJAMBRE_TRACKER_PORT);
+    this.replicationPort = Number(base.ENJAMBRE_TRACKER_REPLICATION_PORT);
     this.metricsPort = Number(base.ENJAMBRE_TRACKER_METRICS_PORT);
     const { peers } = peersFromConfigMap(this.objects);
     this.peersFile = path.join(this.dir, 'peers.json');
@@ -119,7 +126,7 @@ export class Cluster {
     const peers: Record<string, { ip: string; port: number }> = {};
     for (let i = 0; i < n; i++) {
       const host = `${sts.metadata.name}-${i}.${sts.spec.serviceName}`;
-      peers[`${host}:${this.grpcPort}`] = { ip: host, port: this.grpcPort };
+      peers[`${host}:${this.replicationPort}`] = { ip: host, port: this.replicationPort };
     }
     // Kubernetes swaps the mounted file atomically.
     fs.writeFileSync(`${this.peersFile}.tmp`, JSON.stringify(peers, null, 2));
@@ -130,15 +137,21 @@ export class Cluster {
   addReplica(name: string, host: number, extraEnv: Record<string, string>): Replica {
     const node = this.net.addNode(name, host);
     const r = this.makeReplica(name, this.replicas.length, node.ns, node.address, {
-      ENJAMBRE_TRACKER_ADVERTISE: `${node.address}:${this.grpcPort}`,
+      ENJAMBRE_TRACKER_ADVERTISE: `${node.address}:${this.replicationPort}`,
       ...extraEnv,
     });
     this.replicas.push(r);
     return r;
   }
 
+  /** The replica's client gRPC address. */
   target(r: Replica): string {
     return `${r.address}:${this.grpcPort}`;
+  }
+
+  /** The replica's Replication address (what the peers file lists). */
+  replicationTarget(r: Replica): string {
+    return `${r.address}:${this.replicationPort}`;
   }
 
   start(r: Replica): void {

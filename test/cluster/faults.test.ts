@@ -1,6 +1,7 @@
 // Fault tests of the tracker cluster with real replica processes in network namespaces, configured
-// exactly as the Kubernetes manifests configure the StatefulSet's pods (see cluster.ts). Clients
-// announce throughout through the agent, each listing all replicas as announce-list tiers.
+// exactly as the Helm chart (the same objects as the kustomize base) configures the StatefulSet's
+// pods (see cluster.ts). Clients announce throughout through the agent, each listing all replicas
+// as announce-list tiers.
 import { Cluster, buildTracker, until, type Replica } from './cluster';
 
 jest.setTimeout(180_000);
@@ -94,7 +95,7 @@ afterAll(async () => {
 });
 
 it('runs the replicas from the manifests, each replicating to the two others by host name', async () => {
-  expect(r0.env.ENJAMBRE_TRACKER_ADVERTISE).toBe('enjambre-tracker-0.enjambre-tracker-peers:8168');
+  expect(r0.env.ENJAMBRE_TRACKER_ADVERTISE).toBe('enjambre-tracker-0.enjambre-tracker-peers:8169');
   expect(r0.env.ENJAMBRE_TRACKER_IP).toBe('0.0.0.0');
   for (const r of [r0, r1, r2]) {
     await until(
@@ -153,7 +154,7 @@ it('the killed replica restarts and catches up before it is ready: nothing the s
   cluster.start(r1);
   await allReady([r1]);
   const log = cluster.log(r1);
-  const lastStart = log.lastIndexOf('replication on');
+  const lastStart = log.lastIndexOf('"replication listening"');
   const caughtUp = log.indexOf('"caught up"', lastStart);
   const listening = log.indexOf('"msg":"listening"', lastStart);
   expect(caughtUp).toBeGreaterThan(0);
@@ -278,13 +279,13 @@ it('refuses a replica with the wrong network key: nothing travels either way', a
 it('refuses a replayed KnowMe', async () => {
   const key = r0.env.ENJAMBRE_TRACKER_RED_KEY;
   const legit = await cluster.call<{ welcomed: boolean }>('knowMeCapture', {
-    target: cluster.target(r0),
+    target: cluster.replicationTarget(r0),
     key,
   });
   expect(legit.welcomed).toBe(true);
   const replayed = await cluster.call<{ code: number; details: string; welcomed: boolean }>(
     'knowMeReplay',
-    { target: cluster.target(r0) },
+    { target: cluster.replicationTarget(r0) },
   );
   expect(replayed.welcomed).toBe(false);
   expect(replayed.code).toBe(7); // PERMISSION_DENIED

@@ -100,6 +100,7 @@ it('exposes the ports and the data volume the manifests configure', () => {
       `${env.ENJAMBRE_TRACKER_HTTP_PORT}/tcp`,
       `${env.ENJAMBRE_TRACKER_UDP_PORT}/udp`,
       `${env.ENJAMBRE_TRACKER_METRICS_PORT}/tcp`,
+      `${env.ENJAMBRE_TRACKER_REPLICATION_PORT}/tcp`,
     ].sort(),
   );
   const volume = runtime.find((i) => i.op === 'VOLUME');

@@ -1,6 +1,6 @@
-// The Helm chart, checked without a helm binary: values.yaml against values.schema.json (and bad
-// values rejected), templates that reference only existing values and defined helpers, balanced
-// template blocks, and defaults that agree with the kustomize base.
+// The Helm chart's sources: values.yaml against values.schema.json (and bad values rejected),
+// templates that reference only existing values and defined helpers, balanced template blocks, and
+// defaults that agree with the kustomize base. helm-render.test.ts runs the real helm.
 import Ajv from 'ajv';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -130,6 +130,7 @@ it('defaults to the same cluster as the kustomize base', () => {
     http: Number(env.ENJAMBRE_TRACKER_HTTP_PORT),
     udp: Number(env.ENJAMBRE_TRACKER_UDP_PORT),
     metrics: Number(env.ENJAMBRE_TRACKER_METRICS_PORT),
+    replication: Number(env.ENJAMBRE_TRACKER_REPLICATION_PORT),
   });
   expect(values.resources).toEqual(c.resources);
   expect(values.tracker.saveTime).toBe(Number(env.ENJAMBRE_TRACKER_SAVE_TIME));
@@ -147,7 +148,7 @@ it('defaults to the same cluster as the kustomize base', () => {
     expect(stsTemplate).toContain(needle);
   }
   expect(stsTemplate).toContain(
-    'value: "$(POD_NAME).{{ include "enjambre-tracker.peersService" . }}:{{ .Values.ports.grpc }}"',
+    'value: "$(POD_NAME).{{ include "enjambre-tracker.peersService" . }}:{{ .Values.ports.replication }}"',
   );
   const configMap = templates['configmap.yaml'];
   for (const key of Object.keys(env).filter((k) => !/RED_KEY|POD_NAME|ADVERTISE/.test(k))) {

@@ -1,12 +1,7 @@
 // The kustomize base (and its overlays) render with the real kubectl, every object validates
 // against the Kubernetes schemas, and the pieces agree with each other and with the tracker flags.
-import Ajv from 'ajv';
 import * as path from 'node:path';
-import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
-import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
-import { Secret } from 'kubernetes-models/v1/Secret';
-import { Service } from 'kubernetes-models/v1/Service';
-import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
+import { networkKeyBytes } from '../../services/tracker/src/replication/auth';
 import {
   K8sObject,
   containerEnv,
@@ -15,30 +10,8 @@ import {
   peersFromConfigMap,
   renderKustomize,
 } from './manifests';
-import { serviceMonitorSchema } from './servicemonitor-schema';
-
-const models: Record<string, new (data: never) => { validate(): void }> = {
-  'apps/v1/StatefulSet': StatefulSet,
-  'v1/ConfigMap': ConfigMap,
-  'v1/Secret': Secret,
-  'v1/Service': Service,
-  'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
-};
-const validateServiceMonitor = new Ajv({ allErrors: true, strict: true }).compile(
-  serviceMonitorSchema,
-);
-
-function validateObject(o: K8sObject): void {
-  if (o.apiVersion === 'monitoring.coreos.com/v1' && o.kind === 'ServiceMonitor') {
-    if (!validateServiceMonitor(o)) {
-      throw new Error(`ServiceMonitor: ${JSON.stringify(validateServiceMonitor.errors)}`);
-    }
-    return;
-  }
-  const Model = models[`${o.apiVersion}/${o.kind}`];
-  if (!Model) throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);
-  new Model(o as never).validate();
-}
+import { expectNetworkPolicy, expectPortsFenced, servicesByRole } from './fencing';
+import { validateObject } from './schemas';
 
 const variants = {
   base: kustomizeDir,
@@ -110,7 +83,7 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
     );
   });
 
-  it('uses the same ports in the flags, the container and both Services', () => {
+  it('uses the same ports in the flags, the container and the Services, each port only where it belongs', () => {
     const sts = findObject(objects, 'StatefulSet');
     const c = sts.spec.template.spec.containers[0];
     const env = containerEnv(objects);
@@ -125,18 +98,11 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
       http: { port: Number(env.ENJAMBRE_TRACKER_HTTP_PORT), protocol: 'TCP' },
       udp: { port: Number(env.ENJAMBRE_TRACKER_UDP_PORT), protocol: 'UDP' },
       metrics: { port: Number(env.ENJAMBRE_TRACKER_METRICS_PORT), protocol: 'TCP' },
+      replication: { port: Number(env.ENJAMBRE_TRACKER_REPLICATION_PORT), protocol: 'TCP' },
     });
-    const client = findObject(objects, 'Service', 'enjambre-tracker');
-    expect(client.spec.ports.map((p: { name: string }) => p.name).sort()).toEqual([
-      'grpc',
-      'http',
-      'metrics',
-      'udp',
-    ]);
-    const headless = findObject(objects, 'Service', sts.spec.serviceName);
-    expect(headless.spec.clusterIP).toBe('None');
-    expect(headless.spec.publishNotReadyAddresses).toBe(true);
-    for (const svc of [client, headless]) {
+    expectPortsFenced(objects);
+    const { client, peers: headless, metrics } = servicesByRole(objects);
+    for (const svc of [client, headless, metrics]) {
       for (const p of svc.spec.ports) {
         expect(containerPorts[p.targetPort]).toEqual({ port: p.port, protocol: p.protocol });
       }
@@ -145,6 +111,10 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
         expect(sts.spec.template.metadata.labels[k]).toBe(v);
       }
     }
+  });
+
+  it('fences replication off with a NetworkPolicy: only tracker pods reach it, only named namespaces scrape', () => {
+    expectNetworkPolicy(objects, ['monitoring']);
   });
 
   it('lists every replica in the peers ConfigMap by its stable name behind the headless Service', () => {
@@ -160,9 +130,9 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
     const expected: Record<string, { ip: string; port: number }> = {};
     for (let i = 0; i < sts.spec.replicas; i++) {
       const host = `${sts.metadata.name}-${i}.${sts.spec.serviceName}`;
-      expected[`${host}:${env.ENJAMBRE_TRACKER_PORT}`] = {
+      expected[`${host}:${env.ENJAMBRE_TRACKER_REPLICATION_PORT}`] = {
         ip: host,
-        port: Number(env.ENJAMBRE_TRACKER_PORT),
+        port: Number(env.ENJAMBRE_TRACKER_REPLICATION_PORT),
       };
     }
     expect(peers).toEqual(expected);
@@ -173,11 +143,15 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
     }
   });
 
-  it('takes the network key from the Secret and never from the ConfigMap', () => {
+  it('takes the network key from the Secret and never from the ConfigMap, and ships no usable key', () => {
     const c = findObject(objects, 'StatefulSet').spec.template.spec.containers[0];
     const keyEnv = c.env.find((e: { name: string }) => e.name === 'ENJAMBRE_TRACKER_RED_KEY');
     const secret = findObject(objects, 'Secret', keyEnv.valueFrom.secretKeyRef.name);
-    expect(containerEnv(objects).ENJAMBRE_TRACKER_RED_KEY).toMatch(/^REPLACE-ME/);
+    // The shipped value is a placeholder the tracker refuses (test/security has it refused by a
+    // real tracker process).
+    expect(() => networkKeyBytes(containerEnv(objects).ENJAMBRE_TRACKER_RED_KEY)).toThrow(
+      /placeholder/,
+    );
     expect(secret.type).toBe('Opaque');
     for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
       expect(Object.keys(cm.data).join(' ')).not.toMatch(/RED_KEY|red-key/i);
@@ -193,18 +167,18 @@ describe.each(Object.keys(variants) as (keyof typeof variants)[])('kustomize %s'
   });
 });
 
-it('adds a ServiceMonitor only in the monitoring overlay, selecting the headless Service', () => {
+it('adds a ServiceMonitor only in the monitoring overlay, selecting only the metrics Service', () => {
   expect(rendered.base.some((o) => o.kind === 'ServiceMonitor')).toBe(false);
   const sm = findObject(rendered.monitoring, 'ServiceMonitor');
-  const headless = findObject(rendered.monitoring, 'Service', 'enjambre-tracker-peers');
-  for (const [k, v] of Object.entries(sm.spec.selector.matchLabels)) {
-    expect(headless.metadata.labels?.[k]).toBe(v);
-  }
-  const client = findObject(rendered.monitoring, 'Service', 'enjambre-tracker');
-  expect(client.metadata.labels?.['app.kubernetes.io/component']).not.toBe('replicas');
-  expect(headless.spec.ports.map((p: { name: string }) => p.name)).toContain(
-    sm.spec.endpoints[0].port,
+  const selected = rendered.monitoring.filter(
+    (o) =>
+      o.kind === 'Service' &&
+      Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v),
   );
+  expect(selected.map((o) => o.metadata.name)).toEqual(['enjambre-tracker-metrics']);
+  expect(selected[0].spec.ports.map((p: { name: string }) => p.name)).toEqual([
+    sm.spec.endpoints[0].port,
+  ]);
 });
 
 it('turns on TLS in the tls overlay from a kubernetes.io/tls Secret volume', () => {

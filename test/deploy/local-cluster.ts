@@ -25,7 +25,7 @@ export async function freePort(): Promise<number> {
 export async function startLocalCluster(n: number): Promise<LocalCluster> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enjambre-cluster-'));
   const peersFile = path.join(dir, 'peers.json');
-  // gRPC ports must be known for the peers file before the trackers start.
+  // Replication ports must be known for the peers file before the trackers start.
   const ports = await Promise.all(Array.from({ length: n }, () => freePort()));
   const peers = Object.fromEntries(
     ports.map((p) => [`127.0.0.1:${p}`, { ip: '127.0.0.1', port: p }]),
@@ -37,16 +37,17 @@ export async function startLocalCluster(n: number): Promise<LocalCluster> {
       trackers.push(
         await startTracker({
           ip: '127.0.0.1',
-          grpcPort: ports[i],
+          grpcPort: 0,
           httpPort: 0,
           udpPort: 0,
           metricsPort: 0,
-          redKey: 'local-cluster-key',
+          redKey: 'local-cluster-network-key-of-32-bytes-or-more',
           peersFile,
           origin: `replica-${i}`,
           logger: pino({ level: 'silent' }),
           plugins: [
             replicationPlugin({
+              port: ports[i],
               advertise: `127.0.0.1:${ports[i]}`,
               catchUpTimeoutMs: 3000,
               peersPollMs: 200,

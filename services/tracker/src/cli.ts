@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
-import { replicationPlugin } from './replication/plugin';
+import { networkKeyBytes } from './replication/auth';
+import { DEFAULT_REPLICATION_PORT, replicationPlugin } from './replication/plugin';
 import { startTracker, type TrackerOptions } from './tracker';
 
 /** `enjambre-tracker`: one tracker replica. Every flag can also come from the environment. */
@@ -62,12 +63,25 @@ export function buildProgram(): Command {
     )
     .addOption(opt('--tls-cert <file>', 'PEM certificate chain for --tls'))
     .addOption(opt('--tls-key <file>', 'PEM private key for --tls'))
-    .addOption(opt('--red-key <key>', 'network key shared by the replicas (replication)'))
+    .addOption(
+      opt(
+        '--red-key <key>',
+        'network key shared by the replicas, 32+ bytes (replication; openssl rand -base64 48)',
+      ),
+    )
+    .addOption(
+      opt(
+        '--replication-port <port>',
+        'Replication gRPC port, for replicas only (0: any free port)',
+      )
+        .argParser(int(0, 65535))
+        .default(DEFAULT_REPLICATION_PORT),
+    )
     .addOption(opt('--peers-file <file>', 'JSON file listing the other replicas (replication)'))
     .addOption(
       opt(
         '--advertise <host:port>',
-        'where other replicas reach this one (replication; default <hostname>:<port>)',
+        'where other replicas reach this one (replication; default <hostname>:<replication-port>)',
       ),
     )
     .addOption(
@@ -132,6 +146,7 @@ interface CliOptions {
   tlsCert?: string;
   tlsKey?: string;
   redKey?: string;
+  replicationPort: number;
   peersFile?: string;
   advertise?: string;
   origin: string;
@@ -148,6 +163,11 @@ interface CliOptions {
 
 export function toTrackerOptions(o: CliOptions): TrackerOptions {
   if (o.load && o.dataDir === undefined) throw new Error('--load needs --data-dir');
+  if (o.redKey) {
+    networkKeyBytes(o.redKey);
+    if (o.replicationPort !== 0 && o.replicationPort === o.port)
+      throw new Error('--replication-port must differ from --port (clients must not reach it)');
+  }
   let tls: TrackerOptions['tls'];
   if (o.tls) {
     if (o.tlsCert === undefined || o.tlsKey === undefined)
@@ -178,8 +198,10 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     allowIpParam: o.allowIpParam === true,
     udpWorkers: o.workers,
     logLevel: o.logLevel,
-    // Replication runs whenever there is a network key.
-    plugins: o.redKey ? [replicationPlugin({ advertise: o.advertise })] : [],
+    // Replication runs whenever there is a network key (checked above).
+    plugins: o.redKey
+      ? [replicationPlugin({ port: o.replicationPort, advertise: o.advertise })]
+      : [],
   };
 }
 
@@ -187,6 +209,15 @@ async function main(): Promise<void> {
   const program = buildProgram();
   program.parse(process.argv);
   const cli = program.opts<CliOptions>();
+  if (cli.redKey) {
+    try {
+      networkKeyBytes(cli.redKey);
+    } catch (err) {
+      // A bad key is not a usage error: one line, no help text.
+      process.stderr.write(`enjambre-tracker: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
+  }
   const logger = pino({ level: cli.logLevel });
   let options: TrackerOptions | undefined;
   try {

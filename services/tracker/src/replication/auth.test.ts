@@ -1,10 +1,12 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
 import {
+  MIN_KEY_BYTES,
   NonceLedger,
   SessionReceiver,
   SessionSender,
   checkProof,
+  networkKeyBytes,
   newNonce,
   proofFor,
   sessionKey,
@@ -14,6 +16,8 @@ import {
 const transcript = (): Transcript => ({
   callerId: randomBytes(16),
   calleeId: randomBytes(16),
+  callerAdvertise: 'tracker-0.peers:8169',
+  calleeAdvertise: 'tracker-1.peers:8169',
   callerNonce: newNonce(),
   calleeNonce: newNonce(),
 });
@@ -28,6 +32,8 @@ it('accepts a proof only with the same key, role and transcript', () => {
   expect(checkProof(key, 'callee', t, proof)).toBe(false);
   expect(checkProof(key, 'caller', { ...t, calleeNonce: newNonce() }, proof)).toBe(false);
   expect(checkProof(key, 'caller', t, proof.subarray(0, 16))).toBe(false);
+  // The addresses each side gave (where the callee links back) are bound too.
+  expect(checkProof(key, 'caller', { ...t, callerAdvertise: 'evil:8169' }, proof)).toBe(false);
   // Neither the proof nor the session key reveals or equals the key.
   expect(proof.includes(key)).toBe(false);
   expect(sessionKey(key, t).equals(proof)).toBe(false);
@@ -73,4 +79,17 @@ it('accepts each session message once, in increasing order, and only with its MA
   // The other direction's messages do not verify here.
   const back = new SessionSender(key, 's2c').sign(Buffer.from('three'));
   expect(rx.accept(back.seq + 10, back.payload, back.mac)).toBe('bad-mac');
+});
+
+it('refuses a network key under 32 bytes or the placeholder of the manifests', () => {
+  expect(networkKeyBytes('x'.repeat(MIN_KEY_BYTES))).toEqual(Buffer.from('x'.repeat(32)));
+  // Bytes, not characters: 11 three-byte characters are 33 bytes.
+  expect(networkKeyBytes('€'.repeat(11)).length).toBe(33);
+  expect(() => networkKeyBytes('x'.repeat(31))).toThrow(/31 bytes, at least 32/);
+  expect(() => networkKeyBytes('')).toThrow(/0 bytes/);
+  expect(() => networkKeyBytes('REPLACE-ME-enjambre-placeholder-network-key')).toThrow(
+    /placeholder/,
+  );
+  expect(() => networkKeyBytes('replace-me' + 'x'.repeat(40))).toThrow(/placeholder/);
+  expect(() => networkKeyBytes('x'.repeat(31))).toThrow(/openssl rand -base64 48/);
 });

@@ -1,9 +1,10 @@
 /**
  * Proof of the network key without sending it: both sides contribute a fresh nonce, and each
- * proves the key with an HMAC over both identities and both nonces, under a label that says which
- * side it is (so one side's proof is never valid as the other's). The session key for the
- * following calls is derived the same way, and every message on a session carries an HMAC over
- * its direction, its sequence number and its bytes.
+ * proves the key with an HMAC over both identities, both advertised addresses and both nonces,
+ * under a label that says which side it is (so one side's proof is never valid as the other's).
+ * The caller proves first; the callee proves only to a caller that has (handshake.ts). The session
+ * key for the following calls is derived the same way, and every message on a session carries an
+ * HMAC over its direction, its sequence number and its bytes.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -19,6 +20,9 @@ export type Direction = 'c2s' | 's2c';
 export interface Transcript {
   callerId: Buffer;
   calleeId: Buffer;
+  /** Where each side says its Replication service listens (the callee links back there). */
+  callerAdvertise: string;
+  calleeAdvertise: string;
   callerNonce: Buffer;
   calleeNonce: Buffer;
 }
@@ -29,7 +33,7 @@ export function newNonce(): Buffer {
 
 function hmac(key: Buffer, label: string, parts: Buffer[]): Buffer {
   const h = createHmac('sha256', key);
-  h.update(`enjambre-knowme-v1 ${label}\0`);
+  h.update(`enjambre-knowme-v2 ${label}\0`);
   // Length prefixes keep the concatenation unambiguous.
   const len = Buffer.allocUnsafe(4);
   for (const part of parts) {
@@ -41,7 +45,14 @@ function hmac(key: Buffer, label: string, parts: Buffer[]): Buffer {
 }
 
 function transcriptParts(t: Transcript): Buffer[] {
-  return [t.callerId, t.calleeId, t.callerNonce, t.calleeNonce];
+  return [
+    t.callerId,
+    t.calleeId,
+    Buffer.from(t.callerAdvertise, 'utf8'),
+    Buffer.from(t.calleeAdvertise, 'utf8'),
+    t.callerNonce,
+    t.calleeNonce,
+  ];
 }
 
 /** What `role` sends to prove it knows the network key. */
@@ -73,9 +84,27 @@ export function macEquals(expected: Buffer, actual: Buffer): boolean {
   return actual.length === MAC_LENGTH && timingSafeEqual(expected, actual);
 }
 
-/** The network key as bytes; an empty key disables replication (the caller checks). */
+/** Shortest network key accepted, in bytes: too long to guess, offline or not. */
+export const MIN_KEY_BYTES = 32;
+/** The placeholder the manifests ship (deploy/kubernetes/base/secret.yaml): never a real key. */
+const PLACEHOLDER = /REPLACE-ME/i;
+const MAKE_ONE = 'make one with `openssl rand -base64 48` (deploy/README.md)';
+
+/**
+ * The network key as bytes, or a one-line error for a key that must not be used: shorter than
+ * MIN_KEY_BYTES, or the manifests' placeholder.
+ */
 export function networkKeyBytes(key: string): Buffer {
-  return Buffer.from(key, 'utf8');
+  const bytes = Buffer.from(key, 'utf8');
+  if (PLACEHOLDER.test(key)) {
+    throw new Error(`the network key (--red-key) is the manifests' placeholder: ${MAKE_ONE}`);
+  }
+  if (bytes.length < MIN_KEY_BYTES) {
+    throw new Error(
+      `the network key (--red-key) has ${bytes.length} bytes, at least ${MIN_KEY_BYTES} are needed: ${MAKE_ONE}`,
+    );
+  }
+  return bytes;
 }
 
 /**

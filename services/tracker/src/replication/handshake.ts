@@ -1,6 +1,10 @@
 /**
- * KnowMe over a gRPC stream, both sides. The callee keeps nothing until the caller has proved the
- * key; then it hands out a session id that one later call (RePublish or Snapshot) consumes.
+ * KnowMe over a gRPC stream, both sides. The caller proves the key first: until its Proof checks
+ * out, the callee has sent nothing derived from the key (only its id, a fresh nonce and its
+ * address), so anyone who can reach the replication port gets no answer to test guesses of the key
+ * against. Then the callee proves the key back with a session id that one later call (RePublish
+ * or Snapshot) consumes. The caller only proves to an address from the peers file, or to one a
+ * replica gave after proving the key (see STATE.md).
  */
 import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
@@ -18,8 +22,9 @@ import {
 } from './auth';
 
 export const SESSION_METADATA = 'enjambre-session';
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 const SELF_DETAILS = 'self: a replica cannot introduce itself to itself';
+const WRONG_KEY = 'wrong network key';
 
 export interface Identity {
   replicaId: Buffer;
@@ -110,13 +115,7 @@ export function serveKnowMe(
   const ended = () => {
     clearTimeout(timer);
     if (done) return;
-    // A caller that leaves after our Challenge found our proof wrong: a different network key.
-    if (transcript !== null) {
-      refuse(
-        new HandshakeError('the caller refused our proof: different network key', 'auth'),
-        grpc.status.CANCELLED,
-      );
-    } else refuse(new HandshakeError('KnowMe ended early', 'malformed'), grpc.status.CANCELLED);
+    refuse(new HandshakeError('KnowMe ended early', 'malformed'), grpc.status.CANCELLED);
   };
   call.on('end', ended);
   call.on('cancelled', ended);
@@ -126,7 +125,10 @@ export function serveKnowMe(
       const h = msg.hello;
       if (h.version !== PROTOCOL_VERSION) {
         return refuse(
-          new HandshakeError(`unsupported version ${h.version}`, 'malformed'),
+          new HandshakeError(
+            `unsupported KnowMe version ${h.version} (this replica speaks ${PROTOCOL_VERSION}: upgrade every replica)`,
+            'malformed',
+          ),
           grpc.status.FAILED_PRECONDITION,
         );
       }
@@ -152,15 +154,18 @@ export function serveKnowMe(
       transcript = {
         callerId: h.replicaId,
         calleeId: me.replicaId,
+        callerAdvertise: h.advertise,
+        calleeAdvertise: me.advertise,
         callerNonce: h.nonce,
         calleeNonce: newNonce(),
       };
       peerAdvertise = h.advertise;
+      // Nothing derived from the key before the caller has proved it holds the key.
       call.write({
         challenge: {
           replicaId: me.replicaId,
           nonce: transcript.calleeNonce,
-          proof: proofFor(me.networkKey, 'callee', transcript),
+          proof: Buffer.alloc(0),
           advertise: me.advertise,
         },
       });
@@ -168,10 +173,7 @@ export function serveKnowMe(
     }
     if (msg.proof !== undefined && transcript !== null) {
       if (!checkProof(me.networkKey, 'caller', transcript, msg.proof.proof)) {
-        return refuse(
-          new HandshakeError('wrong network key', 'auth'),
-          grpc.status.PERMISSION_DENIED,
-        );
+        return refuse(new HandshakeError(WRONG_KEY, 'auth'), grpc.status.PERMISSION_DENIED);
       }
       done = true;
       clearTimeout(timer);
@@ -182,7 +184,9 @@ export function serveKnowMe(
         peerAdvertise,
       };
       onSession(session);
-      call.write({ welcome: { sessionId: session.id } });
+      call.write({
+        welcome: { sessionId: session.id, proof: proofFor(me.networkKey, 'callee', transcript) },
+      });
       call.end();
       return;
     }
@@ -203,7 +207,6 @@ export function callKnowMe(
     const call = client.knowMe({ deadline: Date.now() + timeoutMs });
     const callerNonce = newNonce();
     let transcript: Transcript | null = null;
-    let calleeAdvertise = '';
     let settled = false;
     const fail = (err: Error) => {
       if (settled) return;
@@ -215,6 +218,17 @@ export function callKnowMe(
       // The callee saw our own id: the address we dialed is this replica.
       if (err.code === grpc.status.FAILED_PRECONDITION && err.details === SELF_DETAILS) {
         fail(new HandshakeError('dialed ourselves', 'self'));
+      } else if (err.code === grpc.status.PERMISSION_DENIED && err.details === WRONG_KEY) {
+        fail(new HandshakeError('the other replica has a different network key', 'auth'));
+      } else if (err.code === grpc.status.UNIMPLEMENTED) {
+        // Before Replication had its own port, peers files listed the client gRPC port.
+        fail(
+          new HandshakeError(
+            'no Replication service there: is it the client gRPC port? The peers file must list ' +
+              'the replication port (--replication-port, deploy/README.md "Upgrading")',
+            'malformed',
+          ),
+        );
       } else fail(err);
     });
     call.on('end', () => fail(new HandshakeError('KnowMe ended without a session', 'malformed')));
@@ -222,21 +236,20 @@ export function callKnowMe(
       if (settled) return;
       if (msg.challenge !== undefined && transcript === null) {
         const c = msg.challenge;
-        if (c.replicaId.length !== REPLICA_ID_LENGTH || c.nonce.length !== NONCE_LENGTH) {
+        if (
+          c.replicaId.length !== REPLICA_ID_LENGTH ||
+          c.nonce.length !== NONCE_LENGTH ||
+          c.advertise.length > 300
+        ) {
           return fail(new HandshakeError('malformed Challenge', 'malformed'));
+        }
+        if (c.proof.length !== 0) {
+          // A version 1 callee, which proves first: upgrade it (KnowMe v2 in STATE.md).
+          return fail(new HandshakeError('the other replica speaks KnowMe version 1', 'malformed'));
         }
         if (c.replicaId.equals(me.replicaId))
           return fail(new HandshakeError('dialed ourselves', 'self'));
-        transcript = {
-          callerId: me.replicaId,
-          calleeId: c.replicaId,
-          callerNonce,
-          calleeNonce: c.nonce,
-        };
-        calleeAdvertise = c.advertise.slice(0, 300);
-        if (!checkProof(me.networkKey, 'callee', transcript, c.proof)) {
-          return fail(new HandshakeError('the other replica has a different network key', 'auth'));
-        }
+        transcript = callerTranscript(me.replicaId, me.advertise, callerNonce, c);
         call.write({ proof: { proof: proofFor(me.networkKey, 'caller', transcript) } });
         return;
       }
@@ -244,13 +257,16 @@ export function callKnowMe(
         if (msg.welcome.sessionId.length !== SESSION_ID_LENGTH) {
           return fail(new HandshakeError('malformed Welcome', 'malformed'));
         }
+        if (!checkProof(me.networkKey, 'callee', transcript, msg.welcome.proof)) {
+          return fail(new HandshakeError('the other replica has a different network key', 'auth'));
+        }
         settled = true;
         call.end();
         resolve({
           id: msg.welcome.sessionId,
           key: sessionKey(me.networkKey, transcript),
           peerId: transcript.calleeId,
-          peerAdvertise: calleeAdvertise,
+          peerAdvertise: transcript.calleeAdvertise,
         });
         return;
       }
@@ -265,6 +281,23 @@ export function callKnowMe(
       },
     });
   });
+}
+
+/** What the caller proves over, once the callee's Challenge has arrived. */
+export function callerTranscript(
+  callerId: Buffer,
+  callerAdvertise: string,
+  callerNonce: Buffer,
+  c: replication.Challenge,
+): Transcript {
+  return {
+    callerId,
+    calleeId: c.replicaId,
+    callerAdvertise,
+    calleeAdvertise: c.advertise,
+    callerNonce,
+    calleeNonce: c.nonce,
+  };
 }
 
 export function sessionMetadata(s: Session): grpc.Metadata {

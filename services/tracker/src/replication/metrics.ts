@@ -2,7 +2,15 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type FailureReason =
-  'connect' | 'auth' | 'replayed' | 'bad-mac' | 'malformed' | 'overflow' | 'store-full' | 'stream';
+  | 'connect'
+  | 'auth'
+  | 'replayed'
+  | 'bad-mac'
+  | 'malformed'
+  | 'overflow'
+  | 'store-full'
+  | 'stream'
+  | 'busy';
 
 export class ReplicationMetrics {
   readonly known: Gauge;

@@ -42,6 +42,7 @@ async function waitFor(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
+const KEY = 'plugin-test-network-key-32-bytes-or-more';
 const hash = Buffer.alloc(20, 3);
 const publish = (t: RunningTracker, n: number) =>
   t.store.publish({
@@ -93,15 +94,17 @@ it('replicates over TLS and refuses clear-text replicas', async () => {
   for (const port of ports) {
     running.push(
       await startTracker({
-        grpcPort: port,
+        grpcPort: 0,
         httpPort: null,
         udpPort: null,
         metricsPort: null,
         tls,
-        redKey: 'tls-key',
+        redKey: KEY,
         peersFile,
         logger: pino({ level: 'silent' }),
-        plugins: [replicationPlugin({ advertise: `127.0.0.1:${port}`, catchUpTimeoutMs: 2000 })],
+        plugins: [
+          replicationPlugin({ port, advertise: `127.0.0.1:${port}`, catchUpTimeoutMs: 2000 }),
+        ],
       }),
     );
   }
@@ -122,7 +125,7 @@ it('replicates over TLS and refuses clear-text replicas', async () => {
         replicaId: Buffer.alloc(16, 1),
         nonce: Buffer.alloc(32, 2),
         advertise: '',
-        version: 1,
+        version: 2,
       },
     });
   });
@@ -148,16 +151,18 @@ it('keeps its replica id across restarts, and is ready only after catching up', 
   );
   const start = (port: number, dir?: string) =>
     startTracker({
-      grpcPort: port,
+      grpcPort: 0,
       httpPort: null,
       udpPort: null,
       metricsPort: null,
       dataDir: dir,
       load: dir !== undefined,
-      redKey: 'k',
+      redKey: KEY,
       peersFile,
       logger: pino({ level: 'silent' }),
-      plugins: [replicationPlugin({ advertise: `127.0.0.1:${port}`, catchUpTimeoutMs: 5000 })],
+      plugins: [
+        replicationPlugin({ port, advertise: `127.0.0.1:${port}`, catchUpTimeoutMs: 5000 }),
+      ],
     });
   const a = await start(ports[0]);
   running.push(a);

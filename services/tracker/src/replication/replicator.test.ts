@@ -10,7 +10,7 @@ import { replication } from '@enjambre/proto';
 import { MemorySwarmStore } from '../store/memory';
 import type { AnnounceInput } from '../store/types';
 import { NONCE_LENGTH, SessionSender, proofFor, sessionKey as deriveSessionKey } from './auth';
-import { PROTOCOL_VERSION, sessionMetadata } from './handshake';
+import { PROTOCOL_VERSION, callerTranscript, sessionMetadata } from './handshake';
 import { Replicator } from './replicator';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -51,8 +51,11 @@ function writePeers(file: string, ports: number[]): void {
 }
 
 /** Binds a server; the replicator starts once `start` is called (ports known first). */
+const KEY = 'test-network-key-of-at-least-32-bytes';
+
 async function replica(
-  key = 'test-network-key',
+  key = KEY,
+  maxPendingKnowMe?: number,
 ): Promise<Replica & { start(ports: number[]): Promise<void> }> {
   const server = new grpc.Server();
   const store = new MemorySwarmStore({ limits: { interval: 60, grace: 30 } });
@@ -70,6 +73,7 @@ async function replica(
     registry,
     peersFile,
     peersPollMs: 100,
+    maxPendingKnowMe,
   });
   server.addService(replication.ReplicationService, replicator.service());
   const r = {
@@ -196,8 +200,8 @@ it('a starting replica catches up from a live one before anything else', async (
 });
 
 it('refuses a replica with a different network key, and replicates nothing to or from it', async () => {
-  const a = await replica('right-key');
-  const bad = await replica('wrong-key');
+  const a = await replica('the-right-network-key-32-bytes-long');
+  const bad = await replica('a-wrong-network-key-32-bytes-long!');
   await a.start([a.port, bad.port]);
   await bad.start([a.port, bad.port]);
   bad.store.announce(ann(5));
@@ -227,12 +231,7 @@ async function legitKnowMe(client: replication.ReplicationClient, key: Buffer, i
     call.on('error', reject);
     call.on('data', (m: replication.KnowMeResponse) => {
       if (m.challenge) {
-        const t = {
-          callerId: id,
-          calleeId: m.challenge.replicaId,
-          callerNonce: nonce,
-          calleeNonce: m.challenge.nonce,
-        };
+        const t = callerTranscript(id, '', nonce, m.challenge);
         const proof = { proof: { proof: proofFor(key, 'caller', t) } };
         sent.push(proof);
         sessionKey = deriveSessionKey(key, t);
@@ -262,12 +261,12 @@ function replay(
 }
 
 it('refuses a replayed KnowMe and replayed or forged RePublish batches', async () => {
-  const a = await replica('k');
+  const a = await replica(KEY);
   await a.start([a.port]);
   const client = new replication.ReplicationClient(a.target, grpc.credentials.createInsecure());
   try {
     const id = randomBytes(16);
-    const captured = await legitKnowMe(client, Buffer.from('k'), id);
+    const captured = await legitKnowMe(client, Buffer.from(KEY), id);
     expect(captured.welcome.sessionId.length).toBe(16);
 
     // The captured Hello and Proof, replayed as they are.
@@ -318,7 +317,7 @@ it('refuses a replayed KnowMe and replayed or forged RePublish batches', async (
     expect(dup.err?.details).toMatch(/replayed/);
     expect(counts(a, 7).leechers).toBe(1);
 
-    const other = await legitKnowMe(client, Buffer.from('k'), id);
+    const other = await legitKnowMe(client, Buffer.from(KEY), id);
     const forged = await send(other.welcome.sessionId, [signed]);
     expect(forged.err?.details).toMatch(/bad-mac/);
     // The session id alone is worth nothing without its key, and is consumed by one call.
@@ -411,4 +410,46 @@ it('copies what it sends: a front end may reuse its request buffers at once', as
   scratch.fill(0);
   await waitFor(() => b.store.stats().leechers === 50, 'all at B');
   for (let n = 1; n <= 50; n++) expect(counts(b, n).leechers).toBe(1);
+});
+
+it('bounds the KnowMe handshakes in progress: callers that never prove cannot pile up', async () => {
+  const a = await replica(KEY, 2);
+  await a.start([]);
+  const client = new replication.ReplicationClient(a.target, grpc.credentials.createInsecure());
+  const open = (): Promise<{
+    call: grpc.ClientDuplexStream<replication.KnowMeRequest, replication.KnowMeResponse>;
+    first: string;
+  }> =>
+    new Promise((resolve) => {
+      const call = client.knowMe();
+      call.on('data', (m: replication.KnowMeResponse) =>
+        resolve({ call, first: m.challenge ? 'challenge' : 'other' }),
+      );
+      call.on('error', (err: grpc.ServiceError) => resolve({ call, first: grpc.status[err.code] }));
+      call.write({
+        hello: {
+          replicaId: randomBytes(16),
+          nonce: randomBytes(NONCE_LENGTH),
+          advertise: '',
+          version: PROTOCOL_VERSION,
+        },
+      });
+    });
+  try {
+    const held = [await open(), await open()];
+    expect(held.map((h) => h.first)).toEqual(['challenge', 'challenge']);
+    expect((await open()).first).toBe('RESOURCE_EXHAUSTED');
+    // One gives up: its place is free again.
+    held[0].call.cancel();
+    await waitFor(
+      () => (a.replicator as unknown as { pendingKnowMe: number }).pendingKnowMe === 1,
+      'freed',
+    );
+    const next = await open();
+    expect(next.first).toBe('challenge');
+    next.call.cancel();
+    held[1].call.cancel();
+  } finally {
+    client.close();
+  }
 });

@@ -41,13 +41,13 @@ export interface ReplicationLogger {
 
 export interface ReplicatorOptions {
   store: SwarmStore;
-  /** The shared network key (--red-key). */
+  /** The shared network key (--red-key): at least 32 bytes, never the placeholder. */
   networkKey: string;
   /** This replica's id: 16 bytes, stable across restarts (completed counters are per origin). */
   replicaId: Buffer;
   /** The name the store gives its own completed counter. */
   storeOrigin: string;
-  /** "host:port" where other replicas reach this one's gRPC server. */
+  /** "host:port" where other replicas reach this one's Replication service. */
   advertise: string;
   /** Client credentials for dialing other replicas (TLS when --tls). */
   credentials: grpc.ChannelCredentials;
@@ -58,6 +58,11 @@ export interface ReplicatorOptions {
   peersPollMs?: number;
   /** Peers-file entries that name this replica (skipped without dialing). */
   isSelf?: (peer: PeerAddress) => boolean;
+  /**
+   * KnowMe handshakes in progress at once (each lasts at most 10 s); more are refused, so callers
+   * without the key cannot pile up streams. Default 256.
+   */
+  maxPendingKnowMe?: number;
   /** Pending keys per link before it falls back to a whole-state resend. */
   maxPendingPerLink?: number;
   now?: () => number;
@@ -78,11 +83,10 @@ export class Replicator {
   private pruneTimer: NodeJS.Timeout | null = null;
   private readonly now: () => number;
   private closed = false;
+  private pendingKnowMe = 0;
 
   constructor(private readonly opts: ReplicatorOptions) {
     if (opts.replicaId.length !== 16) throw new RangeError('replica id must be 16 bytes');
-    if (opts.networkKey.length === 0)
-      throw new Error('replication needs a network key (--red-key)');
     this.metrics = new ReplicationMetrics(opts.registry);
     this.me = {
       replicaId: opts.replicaId,
@@ -107,22 +111,35 @@ export class Replicator {
   /** The Replication service implementation, for `server.addService(ReplicationService, ...)`. */
   service(): replication.ReplicationServer {
     return {
-      knowMe: (call) =>
+      knowMe: (call) => {
+        if (this.pendingKnowMe >= (this.opts.maxPendingKnowMe ?? 256)) {
+          this.metrics.fail('busy');
+          call.emit('error', {
+            code: grpc.status.RESOURCE_EXHAUSTED,
+            details: 'too many KnowMe in progress',
+          });
+          return;
+        }
+        // Every handshake ends in exactly one of the two callbacks (at the latest on its timeout).
+        this.pendingKnowMe++;
         serveKnowMe(
           call,
           this.me,
           this.ledger,
           (s) => {
+            this.pendingKnowMe--;
             this.sessions.grant(s);
             this.introduced(s);
           },
           (err, peer) => {
+            this.pendingKnowMe--;
             // Dialing ourselves (our own peers-file entry) is not a failure.
             if (err.reason === 'self') return;
             this.metrics.fail(err.reason);
             this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
           },
-        ),
+        );
+      },
       rePublish: (call, callback) => this.serveRePublish(call, callback),
       snapshot: (call) => void this.serveSnapshot(call),
     };

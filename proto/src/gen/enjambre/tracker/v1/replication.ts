@@ -44,26 +44,35 @@ export interface Hello {
   nonce: Buffer;
   /** Where the caller's Replication service listens ("host:port"), so the callee can link back. */
   advertise: string;
-  /** Protocol version, 1. */
+  /** Protocol version, 2 (1 was the callee-proves-first handshake; refused). */
   version: number;
 }
 
 export interface Challenge {
   replicaId: Buffer;
+  /** 32 fresh random bytes. */
   nonce: Buffer;
-  /** HMAC(key, "enjambre-knowme-v1 callee" | caller id | callee id | caller nonce | callee nonce). */
+  /**
+   * Version 1 carried the callee's proof here; version 2 leaves it empty (the callee proves in
+   * Welcome, after the caller).
+   */
   proof: Buffer;
   advertise: string;
 }
 
 export interface Proof {
-  /** HMAC(key, "enjambre-knowme-v1 caller" | caller id | callee id | caller nonce | callee nonce). */
+  /**
+   * HMAC(key, "enjambre-knowme-v2 caller" | caller id | callee id | caller advertise |
+   * callee advertise | caller nonce | callee nonce), each part length-prefixed.
+   */
   proof: Buffer;
 }
 
 export interface Welcome {
   /** 16 random bytes naming the session in later calls. */
   sessionId: Buffer;
+  /** The callee's proof: the same HMAC under the label "callee". */
+  proof: Buffer;
 }
 
 /**
@@ -641,13 +650,16 @@ export const Proof: MessageFns<Proof> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { sessionId: Buffer.alloc(0) };
+  return { sessionId: Buffer.alloc(0), proof: Buffer.alloc(0) };
 }
 
 export const Welcome: MessageFns<Welcome> = {
   encode(message: Welcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.sessionId.length !== 0) {
       writer.uint32(10).bytes(message.sessionId);
+    }
+    if (message.proof.length !== 0) {
+      writer.uint32(18).bytes(message.proof);
     }
     return writer;
   },
@@ -673,6 +685,14 @@ export const Welcome: MessageFns<Welcome> = {
             message.sessionId = Buffer.from(reader.bytes());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.proof = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -692,6 +712,7 @@ export const Welcome: MessageFns<Welcome> = {
         : isSet(object.session_id)
         ? Buffer.from(bytesFromBase64(object.session_id))
         : Buffer.alloc(0),
+      proof: isSet(object.proof) ? Buffer.from(bytesFromBase64(object.proof)) : Buffer.alloc(0),
     };
   },
 
@@ -699,6 +720,9 @@ export const Welcome: MessageFns<Welcome> = {
     const obj: any = {};
     if (message.sessionId.length !== 0) {
       obj.sessionId = base64FromBytes(message.sessionId);
+    }
+    if (message.proof.length !== 0) {
+      obj.proof = base64FromBytes(message.proof);
     }
     return obj;
   },
@@ -709,6 +733,7 @@ export const Welcome: MessageFns<Welcome> = {
   fromPartial<I extends Exact<DeepPartial<Welcome>, I>>(object: I): Welcome {
     const message = createBaseWelcome();
     message.sessionId = object.sessionId ?? Buffer.alloc(0);
+    message.proof = object.proof ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1843,11 +1868,13 @@ export const CompletedRecord: MessageFns<CompletedRecord> = {
 export type ReplicationService = typeof ReplicationService;
 export const ReplicationService = {
   /**
-   * Mutual challenge/response over one stream: the caller sends Hello, the callee answers with
-   * Challenge (its own fresh nonce and its proof), the caller sends Proof, the callee answers
-   * Welcome with a session id. Each proof is an HMAC-SHA256, keyed with the network key, over
-   * both identities and both fresh nonces, so neither the key nor a replayable message travels:
-   * a replayed Hello/Proof meets a fresh callee nonce and fails.
+   * Mutual challenge/response over one stream, in which the caller proves the key first: the
+   * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
+   * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
+   * does the callee answer Welcome with a session id and its own proof. Each proof is an
+   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
+   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
+   * the key learns nothing it could test guesses of the key against.
    */
   knowMe: {
     path: "/enjambre.tracker.v1.Replication/KnowMe" as const,
@@ -1887,11 +1914,13 @@ export const ReplicationService = {
 
 export interface ReplicationServer extends UntypedServiceImplementation {
   /**
-   * Mutual challenge/response over one stream: the caller sends Hello, the callee answers with
-   * Challenge (its own fresh nonce and its proof), the caller sends Proof, the callee answers
-   * Welcome with a session id. Each proof is an HMAC-SHA256, keyed with the network key, over
-   * both identities and both fresh nonces, so neither the key nor a replayable message travels:
-   * a replayed Hello/Proof meets a fresh callee nonce and fails.
+   * Mutual challenge/response over one stream, in which the caller proves the key first: the
+   * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
+   * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
+   * does the callee answer Welcome with a session id and its own proof. Each proof is an
+   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
+   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
+   * the key learns nothing it could test guesses of the key against.
    */
   knowMe: handleBidiStreamingCall<KnowMeRequest, KnowMeResponse>;
   /**
@@ -1907,11 +1936,13 @@ export interface ReplicationServer extends UntypedServiceImplementation {
 
 export interface ReplicationClient extends Client {
   /**
-   * Mutual challenge/response over one stream: the caller sends Hello, the callee answers with
-   * Challenge (its own fresh nonce and its proof), the caller sends Proof, the callee answers
-   * Welcome with a session id. Each proof is an HMAC-SHA256, keyed with the network key, over
-   * both identities and both fresh nonces, so neither the key nor a replayable message travels:
-   * a replayed Hello/Proof meets a fresh callee nonce and fails.
+   * Mutual challenge/response over one stream, in which the caller proves the key first: the
+   * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
+   * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
+   * does the callee answer Welcome with a session id and its own proof. Each proof is an
+   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
+   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
+   * the key learns nothing it could test guesses of the key against.
    */
   knowMe(): ClientDuplexStream<KnowMeRequest, KnowMeResponse>;
   knowMe(options: Partial<CallOptions>): ClientDuplexStream<KnowMeRequest, KnowMeResponse>;
