@@ -15,7 +15,9 @@ import {
 } from '@enjambre/proto';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
+import type { CidrSet } from '../net/cidr';
 import { bytesToIp, grpcPeerIp, ipToBytes } from '../net/ip';
+import type { RateLimiter } from '../rate-limit';
 import { StoreFullError, type AnnounceEventName, type SwarmStore } from '../store/types';
 import {
   InvalidRequest,
@@ -81,23 +83,52 @@ function toPeers(buf: Buffer, ipLength: number): Peer[] {
   return peers;
 }
 
-function callerIp(call: ServerUnaryCall<unknown, unknown>, given: string): Buffer {
-  if (given !== '') {
-    const ip = ipToBytes(given);
-    if (ip === null) throw new InvalidRequest(`ip is not an IP address: ${given}`, 'bad_ip');
-    return ip;
-  }
-  const ip = grpcPeerIp(call.getPeer());
-  if (ip === null) throw new InvalidRequest('ip is required on this connection', 'bad_ip');
-  return ip;
+/** Who may say where a request came from (shared with the HTTP and UDP front ends). */
+export interface GrpcAddressPolicy {
+  /** Peers whose `x-forwarded-for` metadata is believed (rightmost untrusted entry). */
+  trustedProxies?: CidrSet;
+  /** Honour the request's `ip` field; off, it is checked but the sender's address is recorded. */
+  allowIpParam?: boolean;
+  /** Announces per second per sender address (shared with HTTP and UDP). */
+  limiter?: RateLimiter;
+  /** Publishes and withdrawals per second per sender address. */
+  publishLimiter?: RateLimiter;
 }
+
+/** The address the request came from: the connection's, or a trusted proxy's forwarded one. */
+function senderIp(call: ServerUnaryCall<unknown, unknown>, policy: GrpcAddressPolicy): Buffer {
+  const peer = grpcPeerIp(call.getPeer());
+  if (peer === null) throw new InvalidRequest('the connection has no IP address', 'bad_ip');
+  if (policy.trustedProxies === undefined || !policy.trustedProxies.has(peer)) return peer;
+  const forwarded = call.metadata.get('x-forwarded-for');
+  if (forwarded.length === 0) return peer;
+  const client = policy.trustedProxies.clientFromForwardedFor(forwarded.map(String).join(', '));
+  if (client === null)
+    throw new InvalidRequest('x-forwarded-for holds something that is no address', 'bad_ip');
+  return client;
+}
+
+/** The address to record: the sender's, or the `ip` field when the operator allows it. */
+function recordedIp(sender: Buffer, given: string, policy: GrpcAddressPolicy): Buffer {
+  if (given === '') return sender;
+  const ip = ipToBytes(given);
+  if (ip === null) throw new InvalidRequest(`ip is not an IP address: ${given}`, 'bad_ip');
+  return policy.allowIpParam === true ? ip : sender;
+}
+
+class RateLimited extends Error {}
 
 /** The Tracker gRPC service: validates, calls the store, maps errors to gRPC status codes. */
 export function trackerService(
   store: SwarmStore,
   metrics: TrackerMetrics,
   logger: Logger,
+  policy: GrpcAddressPolicy = {},
 ): TrackerServer {
+  const limit = (limiter: RateLimiter | undefined, sender: Buffer): void => {
+    if (limiter !== undefined && !limiter.take(sender)) throw new RateLimited();
+  };
+
   function handle<Req, Res>(
     method: string,
     work: (call: ServerUnaryCall<Req, Res>) => Res,
@@ -115,6 +146,12 @@ export function trackerService(
         if (err instanceof InvalidRequest) {
           metrics.error('grpc', err.reason);
           callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        } else if (err instanceof RateLimited) {
+          metrics.rateLimited('grpc');
+          callback({
+            code: status.RESOURCE_EXHAUSTED,
+            details: 'too many requests from this address',
+          });
         } else if (err instanceof StoreFullError) {
           metrics.error('grpc', 'full');
           callback({ code: status.RESOURCE_EXHAUSTED, details: err.message });
@@ -140,10 +177,13 @@ export function trackerService(
         throw new InvalidRequest(`name must be 1..${MAX_NAME_BYTES} bytes`, 'bad_name');
       checkAmount(req.totalSize, 'total_size');
       if (req.fileCount < 1) throw new InvalidRequest('file_count must be at least 1', 'bad_files');
+      const sender = senderIp(call, policy);
+      const ip = recordedIp(sender, req.ip, policy);
+      limit(policy.publishLimiter, sender);
       const r = store.publish({
         infoHash: Buffer.from(req.infoHash),
         peerId: Buffer.from(req.peerId),
-        ip: callerIp(call, req.ip),
+        ip,
         port: req.port,
         name: req.name,
         totalSize: req.totalSize,
@@ -164,10 +204,13 @@ export function trackerService(
       checkAmount(req.left, 'left');
       const event = EVENTS[req.event];
       if (event === undefined) throw new InvalidRequest(`unknown event ${req.event}`, 'bad_event');
+      const sender = senderIp(call, policy);
+      const ip = recordedIp(sender, req.ip, policy);
+      limit(policy.limiter, sender);
       const r = store.announce({
         infoHash: Buffer.from(req.infoHash),
         peerId: Buffer.from(req.peerId),
-        ip: callerIp(call, req.ip),
+        ip,
         port: req.port,
         event,
         uploaded: req.uploaded,
