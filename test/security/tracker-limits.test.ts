@@ -3,8 +3,10 @@
 import { AnnounceEvent } from '@enjambre/proto';
 import { decodeHttpAnnounceResponse } from '@enjambre/bittorrent';
 import type { RunningTracker, TrackerOptions } from '@enjambre/tracker';
-import { UdpTestClient, startTestTracker, trackerClient } from '@enjambre/tracker/testing';
+import { testing } from '@enjambre/tracker';
 import { announcePath, closedWithin, get, hash, metric, open, peerId } from './tracker-net';
+
+const { UdpTestClient, startTestTracker, trackerClient } = testing;
 
 let t: RunningTracker;
 afterEach(async () => {

@@ -4,7 +4,8 @@
  * and a read of the tracker's own metrics.
  */
 import { connect, type Socket } from 'node:net';
-import { parseResponses, percentAll } from '@enjambre/tracker/testing';
+import { testing } from '@enjambre/tracker';
+const { parseResponses, percentAll } = testing;
 
 export const hash = (n: number): Buffer => Buffer.alloc(20, n);
 export const peerId = (n: number): Buffer => Buffer.alloc(20, 100 + n);

@@ -10,8 +10,10 @@ import {
   encodeUdpConnectRequest,
 } from '@enjambre/bittorrent';
 import type { RunningTracker, TrackerOptions } from '@enjambre/tracker';
-import { startTestTracker, trackerClient } from '@enjambre/tracker/testing';
+import { testing } from '@enjambre/tracker';
 import { announcePath, get, hash, peerId, proxyV2, request } from './tracker-net';
+
+const { startTestTracker, trackerClient } = testing;
 
 const trackers: RunningTracker[] = [];
 const clients: Array<{ close(): void }> = [];

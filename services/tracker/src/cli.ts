@@ -117,6 +117,11 @@ export function buildProgram(): Command {
         .default(100_000),
     )
     .addOption(
+      opt('--catalog-ttl <seconds>', 'a catalog entry without any seeder this long expires')
+        .argParser(int(60, 86400 * 3650))
+        .default(7 * 86400),
+    )
+    .addOption(
       opt(
         '--trusted-proxies <cidrs>',
         'load balancers (CIDR,...) whose X-Forwarded-For / PROXY protocol client address is believed',
@@ -196,6 +201,7 @@ interface CliOptions {
   grace: number;
   maxTorrents: number;
   maxPeersPerTorrent: number;
+  catalogTtl: number;
   trustedProxies?: string[];
   trustProxy?: boolean;
   allowIpParam?: boolean;
@@ -236,6 +242,7 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
       grace: o.grace,
       maxTorrents: o.maxTorrents,
       maxPeersPerTorrent: o.maxPeersPerTorrent,
+      catalogTtl: o.catalogTtl,
     },
     trustedProxies: o.trustedProxies,
     trustProxy: o.trustProxy === true,

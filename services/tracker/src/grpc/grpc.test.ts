@@ -55,7 +55,7 @@ describe('gRPC Tracker service', () => {
       totalSize: 700_000_000,
       fileCount: 1,
     });
-    expect(r).toEqual({ interval: 1800, seeders: 1, leechers: 0 });
+    expect(r).toEqual({ interval: 1800, seeders: 1, leechers: 0, listed: true });
     await announce(2);
     const page = await client.listTorrents({ pageSize: 10, pageToken: '', query: 'debian' });
     expect(page.torrents).toHaveLength(1);

@@ -12,13 +12,23 @@ import {
   type ScrapeRequest,
   type ScrapeResponse,
   type TrackerServer,
+  type WithdrawRequest,
+  type WithdrawResponse,
+  publishSignedBytes,
+  verifySignature,
+  withdrawSignedBytes,
 } from '@enjambre/proto';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
 import type { CidrSet } from '../net/cidr';
 import { bytesToIp, grpcPeerIp, ipToBytes } from '../net/ip';
 import type { RateLimiter } from '../rate-limit';
-import { StoreFullError, type AnnounceEventName, type SwarmStore } from '../store/types';
+import {
+  StoreFullError,
+  addressOwner,
+  type AnnounceEventName,
+  type SwarmStore,
+} from '../store/types';
 import {
   InvalidRequest,
   MAX_NAME_BYTES,
@@ -62,6 +72,7 @@ export function tolerantService(): typeof TrackerService {
     announce: wrap(TrackerService.announce),
     scrape: wrap(TrackerService.scrape),
     listTorrents: wrap(TrackerService.listTorrents),
+    withdraw: wrap(TrackerService.withdraw),
   } as typeof TrackerService;
 }
 const MAX_PAGE = 500;
@@ -116,7 +127,57 @@ function recordedIp(sender: Buffer, given: string, policy: GrpcAddressPolicy): B
   return policy.allowIpParam === true ? ip : sender;
 }
 
-class RateLimited extends Error {}
+class RateLimited extends Error {
+  constructor(readonly publishing: boolean) {
+    super('rate limited');
+  }
+}
+
+/** A refusal with its own gRPC status (PERMISSION_DENIED, NOT_FOUND). */
+class Refused extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How far a signature's time may be from the tracker's clock. */
+const SIGNATURE_WINDOW_MS = 10 * 60_000;
+
+interface SignedFields {
+  publisherKey: Uint8Array;
+  signedAtMs: number;
+  signature: Uint8Array;
+}
+
+/**
+ * The owner a request speaks for: its key when it carries one (and the signature over `bytes`
+ * holds), else its sender's address.
+ */
+function requestOwner(
+  req: SignedFields,
+  sender: Buffer,
+  bytes: () => Buffer,
+): { owner: string; signedAt?: number } {
+  if (req.publisherKey.length === 0) {
+    if (req.signature.length > 0)
+      throw new InvalidRequest('signature without publisher_key', 'bad_signature');
+    return { owner: addressOwner(sender) };
+  }
+  if (req.publisherKey.length !== 32)
+    throw new InvalidRequest('publisher_key must be 32 bytes (ed25519)', 'bad_signature');
+  if (Math.abs(req.signedAtMs - Date.now()) > SIGNATURE_WINDOW_MS)
+    throw new InvalidRequest('signed_at_ms is more than 10 minutes off', 'bad_signature');
+  if (!verifySignature(req.publisherKey, bytes(), req.signature))
+    throw new InvalidRequest('signature does not verify with publisher_key', 'bad_signature');
+  return {
+    owner: `key:${Buffer.from(req.publisherKey).toString('hex')}`,
+    signedAt: req.signedAtMs,
+  };
+}
 
 /** The Tracker gRPC service: validates, calls the store, maps errors to gRPC status codes. */
 export function trackerService(
@@ -126,7 +187,8 @@ export function trackerService(
   policy: GrpcAddressPolicy = {},
 ): TrackerServer {
   const limit = (limiter: RateLimiter | undefined, sender: Buffer): void => {
-    if (limiter !== undefined && !limiter.take(sender)) throw new RateLimited();
+    if (limiter !== undefined && !limiter.take(sender))
+      throw new RateLimited(limiter === policy.publishLimiter);
   };
 
   function handle<Req, Res>(
@@ -146,8 +208,12 @@ export function trackerService(
         if (err instanceof InvalidRequest) {
           metrics.error('grpc', err.reason);
           callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        } else if (err instanceof Refused) {
+          metrics.error('grpc', err.reason);
+          callback({ code: err.code, details: err.message });
         } else if (err instanceof RateLimited) {
-          metrics.rateLimited('grpc');
+          if (err.publishing) metrics.refused('grpc', 'publish_rate_limited');
+          else metrics.rateLimited('grpc');
           callback({
             code: status.RESOURCE_EXHAUSTED,
             details: 'too many requests from this address',
@@ -180,6 +246,7 @@ export function trackerService(
       const sender = senderIp(call, policy);
       const ip = recordedIp(sender, req.ip, policy);
       limit(policy.publishLimiter, sender);
+      const { owner, signedAt } = requestOwner(req, sender, () => publishSignedBytes(req));
       const r = store.publish({
         infoHash: Buffer.from(req.infoHash),
         peerId: Buffer.from(req.peerId),
@@ -188,9 +255,37 @@ export function trackerService(
         name: req.name,
         totalSize: req.totalSize,
         fileCount: req.fileCount,
+        owner,
+        signedAt,
       });
       metrics.announce('grpc', 'started');
-      return { interval: r.interval, seeders: r.seeders, leechers: r.leechers };
+      return { interval: r.interval, seeders: r.seeders, leechers: r.leechers, listed: r.listed };
+    }),
+
+    withdraw: handle<WithdrawRequest, WithdrawResponse>('withdraw', (call) => {
+      const req = call.request;
+      checkInfoHash(req.infoHash);
+      const sender = senderIp(call, policy);
+      limit(policy.publishLimiter, sender);
+      const { owner, signedAt } = requestOwner(req, sender, () =>
+        withdrawSignedBytes(req.infoHash, req.signedAtMs),
+      );
+      const result = store.withdraw(Buffer.from(req.infoHash), owner, signedAt);
+      if (result === 'not_found')
+        throw new Refused(status.NOT_FOUND, 'no such catalog entry', 'not_found');
+      if (result === 'not_owner')
+        throw new Refused(
+          status.PERMISSION_DENIED,
+          'the catalog entry belongs to another publisher',
+          'not_owner',
+        );
+      if (result === 'stale')
+        throw new Refused(
+          status.PERMISSION_DENIED,
+          'signed_at_ms is not newer than the entry',
+          'stale_signature',
+        );
+      return {};
     }),
 
     announce: handle<AnnounceRequest, AnnounceResponse>('announce', (call) => {
