@@ -1,5 +1,5 @@
-import { createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { link, readFile, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** The file in the session's data folder that holds its catalog publisher key. */
@@ -20,13 +20,18 @@ export async function loadPublisherKey(dataDir: string): Promise<KeyObject> {
   }
   const { privateKey } = generateKeyPairSync('ed25519');
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' });
+  // Written aside, then linked into place: a concurrent reader never sees half a key.
+  const aside = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  await writeFile(aside, pem, { flag: 'wx', mode: 0o600 });
   try {
-    await writeFile(file, pem, { flag: 'wx', mode: 0o600 });
+    await link(aside, file);
     return privateKey;
   } catch (err) {
     // Another process of the same user got there first: use its key.
     if ((err as NodeJS.ErrnoException).code === 'EEXIST')
       return createPrivateKey(await readFile(file));
     throw err;
+  } finally {
+    await unlink(aside).catch(() => undefined);
   }
 }
