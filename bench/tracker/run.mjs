@@ -198,6 +198,11 @@ const trackers = {
         'warn',
         '--workers',
         String(workers),
+        // Every load generator is one address: a limit the limiter checks but never reaches.
+        '--announce-rate',
+        '10000000',
+        '--announce-burst',
+        '10000000',
       ]);
       await waitForTcp(port, child);
       await waitForTcp(grpcPort, child);

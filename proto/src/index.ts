@@ -3,3 +3,4 @@
 // (e.g. replication) are best re-exported as a namespace: `export * as replication from ...`.
 export * from './gen/enjambre/tracker/v1/tracker';
 export * as replication from './gen/enjambre/tracker/v1/replication';
+export * from './signing';

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { KeyObject } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { createIoStats } from './util/io-stats';
 import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
+import { loadPublisherKey } from './publisher-key';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
 import { TokenBucket } from './util/token-bucket';
@@ -44,6 +46,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private readonly downloadBucket: TokenBucket;
   private readonly trackerClients = new Map<string, TrackerClient>();
   private readonly incoming = new Set<PeerConnection>();
+  /** Signs catalog publishes (see publisher-key.ts); loaded at start. */
+  private publisherKey?: KeyObject;
   private ctx?: SessionContext;
   private closed = false;
 
@@ -77,6 +81,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (this.ctx) return;
     await mkdir(this.opts.dataDir, { recursive: true });
     await mkdir(this.opts.downloadDir, { recursive: true });
+    this.publisherKey = await loadPublisherKey(this.opts.dataDir);
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
     this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
@@ -186,7 +191,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private trackerClient(url: string): TrackerClient | undefined {
     let c = this.trackerClients.get(url);
     if (!c) {
-      c = createTrackerClient(url, { logger: this.opts.logger });
+      c = createTrackerClient(url, { logger: this.opts.logger, publisherKey: this.publisherKey });
       if (c) this.trackerClients.set(url, c);
     }
     return c;

@@ -74,6 +74,15 @@ describe('enjambre-tracker command line', () => {
       'red-key',
       'replication-port',
       'peers-file',
+      'catalog-ttl',
+      'trusted-proxies',
+      'allow-ip-param',
+      'announce-rate',
+      'announce-burst',
+      'publish-rate',
+      'publish-burst',
+      'max-connections-per-ip',
+      'head-timeout',
     ]) {
       expect(help).toContain(`--${flag} `);
       expect(help).toContain(`ENJAMBRE_TRACKER_${flag.replace(/-/g, '_').toUpperCase()}`);
@@ -91,6 +100,25 @@ describe('enjambre-tracker command line', () => {
       out = String((err as { stderr: string }).stderr);
     }
     expect(out).toMatch(/--load needs --data-dir/);
+  });
+
+  it('refuses a trusted proxy list that is not CIDR ranges, from a flag or the environment', () => {
+    for (const [args, env] of [
+      [['--trusted-proxies', '10.0.0.0/8,nope'], {}],
+      [[], { ENJAMBRE_TRACKER_TRUSTED_PROXIES: '10.0.0.0/40' }],
+    ] as const) {
+      let out = '';
+      try {
+        execFileSync(process.execPath, [cli, ...args, ...ZERO_PORTS], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, ...env },
+        });
+      } catch (err) {
+        out = String((err as { stderr: string }).stderr);
+      }
+      expect(out).toMatch(/trusted-proxies.*(not an address|bad prefix)/);
+    }
   });
 
   it('keeps catalog, seeders and completed counts across SIGTERM and a restart with --load', async () => {

@@ -3,9 +3,15 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
+import { CidrSet } from './net/cidr';
 import { networkKeyBytes } from './replication/auth';
 import { DEFAULT_REPLICATION_PORT, replicationPlugin } from './replication/plugin';
-import { startTracker, type TrackerOptions } from './tracker';
+import {
+  DEFAULT_ANNOUNCE_RATE,
+  DEFAULT_PUBLISH_RATE,
+  startTracker,
+  type TrackerOptions,
+} from './tracker';
 
 /** `enjambre-tracker`: one tracker replica. Every flag can also come from the environment. */
 
@@ -20,6 +26,18 @@ function int(min: number, max: number) {
 
 const bool = (value: string | undefined): boolean =>
   value === undefined || !/^(0|false|no|off)$/i.test(value);
+
+function cidrList(value: string): string[] {
+  try {
+    CidrSet.parse(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
 
 function opt(flags: string, description: string, envName?: string): Option {
   const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
@@ -113,14 +131,57 @@ export function buildProgram(): Command {
         .default(100_000),
     )
     .addOption(
-      opt('--trust-proxy [bool]', 'HTTP: take the client address from X-Forwarded-For').argParser(
-        bool,
-      ),
+      opt('--catalog-ttl <seconds>', 'a catalog entry without any seeder this long expires')
+        .argParser(int(60, 86400 * 3650))
+        .default(7 * 86400),
     )
     .addOption(
-      opt('--allow-ip-param [bool]', "HTTP/UDP: honour the announce's ip parameter").argParser(
-        bool,
-      ),
+      opt(
+        '--trusted-proxies <cidrs>',
+        'load balancers (CIDR,...) whose X-Forwarded-For / PROXY protocol client address is believed',
+      ).argParser(cidrList),
+    )
+    .addOption(
+      opt(
+        '--trust-proxy [bool]',
+        'deprecated: trust loopback and private addresses as proxies (use --trusted-proxies)',
+      ).argParser(bool),
+    )
+    .addOption(
+      opt(
+        '--allow-ip-param [bool]',
+        "HTTP/UDP/gRPC: honour the announce's ip parameter (off: the sender's address)",
+      ).argParser(bool),
+    )
+    .addOption(
+      opt('--announce-rate <n>', 'announces per second per client address (0: no limit)')
+        .argParser(int(0, 10_000_000))
+        .default(DEFAULT_ANNOUNCE_RATE.rate),
+    )
+    .addOption(
+      opt('--announce-burst <n>', 'announces a client address may send at once')
+        .argParser(int(1, 10_000_000))
+        .default(DEFAULT_ANNOUNCE_RATE.burst),
+    )
+    .addOption(
+      opt('--publish-rate <n>', 'gRPC publishes per second per client address (0: no limit)')
+        .argParser(int(0, 1_000_000))
+        .default(DEFAULT_PUBLISH_RATE.rate),
+    )
+    .addOption(
+      opt('--publish-burst <n>', 'publishes a client address may send at once')
+        .argParser(int(1, 1_000_000))
+        .default(DEFAULT_PUBLISH_RATE.burst),
+    )
+    .addOption(
+      opt('--max-connections-per-ip <n>', 'HTTP connections open per client address (0: no cap)')
+        .argParser(int(0, 1_000_000))
+        .default(100),
+    )
+    .addOption(
+      opt('--head-timeout <seconds>', 'HTTP: seconds a request head may take to arrive')
+        .argParser(int(1, 3600))
+        .default(10),
     )
     .addOption(
       opt('--workers <n>', 'UDP worker processes reading the UDP socket besides the main one')
@@ -155,8 +216,16 @@ interface CliOptions {
   grace: number;
   maxTorrents: number;
   maxPeersPerTorrent: number;
+  catalogTtl: number;
+  trustedProxies?: string[];
   trustProxy?: boolean;
   allowIpParam?: boolean;
+  announceRate: number;
+  announceBurst: number;
+  publishRate: number;
+  publishBurst: number;
+  maxConnectionsPerIp: number;
+  headTimeout: number;
   workers: number;
   logLevel: string;
 }
@@ -193,9 +262,15 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
       grace: o.grace,
       maxTorrents: o.maxTorrents,
       maxPeersPerTorrent: o.maxPeersPerTorrent,
+      catalogTtl: o.catalogTtl,
     },
+    trustedProxies: o.trustedProxies,
     trustProxy: o.trustProxy === true,
     allowIpParam: o.allowIpParam === true,
+    announceRate: { rate: o.announceRate, burst: o.announceBurst },
+    publishRate: { rate: o.publishRate, burst: o.publishBurst },
+    maxConnectionsPerIp: o.maxConnectionsPerIp,
+    headTimeoutMs: o.headTimeout * 1000,
     udpWorkers: o.workers,
     logLevel: o.logLevel,
     // Replication runs whenever there is a network key (checked above).

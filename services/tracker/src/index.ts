@@ -26,3 +26,5 @@ export {
 } from './replication/plugin';
 export { Replicator, type ReplicatorOptions } from './replication/replicator';
 export { parsePeersFile, type PeerAddress } from './replication/peers-file';
+/** Helpers for tests that drive a real tracker over real sockets (see testing.ts). */
+export * as testing from './testing';

@@ -169,6 +169,8 @@ export class TrackerMetrics {
   private readonly scrapeSeries = {} as Record<Protocol, CounterSeries>;
   /** Requests UDP worker processes forwarded to this process's store. */
   readonly udpForwarded: CounterSeries;
+  private readonly refusals: FastCounter;
+  private readonly rateLimitedSeries = {} as Record<Protocol, CounterSeries>;
 
   constructor(store: SwarmStore, options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -204,6 +206,12 @@ export class TrackerMetrics {
       [],
       this.registry,
     ).child();
+    this.refusals = new FastCounter(
+      'enjambre_tracker_refused_total',
+      'Requests and connections refused by a per-address limit, by front end and reason',
+      ['protocol', 'reason'],
+      this.registry,
+    );
     this.persistenceDuration = new Histogram({
       name: 'enjambre_tracker_persistence_duration_seconds',
       help: 'Duration of saving the state to and loading it from LevelDB',
@@ -236,7 +244,18 @@ export class TrackerMetrics {
       }
       this.announceSeries[protocol] = byEvent;
       this.scrapeSeries[protocol] = this.scrapes.child(protocol);
+      this.rateLimitedSeries[protocol] = this.refusals.child(protocol, 'rate_limited');
     }
+  }
+
+  /** An announce or publish refused by the per-address token bucket. */
+  rateLimited(protocol: Protocol): void {
+    this.rateLimitedSeries[protocol].value++;
+  }
+
+  /** Something refused by another per-address limit (connection cap, head deadline). */
+  refused(protocol: Protocol, reason: string): void {
+    this.refusals.child(protocol, reason).value++;
   }
 
   announce(protocol: Protocol, event: AnnounceEventName): void {

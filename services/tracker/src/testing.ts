@@ -16,6 +16,8 @@ import {
   type PublishResponse,
   type ScrapeRequest,
   type ScrapeResponse,
+  type WithdrawRequest,
+  type WithdrawResponse,
 } from '@enjambre/proto';
 import {
   UdpAction,
@@ -167,6 +169,8 @@ export class UdpTestClient {
 
 export { UdpAction };
 
+type Signed = 'publisherKey' | 'signedAtMs' | 'signature';
+
 /** A promise-returning gRPC client of the Tracker service. */
 export function trackerClient(
   port: number,
@@ -180,8 +184,21 @@ export function trackerClient(
       err ? reject(err) : resolve(res);
   return {
     raw: client,
-    publish: (req: PublishRequest) =>
-      new Promise<PublishResponse>((res, rej) => client.publish(req, done(res, rej))),
+    /** A Publish; the signature fields default to none (an address-owned entry). */
+    publish: (req: Omit<PublishRequest, Signed> & Partial<Pick<PublishRequest, Signed>>) =>
+      new Promise<PublishResponse>((res, rej) =>
+        client.publish(
+          { publisherKey: Buffer.alloc(0), signedAtMs: 0, signature: Buffer.alloc(0), ...req },
+          done(res, rej),
+        ),
+      ),
+    withdraw: (req: Omit<WithdrawRequest, Signed> & Partial<Pick<WithdrawRequest, Signed>>) =>
+      new Promise<WithdrawResponse>((res, rej) =>
+        client.withdraw(
+          { publisherKey: Buffer.alloc(0), signedAtMs: 0, signature: Buffer.alloc(0), ...req },
+          done(res, rej),
+        ),
+      ),
     announce: (req: AnnounceRequest) =>
       new Promise<AnnounceResponse>((res, rej) => client.announce(req, done(res, rej))),
     scrape: (req: ScrapeRequest) =>

@@ -5,7 +5,9 @@ import pino, { type Logger } from 'pino';
 import { tolerantService, trackerService } from './grpc/service';
 import { HttpTracker } from './http/server';
 import { TrackerMetrics } from './metrics';
+import { CidrSet, PRIVATE_RANGES } from './net/cidr';
 import { Persistence } from './persistence';
+import { RateLimiter, type RateLimit } from './rate-limit';
 import { MemorySwarmStore } from './store/memory';
 import type { SwarmStore, SwarmStoreLimits } from './store/types';
 import { UdpTracker } from './udp/server';
@@ -39,10 +41,23 @@ export interface TrackerOptions {
   limits?: Partial<SwarmStoreLimits>;
   /** Seconds between expiry sweeps of the whole store; default 30. */
   sweepEvery?: number;
-  /** HTTP tracker: client address from X-Forwarded-For (only behind a trusted proxy). */
+  /**
+   * Load balancers (CIDR ranges or addresses) whose forwarded client address is believed:
+   * X-Forwarded-For and the PROXY protocol on the HTTP port, x-forwarded-for metadata on gRPC.
+   */
+  trustedProxies?: string | readonly string[];
+  /** Legacy switch: trust loopback and private ranges as proxies (see trustedProxies). */
   trustProxy?: boolean;
-  /** HTTP/UDP: honour the announce's ip parameter. */
+  /** HTTP, UDP and gRPC: honour the announce's ip parameter (off: the sender is recorded). */
   allowIpParam?: boolean;
+  /** Announces per second per client address, all front ends together; rate 0: no limit. */
+  announceRate?: RateLimit;
+  /** gRPC Publish calls per second per client address; rate 0: no limit. */
+  publishRate?: RateLimit;
+  /** HTTP connections open at once per client address (trusted proxies exempt); 0: no cap. */
+  maxConnectionsPerIp?: number;
+  /** HTTP: ms a request head may take from its first byte; default 10 s. */
+  headTimeoutMs?: number;
   /**
    * UDP worker processes reading the UDP socket besides this process (default 0): they answer
    * connects and forward announces and scrapes to this process's store in batches.
@@ -100,6 +115,16 @@ export interface RunningTracker extends TrackerPorts {
 
 const TRACKER_SERVICE = 'enjambre.tracker.v1.Tracker';
 
+export const DEFAULT_ANNOUNCE_RATE: RateLimit = { rate: 500, burst: 2000 };
+export const DEFAULT_PUBLISH_RATE: RateLimit = { rate: 10, burst: 200 };
+
+function trustedProxySet(options: TrackerOptions): CidrSet | undefined {
+  const list = options.trustedProxies ?? (options.trustProxy ? PRIVATE_RANGES : undefined);
+  if (list === undefined) return undefined;
+  const set = CidrSet.parse(list);
+  return set.size > 0 ? set : undefined;
+}
+
 function bindGrpc(server: Server, address: string, creds: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) =>
     server.bindAsync(address, creds, (err, port) => (err ? reject(err) : resolve(port))),
@@ -119,6 +144,14 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
   const store =
     options.store ?? new MemorySwarmStore({ limits: options.limits, origin: options.origin });
   const metrics = new TrackerMetrics(store);
+  const trustedProxies = trustedProxySet(options);
+  if (options.trustProxy && options.trustedProxies === undefined)
+    logger.warn(
+      { trustedProxies: PRIVATE_RANGES },
+      '--trust-proxy is deprecated: it trusts every loopback and private address; list your load balancers in --trusted-proxies',
+    );
+  const limiter = new RateLimiter(options.announceRate ?? DEFAULT_ANNOUNCE_RATE);
+  const publishLimiter = new RateLimiter(options.publishRate ?? DEFAULT_PUBLISH_RATE);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [TRACKER_SERVICE]: 'NOT_SERVING' });
   let ready = false;
   const cleanups: Array<() => Promise<void>> = [];
@@ -167,7 +200,15 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
     }
 
     const server = new Server({ 'grpc.max_receive_message_length': 1024 * 1024 });
-    server.addService(tolerantService(), trackerService(store, metrics, logger));
+    server.addService(
+      tolerantService(),
+      trackerService(store, metrics, logger, {
+        trustedProxies,
+        allowIpParam: options.allowIpParam,
+        limiter: limiter.enabled ? limiter : undefined,
+        publishLimiter: publishLimiter.enabled ? publishLimiter : undefined,
+      }),
+    );
     health.addToServer(server);
     cleanups.push(
       () =>
@@ -203,8 +244,11 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         metrics,
         logger,
         tls: options.tls,
-        trustProxy: options.trustProxy,
+        trustedProxies,
         allowIpParam: options.allowIpParam,
+        limiter: limiter.enabled ? limiter : undefined,
+        maxConnectionsPerIp: options.maxConnectionsPerIp,
+        headTimeoutMs: options.headTimeoutMs,
       });
       httpPort = http.port;
       cleanups.push(() => http.close());
@@ -219,6 +263,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         metrics,
         logger,
         allowIpParam: options.allowIpParam,
+        limiter: limiter.enabled ? limiter : undefined,
         workers: options.udpWorkers,
       });
       udpPort = udp.port;

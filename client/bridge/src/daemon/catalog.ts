@@ -36,6 +36,7 @@ export interface CatalogQuery {
 }
 
 const CALL_TIMEOUT_MS = 5000;
+const EMPTY_PAGES_FOLLOWED = 8;
 
 /** Only enjambre trackers (gRPC) have a catalog; HTTP and UDP trackers are skipped. */
 export function isGrpcTracker(url: string): boolean {
@@ -108,7 +109,18 @@ export class CatalogReader {
     this.clients.clear();
   }
 
-  private call(url: string, query: CatalogQuery): Promise<ListTorrentsResponse> {
+  /**
+   * One page. A tracker bounds the work of each ListTorrents call, so a search with few matches
+   * can answer an empty page with a token: follow a few of those before answering.
+   */
+  private async call(url: string, query: CatalogQuery): Promise<ListTorrentsResponse> {
+    let res = await this.callOnce(url, query);
+    for (let i = 0; i < EMPTY_PAGES_FOLLOWED && res.torrents.length === 0 && res.nextPageToken; i++)
+      res = await this.callOnce(url, { ...query, pageToken: res.nextPageToken });
+    return res;
+  }
+
+  private callOnce(url: string, query: CatalogQuery): Promise<ListTorrentsResponse> {
     const client = this.client(url);
     return new Promise((resolve, reject) => {
       client.listTorrents(

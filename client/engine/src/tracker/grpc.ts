@@ -1,5 +1,12 @@
+import type { KeyObject } from 'node:crypto';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { AnnounceEvent, TrackerClient as GrpcTracker } from '@enjambre/proto';
+import {
+  AnnounceEvent,
+  TrackerClient as GrpcTracker,
+  publishSignedBytes,
+  rawPublicKey,
+  signBytes,
+} from '@enjambre/proto';
 import type {
   AnnounceRequest,
   AnnounceResult,
@@ -19,7 +26,11 @@ const EVENTS: Record<AnnounceRequest['event'], AnnounceEvent> = {
 export class GrpcTrackerClient implements TrackerClient {
   private readonly client: GrpcTracker;
 
-  constructor(url: string) {
+  /** `publisherKey` signs Publish, so the catalog entry stays ours from any address. */
+  constructor(
+    url: string,
+    private readonly publisherKey?: KeyObject,
+  ) {
     const u = new URL(url);
     if (!u.port || !u.hostname) throw new Error(`bad gRPC tracker URL ${url}`);
     const creds = u.protocol === 'grpcs:' ? credentials.createSsl() : credentials.createInsecure();
@@ -72,6 +83,25 @@ export class GrpcTrackerClient implements TrackerClient {
   }
 
   async publish(info: PublishInfo, signal: AbortSignal): Promise<void> {
+    const signed: { publisherKey: Buffer; signedAtMs: number; signature: Buffer } = {
+      publisherKey: Buffer.alloc(0),
+      signedAtMs: 0,
+      signature: Buffer.alloc(0),
+    };
+    if (this.publisherKey !== undefined) {
+      signed.publisherKey = rawPublicKey(this.publisherKey);
+      signed.signedAtMs = Date.now();
+      signed.signature = signBytes(
+        this.publisherKey,
+        publishSignedBytes({
+          infoHash: info.infoHash,
+          signedAtMs: signed.signedAtMs,
+          name: info.name,
+          totalSize: info.size,
+          fileCount: info.fileCount,
+        }),
+      );
+    }
     await this.call<void>(signal, (md, cb) =>
       this.client.publish(
         {
@@ -82,6 +112,7 @@ export class GrpcTrackerClient implements TrackerClient {
           name: info.name,
           totalSize: info.size,
           fileCount: info.fileCount,
+          ...signed,
         },
         md,
         (err) => cb(err, undefined),

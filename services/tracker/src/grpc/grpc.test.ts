@@ -55,7 +55,7 @@ describe('gRPC Tracker service', () => {
       totalSize: 700_000_000,
       fileCount: 1,
     });
-    expect(r).toEqual({ interval: 1800, seeders: 1, leechers: 0 });
+    expect(r).toEqual({ interval: 1800, seeders: 1, leechers: 0, listed: true });
     await announce(2);
     const page = await client.listTorrents({ pageSize: 10, pageToken: '', query: 'debian' });
     expect(page.torrents).toHaveLength(1);
@@ -90,10 +90,11 @@ describe('gRPC Tracker service', () => {
       expect(p.ip).toEqual(Buffer.from([127, 0, 0, 1]));
     }
     expect(peers.find((p) => p.port === 7001)?.peerId).toEqual(id(1));
+    // A foreign ip field is not believed without --allow-ip-param.
     const explicit = await announce(4, { ip: '2001:db8::7', numwant: 0 });
     expect(explicit.peers).toEqual([]);
     const seen = await announce(5, { numwant: 50 });
-    expect(seen.peers.find((p) => p.port === 7004)?.address).toBe('2001:db8::7');
+    expect(seen.peers.find((p) => p.port === 7004)?.address).toBe('127.0.0.1');
   });
 
   it('counts completions and removes stopped peers; scrapes in order', async () => {

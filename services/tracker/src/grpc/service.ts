@@ -12,11 +12,23 @@ import {
   type ScrapeRequest,
   type ScrapeResponse,
   type TrackerServer,
+  type WithdrawRequest,
+  type WithdrawResponse,
+  publishSignedBytes,
+  verifySignature,
+  withdrawSignedBytes,
 } from '@enjambre/proto';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
+import type { CidrSet } from '../net/cidr';
 import { bytesToIp, grpcPeerIp, ipToBytes } from '../net/ip';
-import { StoreFullError, type AnnounceEventName, type SwarmStore } from '../store/types';
+import type { RateLimiter } from '../rate-limit';
+import {
+  StoreFullError,
+  addressOwner,
+  type AnnounceEventName,
+  type SwarmStore,
+} from '../store/types';
 import {
   InvalidRequest,
   MAX_NAME_BYTES,
@@ -60,6 +72,7 @@ export function tolerantService(): typeof TrackerService {
     announce: wrap(TrackerService.announce),
     scrape: wrap(TrackerService.scrape),
     listTorrents: wrap(TrackerService.listTorrents),
+    withdraw: wrap(TrackerService.withdraw),
   } as typeof TrackerService;
 }
 const MAX_PAGE = 500;
@@ -81,15 +94,89 @@ function toPeers(buf: Buffer, ipLength: number): Peer[] {
   return peers;
 }
 
-function callerIp(call: ServerUnaryCall<unknown, unknown>, given: string): Buffer {
-  if (given !== '') {
-    const ip = ipToBytes(given);
-    if (ip === null) throw new InvalidRequest(`ip is not an IP address: ${given}`, 'bad_ip');
-    return ip;
+/** Who may say where a request came from (shared with the HTTP and UDP front ends). */
+export interface GrpcAddressPolicy {
+  /** Peers whose `x-forwarded-for` metadata is believed (rightmost untrusted entry). */
+  trustedProxies?: CidrSet;
+  /** Honour the request's `ip` field; off, it is checked but the sender's address is recorded. */
+  allowIpParam?: boolean;
+  /** Announces per second per sender address (shared with HTTP and UDP). */
+  limiter?: RateLimiter;
+  /** Publishes and withdrawals per second per sender address. */
+  publishLimiter?: RateLimiter;
+}
+
+/** The address the request came from: the connection's, or a trusted proxy's forwarded one. */
+function senderIp(call: ServerUnaryCall<unknown, unknown>, policy: GrpcAddressPolicy): Buffer {
+  const peer = grpcPeerIp(call.getPeer());
+  if (peer === null) throw new InvalidRequest('the connection has no IP address', 'bad_ip');
+  if (policy.trustedProxies === undefined || !policy.trustedProxies.has(peer)) return peer;
+  const forwarded = call.metadata.get('x-forwarded-for');
+  if (forwarded.length === 0) return peer;
+  const client = policy.trustedProxies.clientFromForwardedFor(forwarded.map(String).join(', '));
+  if (client === null)
+    throw new InvalidRequest('x-forwarded-for holds something that is no address', 'bad_ip');
+  return client;
+}
+
+/** The address to record: the sender's, or the `ip` field when the operator allows it. */
+function recordedIp(sender: Buffer, given: string, policy: GrpcAddressPolicy): Buffer {
+  if (given === '') return sender;
+  const ip = ipToBytes(given);
+  if (ip === null) throw new InvalidRequest(`ip is not an IP address: ${given}`, 'bad_ip');
+  return policy.allowIpParam === true ? ip : sender;
+}
+
+class RateLimited extends Error {
+  constructor(readonly publishing: boolean) {
+    super('rate limited');
   }
-  const ip = grpcPeerIp(call.getPeer());
-  if (ip === null) throw new InvalidRequest('ip is required on this connection', 'bad_ip');
-  return ip;
+}
+
+/** A refusal with its own gRPC status (PERMISSION_DENIED, NOT_FOUND). */
+class Refused extends Error {
+  constructor(
+    readonly code: status,
+    message: string,
+    readonly reason: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How far a signature's time may be from the tracker's clock. */
+const SIGNATURE_WINDOW_MS = 10 * 60_000;
+
+interface SignedFields {
+  publisherKey: Uint8Array;
+  signedAtMs: number;
+  signature: Uint8Array;
+}
+
+/**
+ * The owner a request speaks for: its key when it carries one (and the signature over `bytes`
+ * holds), else its sender's address.
+ */
+function requestOwner(
+  req: SignedFields,
+  sender: Buffer,
+  bytes: () => Buffer,
+): { owner: string; signedAt?: number } {
+  if (req.publisherKey.length === 0) {
+    if (req.signature.length > 0)
+      throw new InvalidRequest('signature without publisher_key', 'bad_signature');
+    return { owner: addressOwner(sender) };
+  }
+  if (req.publisherKey.length !== 32)
+    throw new InvalidRequest('publisher_key must be 32 bytes (ed25519)', 'bad_signature');
+  if (Math.abs(req.signedAtMs - Date.now()) > SIGNATURE_WINDOW_MS)
+    throw new InvalidRequest('signed_at_ms is more than 10 minutes off', 'bad_signature');
+  if (!verifySignature(req.publisherKey, bytes(), req.signature))
+    throw new InvalidRequest('signature does not verify with publisher_key', 'bad_signature');
+  return {
+    owner: `key:${Buffer.from(req.publisherKey).toString('hex')}`,
+    signedAt: req.signedAtMs,
+  };
 }
 
 /** The Tracker gRPC service: validates, calls the store, maps errors to gRPC status codes. */
@@ -97,7 +184,13 @@ export function trackerService(
   store: SwarmStore,
   metrics: TrackerMetrics,
   logger: Logger,
+  policy: GrpcAddressPolicy = {},
 ): TrackerServer {
+  const limit = (limiter: RateLimiter | undefined, sender: Buffer): void => {
+    if (limiter !== undefined && !limiter.take(sender))
+      throw new RateLimited(limiter === policy.publishLimiter);
+  };
+
   function handle<Req, Res>(
     method: string,
     work: (call: ServerUnaryCall<Req, Res>) => Res,
@@ -115,6 +208,16 @@ export function trackerService(
         if (err instanceof InvalidRequest) {
           metrics.error('grpc', err.reason);
           callback({ code: status.INVALID_ARGUMENT, details: err.message });
+        } else if (err instanceof Refused) {
+          metrics.error('grpc', err.reason);
+          callback({ code: err.code, details: err.message });
+        } else if (err instanceof RateLimited) {
+          if (err.publishing) metrics.refused('grpc', 'publish_rate_limited');
+          else metrics.rateLimited('grpc');
+          callback({
+            code: status.RESOURCE_EXHAUSTED,
+            details: 'too many requests from this address',
+          });
         } else if (err instanceof StoreFullError) {
           metrics.error('grpc', 'full');
           callback({ code: status.RESOURCE_EXHAUSTED, details: err.message });
@@ -140,17 +243,49 @@ export function trackerService(
         throw new InvalidRequest(`name must be 1..${MAX_NAME_BYTES} bytes`, 'bad_name');
       checkAmount(req.totalSize, 'total_size');
       if (req.fileCount < 1) throw new InvalidRequest('file_count must be at least 1', 'bad_files');
+      const sender = senderIp(call, policy);
+      const ip = recordedIp(sender, req.ip, policy);
+      limit(policy.publishLimiter, sender);
+      const { owner, signedAt } = requestOwner(req, sender, () => publishSignedBytes(req));
       const r = store.publish({
         infoHash: Buffer.from(req.infoHash),
         peerId: Buffer.from(req.peerId),
-        ip: callerIp(call, req.ip),
+        ip,
         port: req.port,
         name: req.name,
         totalSize: req.totalSize,
         fileCount: req.fileCount,
+        owner,
+        signedAt,
       });
       metrics.announce('grpc', 'started');
-      return { interval: r.interval, seeders: r.seeders, leechers: r.leechers };
+      return { interval: r.interval, seeders: r.seeders, leechers: r.leechers, listed: r.listed };
+    }),
+
+    withdraw: handle<WithdrawRequest, WithdrawResponse>('withdraw', (call) => {
+      const req = call.request;
+      checkInfoHash(req.infoHash);
+      const sender = senderIp(call, policy);
+      limit(policy.publishLimiter, sender);
+      const { owner, signedAt } = requestOwner(req, sender, () =>
+        withdrawSignedBytes(req.infoHash, req.signedAtMs),
+      );
+      const result = store.withdraw(Buffer.from(req.infoHash), owner, signedAt);
+      if (result === 'not_found')
+        throw new Refused(status.NOT_FOUND, 'no such catalog entry', 'not_found');
+      if (result === 'not_owner')
+        throw new Refused(
+          status.PERMISSION_DENIED,
+          'the catalog entry belongs to another publisher',
+          'not_owner',
+        );
+      if (result === 'stale')
+        throw new Refused(
+          status.PERMISSION_DENIED,
+          'signed_at_ms is not newer than the entry',
+          'stale_signature',
+        );
+      return {};
     }),
 
     announce: handle<AnnounceRequest, AnnounceResponse>('announce', (call) => {
@@ -164,10 +299,13 @@ export function trackerService(
       checkAmount(req.left, 'left');
       const event = EVENTS[req.event];
       if (event === undefined) throw new InvalidRequest(`unknown event ${req.event}`, 'bad_event');
+      const sender = senderIp(call, policy);
+      const ip = recordedIp(sender, req.ip, policy);
+      limit(policy.limiter, sender);
       const r = store.announce({
         infoHash: Buffer.from(req.infoHash),
         peerId: Buffer.from(req.peerId),
-        ip: callerIp(call, req.ip),
+        ip,
         port: req.port,
         event,
         uploaded: req.uploaded,

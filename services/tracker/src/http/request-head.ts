@@ -59,7 +59,10 @@ export function parseRequestHead(head: string, readForwardedFor: boolean): Reque
         else if (v === 'keep-alive') result.keepAlive = true;
       } else if (name === 'content-length') result.hasBody ||= value !== '0';
       else if (name === 'transfer-encoding') result.hasBody = true;
-      else if (name === 'x-forwarded-for' && readForwardedFor) result.forwardedFor = value;
+      else if (name === 'x-forwarded-for' && readForwardedFor)
+        // Several headers form one list, in order (RFC 9110 5.3).
+        result.forwardedFor =
+          result.forwardedFor === null ? value : `${result.forwardedFor}, ${value}`;
     }
     pos = next + 2;
   }

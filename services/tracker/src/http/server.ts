@@ -12,9 +12,12 @@ import {
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { DurationSeries, TrackerMetrics } from '../metrics';
+import type { CidrSet } from '../net/cidr';
 import { bytesToIp, ipToBytes } from '../net/ip';
+import type { RateLimiter } from '../rate-limit';
 import { StoreFullError, type SwarmStore } from '../store/types';
 import { MAX_NUMWANT_ACCEPTED, MAX_SCRAPE_HASHES } from '../validate';
+import { parseProxyHeader } from './proxy-protocol';
 import { parseRequestHead } from './request-head';
 
 export interface HttpTrackerOptions {
@@ -25,10 +28,24 @@ export interface HttpTrackerOptions {
   logger: Logger;
   /** PEM certificate and key: serve HTTPS. */
   tls?: { cert: Buffer; key: Buffer };
-  /** Take the client address from the last X-Forwarded-For entry (behind a trusted proxy). */
-  trustProxy?: boolean;
+  /**
+   * Load balancers whose X-Forwarded-For header and PROXY protocol header (v1/v2, plain HTTP
+   * only) are believed; from any other peer both are ignored (a PROXY header is then a
+   * malformed request). Their connections are not counted against the per-address cap.
+   */
+  trustedProxies?: CidrSet;
   /** Honour the announce's `ip` parameter (off: a client cannot announce someone else). */
   allowIpParam?: boolean;
+  /** Announces per second per client address, shared with the other front ends. */
+  limiter?: RateLimiter;
+  /** Open connections per client address at most; default 100; 0: no cap. */
+  maxConnectionsPerIp?: number;
+  /**
+   * A request head must be complete this many ms after its first byte (or after the
+   * connection opened); default 10 s. Unlike the idle timer, bytes trickling in do not extend
+   * it, so a slow client cannot hold a connection open with one byte at a time.
+   */
+  headTimeoutMs?: number;
   /** Largest request head (request line + headers) accepted; default 8 KiB. */
   maxHeaderBytes?: number;
   /** Idle keep-alive connections are closed after this many ms; default 60 s. */
@@ -50,10 +67,18 @@ const STATUS: Record<number, string> = {
 
 interface Conn {
   socket: Socket;
-  /** Client address bytes from the socket (computed once per connection). */
+  /** Client address bytes from the socket (or the PROXY header; computed once per connection). */
   ip: Buffer | null;
+  /** The socket's address as text, the key of the per-address connection count. */
+  address: string;
+  /** The peer is a trusted proxy: its X-Forwarded-For and PROXY header count. */
+  trusted: boolean;
+  /** A PROXY header may still come (trusted peers, until the first bytes are read). */
+  awaitingProxy: boolean;
   pending: Buffer | null;
   closing: boolean;
+  /** When the request head being read started (ms); 0 between requests. */
+  headStart: number;
 }
 
 /** Writes one response; `keepAlive` false adds `Connection: close` and ends the socket. */
@@ -79,12 +104,24 @@ function respond(conn: Conn, status: number, body: Buffer, keepAlive: boolean): 
  */
 export class HttpTracker {
   private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly conns = new Set<Conn>();
+  /** Open connections per socket address (trusted proxies are not counted). */
+  private readonly perAddress = new Map<string, number>();
   private readonly maxHeader: number;
+  private readonly maxPerIp: number;
+  private readonly headTimeoutMs: number;
+  private readonly headTimer: NodeJS.Timeout;
   private readonly announceDuration: DurationSeries;
 
   private constructor(private readonly options: HttpTrackerOptions) {
     this.maxHeader = options.maxHeaderBytes ?? 8192;
+    this.maxPerIp = options.maxConnectionsPerIp ?? 100;
+    this.headTimeoutMs = options.headTimeoutMs ?? 10_000;
+    // One timer for every connection: a timer per request would cost the keep-alive hot path.
+    this.headTimer = setInterval(
+      () => this.expireSlowHeads(),
+      Math.max(50, Math.min(1000, this.headTimeoutMs / 4)),
+    ).unref();
     this.announceDuration = options.metrics.duration('http', 'announce');
     const onSocket = (socket: Socket): void => this.onConnection(socket);
     this.server = options.tls
@@ -112,29 +149,81 @@ export class HttpTracker {
   }
 
   close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
+    clearInterval(this.headTimer);
+    for (const conn of this.conns) conn.socket.destroy();
     return new Promise((resolve) => this.server.close(() => resolve()));
   }
 
   private onConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? '';
+    const ip = ipToBytes(address);
+    const trusted = this.options.trustedProxies?.has(ip) === true;
+    socket.on('error', () => socket.destroy());
+    if (!trusted && this.maxPerIp > 0) {
+      const open = this.perAddress.get(address) ?? 0;
+      if (open >= this.maxPerIp) {
+        this.options.metrics.refused('http', 'connection_cap');
+        socket.destroy();
+        return;
+      }
+      this.perAddress.set(address, open + 1);
+    }
     const conn: Conn = {
       socket,
-      ip: ipToBytes(socket.remoteAddress ?? ''),
+      ip,
+      address,
+      trusted,
+      awaitingProxy: trusted && this.options.tls === undefined,
       pending: null,
       closing: false,
+      headStart: Date.now(),
     };
-    this.sockets.add(socket);
+    this.conns.add(conn);
     socket.setNoDelay(true);
     socket.setTimeout(this.options.idleTimeoutMs ?? 60_000, () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      this.conns.delete(conn);
+      if (trusted || this.maxPerIp <= 0) return;
+      const open = (this.perAddress.get(address) ?? 1) - 1;
+      if (open <= 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, open);
+    });
     socket.on('data', (chunk: Buffer) => this.onData(conn, chunk));
+  }
+
+  private expireSlowHeads(): void {
+    const cutoff = Date.now() - this.headTimeoutMs;
+    for (const conn of this.conns) {
+      if (conn.headStart !== 0 && conn.headStart < cutoff && !conn.closing) {
+        this.options.metrics.refused('http', 'head_timeout');
+        conn.socket.destroy();
+      }
+    }
   }
 
   private onData(conn: Conn, chunk: Buffer): void {
     if (conn.closing) return;
-    const buf = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
+    let buf = conn.pending === null ? chunk : Buffer.concat([conn.pending, chunk]);
     conn.pending = null;
+    if (conn.headStart === 0) conn.headStart = Date.now();
+    if (conn.awaitingProxy) {
+      const proxy = parseProxyHeader(buf);
+      if (proxy.kind === 'incomplete') {
+        conn.pending = Buffer.from(buf);
+        return;
+      }
+      conn.awaitingProxy = false;
+      if (proxy.kind === 'bad') {
+        this.options.metrics.error('http', 'bad_proxy_header');
+        conn.closing = true;
+        conn.socket.destroy();
+        return;
+      }
+      if (proxy.kind === 'ok') {
+        if (proxy.ip !== null) conn.ip = proxy.ip;
+        buf = buf.subarray(proxy.length);
+      }
+    }
     let start = 0;
     conn.socket.cork();
     try {
@@ -150,6 +239,9 @@ export class HttpTracker {
           respond(conn, 431, encodeHttpFailure('request head too large'), false);
         } else conn.pending = Buffer.from(buf.subarray(start));
       }
+      // A head left incomplete keeps the deadline of its first byte; none left: no deadline.
+      if (conn.pending === null) conn.headStart = 0;
+      else if (start > 0) conn.headStart = Date.now();
     } finally {
       conn.socket.uncork();
     }
@@ -162,7 +254,7 @@ export class HttpTracker {
 
   private onRequest(conn: Conn, text: string): void {
     const { metrics } = this.options;
-    const head = parseRequestHead(text, this.options.trustProxy === true);
+    const head = parseRequestHead(text, conn.trusted);
     if ('status' in head) {
       metrics.error('http', head.reason);
       respond(conn, head.status, encodeHttpFailure(head.message), false);
@@ -183,10 +275,8 @@ export class HttpTracker {
     const path = q < 0 ? target : target.slice(0, q);
     const query = q < 0 ? '' : target.slice(q + 1);
     let ip = conn.ip;
-    if (forwardedFor !== null) {
-      const last = forwardedFor.slice(forwardedFor.lastIndexOf(',') + 1).trim();
-      ip = ipToBytes(last);
-    }
+    if (forwardedFor !== null && this.options.trustedProxies !== undefined)
+      ip = this.options.trustedProxies.clientFromForwardedFor(forwardedFor);
     if (path === '/announce') this.announce(conn, query, ip, keepAlive);
     else if (path === '/scrape') this.scrape(conn, query, keepAlive);
     else {
@@ -200,6 +290,11 @@ export class HttpTracker {
     const start = performance.now();
     let body: Buffer;
     try {
+      // The bucket is the sender's, whatever address it asks to be recorded under.
+      if (ip !== null && this.options.limiter !== undefined && !this.options.limiter.take(ip)) {
+        metrics.rateLimited('http');
+        throw new ProtocolError('http.rate-limited', 'too many announces from this address');
+      }
       const req = parseAnnounceQuery(query);
       if (this.options.allowIpParam && req.ip !== undefined) {
         const given = ipToBytes(req.ip);

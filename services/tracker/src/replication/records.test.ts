@@ -37,6 +37,10 @@ const torrent = fc.record({
   publishedAtMs: num,
   updatedAtMs: num,
   origin: bytes,
+  owner: fc.constantFrom('', 'ip:7f000001', 'key:00ff', 'bad owner'),
+  withdrawn: fc.boolean(),
+  signedAtMs: num,
+  seededAtMs: num,
 });
 const completed = fc.record({ infoHash: bytes, origin: bytes, count: num, updatedAtMs: num });
 

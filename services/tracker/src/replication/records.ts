@@ -75,16 +75,11 @@ export function recordsOfChange(change: StoreChange, o: Origins, now: number): C
       b.peers.push(peerRecord(infoHash, change.peer, o.self, false));
       return b;
     case 'published':
-      b.torrents.push({
-        infoHash,
-        name: change.entry.name,
-        totalSize: change.entry.totalSize,
-        fileCount: change.entry.fileCount,
-        publishedAtMs: change.entry.publishedAt,
-        updatedAtMs: change.peer.lastSeen,
-        origin: o.self,
-      });
+      b.torrents.push(torrentRecord(infoHash, change.entry, o.self));
       b.peers.push(peerRecord(infoHash, change.peer, o.self, false));
+      return b;
+    case 'catalog':
+      b.torrents.push(torrentRecord(infoHash, change.entry, o.self));
       return b;
     case 'removed':
       if (change.reason === 'expired') return null;
@@ -99,6 +94,23 @@ export function recordsOfChange(change: StoreChange, o: Origins, now: number): C
       });
       return b;
   }
+}
+
+/** A catalog entry on the wire, with what decides merges (owner, times, withdrawal). */
+function torrentRecord(infoHash: Buffer, e: CatalogEntry, origin: Buffer): TorrentRecord {
+  return {
+    infoHash,
+    name: e.name,
+    totalSize: e.totalSize,
+    fileCount: e.fileCount,
+    publishedAtMs: e.publishedAt,
+    updatedAtMs: e.updatedAt ?? e.publishedAt,
+    origin,
+    owner: e.owner ?? '',
+    withdrawn: e.withdrawn === true,
+    signedAtMs: e.signedAt ?? 0,
+    seededAtMs: e.seededAt ?? 0,
+  };
 }
 
 function peerRecord(
@@ -143,17 +155,7 @@ export function* snapshotBatches(
     }
   };
   for (const s of swarms) {
-    if (s.catalog !== null) {
-      b.torrents.push({
-        infoHash: s.infoHash,
-        name: s.catalog.name,
-        totalSize: s.catalog.totalSize,
-        fileCount: s.catalog.fileCount,
-        publishedAtMs: s.catalog.publishedAt,
-        updatedAtMs: s.catalog.publishedAt,
-        origin: o.self,
-      });
-    }
+    if (s.catalog !== null) b.torrents.push(torrentRecord(s.infoHash, s.catalog, o.self));
     for (const [origin, count] of Object.entries(s.completed)) {
       b.completed.push({
         infoHash: s.infoHash,
@@ -214,6 +216,9 @@ export function invalidTorrent(t: TorrentRecord, now: number): string | null {
   if (Buffer.byteLength(t.name, 'utf8') > MAX_NAME_BYTES) return 'name too long';
   if (!isCount(t.totalSize) || !isCount(t.fileCount)) return 'bad size or file count';
   if (!isTime(t.publishedAtMs, now) || !isTime(t.updatedAtMs, now)) return 'time out of range';
+  if (!isTime(t.seededAtMs, now) || !Number.isSafeInteger(t.signedAtMs) || t.signedAtMs < 0)
+    return 'time out of range';
+  if (t.owner.length > 80 || !/^((key|ip):[0-9a-f]+)?$/.test(t.owner)) return 'bad owner';
   return null;
 }
 
@@ -250,6 +255,11 @@ export function storeChangesOf(
         totalSize: t.totalSize,
         fileCount: t.fileCount,
         publishedAt: t.publishedAtMs,
+        updatedAt: t.updatedAtMs,
+        ...(t.owner !== '' ? { owner: t.owner } : {}),
+        ...(t.signedAtMs > 0 ? { signedAt: t.signedAtMs } : {}),
+        ...(t.seededAtMs > 0 ? { seededAt: t.seededAtMs } : {}),
+        ...(t.withdrawn ? { withdrawn: true } : {}),
       },
     });
   }

@@ -1,8 +1,10 @@
+import { CatalogIndex } from './catalog-index';
 import { PeerTable, PEER_ID_LENGTH, keyLength, recordLength } from './peer-table';
 import { Slab } from './slab';
 import {
   DEFAULT_LIMITS,
   StoreFullError,
+  addressOwner,
   type AnnounceInput,
   type AnnounceResult,
   type CatalogEntry,
@@ -11,13 +13,46 @@ import {
   type CatalogQuery,
   type PeerState,
   type PublishInput,
+  type PublishResult,
   type StoreChange,
   type StoreStats,
   type SwarmCounts,
   type SwarmSnapshot,
   type SwarmStore,
   type SwarmStoreLimits,
+  type WithdrawResult,
 } from './types';
+
+/** Index slots one ListTorrents call may visit (dead, filtered or listed). */
+const MAX_LIST_WORK = 2000;
+const TOKEN_VERSION = 1;
+
+/** Whether catalog entry `a` replaces `b` when they meet (see mergeCatalog). */
+function supersedes(a: CatalogEntry, b: CatalogEntry): boolean {
+  if (a.owner !== b.owner) {
+    if (a.publishedAt !== b.publishedAt) return a.publishedAt < b.publishedAt;
+    return (a.owner ?? '') < (b.owner ?? '');
+  }
+  if (a.owner === undefined) {
+    // Entries from before owners: the earliest publish wins, as it always did.
+    if (a.publishedAt !== b.publishedAt) return a.publishedAt < b.publishedAt;
+    return a.name < b.name;
+  }
+  const ua = a.updatedAt ?? a.publishedAt;
+  const ub = b.updatedAt ?? b.publishedAt;
+  if (ua !== ub) return ua > ub;
+  if (!!a.withdrawn !== !!b.withdrawn) return !!a.withdrawn;
+  if (a.name !== b.name) return a.name < b.name;
+  if (a.totalSize !== b.totalSize) return a.totalSize < b.totalSize;
+  return a.fileCount < b.fileCount;
+}
+
+function pageToken(seq: number): string {
+  const b = Buffer.alloc(9);
+  b[0] = TOKEN_VERSION;
+  b.writeBigUInt64BE(BigInt(seq), 1);
+  return b.toString('base64url');
+}
 
 export interface MemoryStoreOptions {
   limits?: Partial<SwarmStoreLimits>;
@@ -40,6 +75,8 @@ class Swarm {
   /** Other replicas' completed counters, merged by maximum. */
   remoteCompleted: Map<string, number> | null = null;
   catalog: CatalogEntry | null = null;
+  /** The entry's place in the catalog index; 0 while not listed. */
+  catalogSeq = 0;
   /** Next time (ms) an announce should expire this swarm's silent peers. */
   nextExpiry = 0;
 
@@ -103,8 +140,8 @@ export class MemorySwarmStore implements SwarmStore {
   private readonly swarms = new Map<string, Swarm>();
   /** Memory for every swarm's peer records. */
   private readonly slab = new Slab();
-  /** Info-hash keys of catalogued swarms in publish order (ListTorrents pages over it). */
-  private readonly catalog = new Map<string, true>();
+  /** Listed catalog entries in publish order, with a word index (ListTorrents pages over it). */
+  private readonly catalog = new CatalogIndex();
   private readonly listeners: Array<(change: StoreChange) => void> = [];
   private readonly now: () => number;
   private readonly random: () => number;
@@ -208,18 +245,37 @@ export class MemorySwarmStore implements SwarmStore {
     return this.sample(swarm, input, v6, seed, table, slot);
   }
 
-  publish(input: PublishInput): AnnounceResult {
+  publish(input: PublishInput): PublishResult {
     const hashKey = input.infoHash.toString('latin1', 0, 20);
     const now = this.now();
     let swarm = this.swarms.get(hashKey);
     if (swarm === undefined) swarm = this.createSwarm(hashKey);
-    const entry: CatalogEntry = {
-      name: input.name,
-      totalSize: input.totalSize,
-      fileCount: input.fileCount,
-      publishedAt: now,
-    };
-    this.mergeCatalog(hashKey, swarm, entry);
+    const owner = input.owner ?? addressOwner(input.ip);
+    const cur = swarm.catalog;
+    // The info-hash is the key and its first publisher owns it; entries saved before owners
+    // existed (no owner) belong to nobody.
+    const listed = cur === null || cur.owner === owner;
+    const fresh =
+      cur === null ||
+      input.signedAt === undefined ||
+      cur.signedAt === undefined ||
+      input.signedAt > cur.signedAt;
+    if (listed && fresh) {
+      this.setCatalog(hashKey, swarm, {
+        name: input.name,
+        totalSize: input.totalSize,
+        fileCount: input.fileCount,
+        publishedAt: cur === null ? now : cur.publishedAt,
+        owner,
+        updatedAt: Math.max(now, (cur?.updatedAt ?? 0) + 1),
+        ...(input.signedAt !== undefined
+          ? { signedAt: input.signedAt }
+          : cur?.signedAt !== undefined
+            ? { signedAt: cur.signedAt }
+            : {}),
+        seededAt: now,
+      });
+    }
     const result = this.announce({
       infoHash: input.infoHash,
       peerId: input.peerId,
@@ -231,15 +287,34 @@ export class MemorySwarmStore implements SwarmStore {
       left: 0,
       numwant: 0,
     });
-    if (this.listeners.length > 0) {
+    if (this.listeners.length > 0 && swarm.catalog !== null) {
       this.emit({
         kind: 'published',
         infoHash: input.infoHash,
-        entry: swarm.catalog ?? entry,
+        entry: { ...swarm.catalog },
         peer: this.peerState({ ...input, left: 0, uploaded: 0, downloaded: 0 }, now),
       });
     }
-    return result;
+    return { ...result, listed };
+  }
+
+  withdraw(infoHash: Buffer, owner: string, signedAt?: number): WithdrawResult {
+    const hashKey = infoHash.toString('latin1', 0, 20);
+    const swarm = this.swarms.get(hashKey);
+    const cur = swarm?.catalog ?? null;
+    if (swarm === undefined || cur === null || cur.withdrawn) return 'not_found';
+    if (cur.owner !== owner) return 'not_owner';
+    if (signedAt !== undefined && cur.signedAt !== undefined && signedAt <= cur.signedAt)
+      return 'stale';
+    const entry: CatalogEntry = {
+      ...cur,
+      withdrawn: true,
+      updatedAt: Math.max(this.now(), (cur.updatedAt ?? 0) + 1),
+      ...(signedAt !== undefined ? { signedAt } : {}),
+    };
+    this.setCatalog(hashKey, swarm, entry);
+    this.emit({ kind: 'catalog', infoHash: Buffer.from(infoHash), entry: { ...entry } });
+    return 'withdrawn';
   }
 
   scrape(infoHashes: Buffer[]): SwarmCounts[] {
@@ -255,40 +330,47 @@ export class MemorySwarmStore implements SwarmStore {
   }
 
   listTorrents(query: CatalogQuery): CatalogPage {
-    const needle = (query.query ?? '').toLowerCase();
     const pageSize = Math.max(1, query.pageSize);
-    let after: string | null = null;
-    if (query.pageToken) {
-      const decoded = Buffer.from(query.pageToken, 'base64url');
-      if (decoded.length !== 20) throw new RangeError('page_token is not a token of this tracker');
-      after = decoded.toString('latin1', 0, 20);
-      if (!this.catalog.has(decoded.toString('latin1', 0, 20)))
-        throw new RangeError('page_token refers to no torrent');
-    }
+    const page = this.catalog.page(
+      this.tokenSeq(query.pageToken),
+      pageSize,
+      query.query ?? '',
+      Math.max(MAX_LIST_WORK, pageSize),
+    );
     const torrents: CatalogItem[] = [];
-    let skipping = after !== null;
-    let nextPageToken = '';
-    for (const hashKey of this.catalog.keys()) {
-      if (skipping) {
-        if (hashKey === after) skipping = false;
-        continue;
-      }
+    for (const hashKey of page.keys) {
       const swarm = this.swarms.get(hashKey);
       if (swarm === undefined || swarm.catalog === null) continue;
-      if (needle !== '' && !swarm.catalog.name.toLowerCase().includes(needle)) continue;
-      if (torrents.length === pageSize) {
-        nextPageToken = Buffer.from(torrents[pageSize - 1].infoHash).toString('base64url');
-        break;
-      }
+      const { name, totalSize, fileCount, publishedAt } = swarm.catalog;
       torrents.push({
         infoHash: Buffer.from(hashKey, 'latin1'),
-        ...swarm.catalog,
+        name,
+        totalSize,
+        fileCount,
+        publishedAt,
         seeders: swarm.seeders(),
         leechers: swarm.leechers(),
         completed: swarm.totalCompleted(),
       });
     }
-    return { torrents, nextPageToken };
+    return { torrents, nextPageToken: page.next === 0 ? '' : pageToken(page.next) };
+  }
+
+  /** Where a page token resumes: 0 for none; a legacy token (an info-hash) still works. */
+  private tokenSeq(token: string | undefined): number {
+    if (!token) return 0;
+    const decoded = Buffer.from(token, 'base64url');
+    if (decoded.length === 9 && decoded[0] === TOKEN_VERSION) {
+      const seq = Number(decoded.readBigUInt64BE(1));
+      if (Number.isSafeInteger(seq)) return seq;
+    }
+    if (decoded.length === 20) {
+      const swarm = this.swarms.get(decoded.toString('latin1', 0, 20));
+      if (swarm === undefined || swarm.catalogSeq === 0)
+        throw new RangeError('page_token refers to no torrent');
+      return swarm.catalogSeq;
+    }
+    throw new RangeError('page_token is not a token of this tracker');
   }
 
   stats(): StoreStats {
@@ -357,6 +439,12 @@ export class MemorySwarmStore implements SwarmStore {
       case 'completed': {
         if (swarm === undefined) swarm = this.createSwarm(hashKey);
         this.mergeCompleted(swarm, change.origin, change.count);
+        return;
+      }
+      case 'catalog': {
+        if (swarm === undefined) swarm = this.createSwarm(hashKey);
+        this.mergeCatalog(hashKey, swarm, change.entry);
+        if (swarm.isEmpty() && swarm.catalog === null) this.swarms.delete(hashKey);
         return;
       }
     }
@@ -451,17 +539,50 @@ export class MemorySwarmStore implements SwarmStore {
     swarm.remoteCompleted.set(origin, Math.max(swarm.remoteCompleted.get(origin) ?? 0, count));
   }
 
-  /** Earliest publish wins, so every replica converges on the same entry. */
+  /**
+   * A remote or restored entry: of one owner the later change wins; of different owners the
+   * earliest publish (ties: the smaller owner), so every replica converges on the same entry
+   * whatever the order (the merge is a total order plus maxima).
+   */
   private mergeCatalog(hashKey: string, swarm: Swarm, entry: CatalogEntry): void {
     const cur = swarm.catalog;
-    if (
-      cur === null ||
-      entry.publishedAt < cur.publishedAt ||
-      (entry.publishedAt === cur.publishedAt && entry.name < cur.name)
-    ) {
-      swarm.catalog = { ...entry };
+    const seededAt = Math.max(cur?.seededAt ?? 0, entry.seededAt ?? this.now());
+    if (cur === null || supersedes(entry, cur)) {
+      const publishedAt =
+        cur !== null && cur.owner === entry.owner
+          ? Math.min(cur.publishedAt, entry.publishedAt)
+          : entry.publishedAt;
+      this.setCatalog(hashKey, swarm, { ...entry, publishedAt, seededAt });
+      return;
     }
-    this.catalog.set(hashKey, true);
+    cur.seededAt = seededAt;
+    if (cur.owner === entry.owner) cur.publishedAt = Math.min(cur.publishedAt, entry.publishedAt);
+  }
+
+  /** Sets (or clears) a swarm's entry and keeps the catalog index in step. */
+  private setCatalog(hashKey: string, swarm: Swarm, entry: CatalogEntry | null): void {
+    const previous = swarm.catalog;
+    swarm.catalog = entry;
+    if (entry === null || entry.withdrawn === true) {
+      if (swarm.catalogSeq !== 0) this.catalog.remove(swarm.catalogSeq);
+      swarm.catalogSeq = 0;
+    } else if (swarm.catalogSeq === 0) {
+      swarm.catalogSeq = this.catalog.add(hashKey, entry.name);
+    } else if (previous?.name !== entry.name) {
+      this.catalog.rename(swarm.catalogSeq, entry.name);
+    }
+  }
+
+  /** Drops an entry with no seeder for the catalog TTL (and a withdrawal once it is that old). */
+  private expireCatalog(hashKey: string, swarm: Swarm, now: number): void {
+    const entry = swarm.catalog;
+    if (entry === null) return;
+    if (!entry.withdrawn && swarm.seeders() > 0) {
+      entry.seededAt = now;
+      return;
+    }
+    const since = entry.withdrawn ? (entry.updatedAt ?? 0) : (entry.seededAt ?? now);
+    if (now - since > this.limits.catalogTtl * 1000) this.setCatalog(hashKey, swarm, null);
   }
 
   /** Last-writer-wins upsert of a remote or restored peer. */
@@ -505,6 +626,7 @@ export class MemorySwarmStore implements SwarmStore {
       }
     }
     swarm.nextExpiry = now + this.limits.grace * 1000;
+    this.expireCatalog(hashKey, swarm, now);
     if (swarm.isEmpty() && swarm.catalog === null) this.swarms.delete(hashKey);
   }
 

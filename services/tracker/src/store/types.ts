@@ -38,7 +38,18 @@ export interface PublishInput {
   name: string;
   totalSize: number;
   fileCount: number;
+  /** Who publishes (see CatalogEntry.owner); default the address `ip`. */
+  owner?: string;
+  /** The publisher's signature time, already verified; older than the entry's: no change. */
+  signedAt?: number;
 }
+
+export interface PublishResult extends AnnounceResult {
+  /** The catalog entry is this publisher's (created or refreshed); false: another's, unchanged. */
+  listed: boolean;
+}
+
+export type WithdrawResult = 'withdrawn' | 'not_found' | 'not_owner' | 'stale';
 
 /**
  * A peer sample in wire order (views of a buffer the store reuses on its next call: encode or
@@ -72,6 +83,20 @@ export interface CatalogEntry {
   fileCount: number;
   /** Unix milliseconds of the first publish. */
   publishedAt: number;
+  /**
+   * Who may refresh or withdraw the entry: "key:<hex ed25519 public key>" or "ip:<hex
+   * address>". Absent on entries saved before owners existed: nobody can change those, and
+   * they expire like any other.
+   */
+  owner?: string;
+  /** Unix ms of the owner's last change (entries of one owner merge by it). */
+  updatedAt?: number;
+  /** The owner's last signature time (a signed change must be newer). */
+  signedAt?: number;
+  /** Unix ms when a seeder was last seen (the catalog TTL counts from it). */
+  seededAt?: number;
+  /** Withdrawn by its owner: not listed, kept until the TTL so replicas agree. */
+  withdrawn?: boolean;
 }
 
 export interface CatalogItem extends CatalogEntry, SwarmCounts {
@@ -79,7 +104,7 @@ export interface CatalogItem extends CatalogEntry, SwarmCounts {
 }
 
 export interface CatalogQuery {
-  /** Case-insensitive substring of the name; empty matches all. */
+  /** Words that must all be words of the name (any case); empty matches all. */
   query?: string;
   pageSize: number;
   /** Opaque token from the previous page's `nextPageToken`. */
@@ -114,8 +139,9 @@ export interface PeerState {
 /**
  * A change to the store, emitted after it happened (locally only: `apply` does not re-emit) and
  * accepted by `apply` on another replica. Applying is idempotent and commutative: peers merge
- * last-writer-wins on `lastSeen`, the catalog keeps the earliest publish, and completed counts
- * are per-origin counters merged by maximum.
+ * last-writer-wins on `lastSeen`, catalog entries of one owner by `updatedAt` (of different
+ * owners the earliest publish wins), and completed counts are per-origin counters merged by
+ * maximum.
  */
 export type StoreChange =
   | { kind: 'peer'; infoHash: Buffer; peer: PeerState; event: AnnounceEventName }
@@ -130,7 +156,9 @@ export type StoreChange =
       reason: 'stopped' | 'expired';
     }
   | { kind: 'published'; infoHash: Buffer; entry: CatalogEntry; peer: PeerState }
-  | { kind: 'completed'; infoHash: Buffer; origin: string; count: number };
+  | { kind: 'completed'; infoHash: Buffer; origin: string; count: number }
+  /** A catalog entry changed without a peer (a withdrawal). */
+  | { kind: 'catalog'; infoHash: Buffer; entry: CatalogEntry };
 
 /**
  * One swarm as plain data, for persistence and for a replica catching up. `peers4`/`peers6` are
@@ -156,12 +184,17 @@ export interface SwarmStoreLimits {
   maxPeersPerTorrent: number;
   defaultNumwant: number;
   maxNumwant: number;
+  /** Seconds a catalog entry stays listed without any seeder (and a withdrawal is kept). */
+  catalogTtl: number;
 }
 
 export interface SwarmStore {
   readonly limits: SwarmStoreLimits;
   announce(input: AnnounceInput): AnnounceResult;
-  publish(input: PublishInput): AnnounceResult;
+  /** Records the publisher as a seeder; creates or refreshes the entry if it is its own. */
+  publish(input: PublishInput): PublishResult;
+  /** Takes `owner`'s entry off the catalog. */
+  withdraw(infoHash: Buffer, owner: string, signedAt?: number): WithdrawResult;
   /** Counts per hash, in order; unknown hashes count zero. */
   scrape(infoHashes: Buffer[]): SwarmCounts[];
   listTorrents(query: CatalogQuery): CatalogPage;
@@ -194,4 +227,10 @@ export const DEFAULT_LIMITS: SwarmStoreLimits = {
   maxPeersPerTorrent: 100_000,
   defaultNumwant: 50,
   maxNumwant: 200,
+  catalogTtl: 7 * 86400,
 };
+
+/** The owner name of an entry published without a key: the publisher's address. */
+export function addressOwner(ip: Buffer): string {
+  return `ip:${ip.toString('hex')}`;
+}

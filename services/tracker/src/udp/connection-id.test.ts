@@ -10,10 +10,11 @@ describe('ConnectionIds', () => {
   it('is HMAC-SHA256 of ip, port and window, truncated to 8 bytes', () => {
     const secret = Buffer.alloc(32, 7);
     const ids = new ConnectionIds({ secret, now, windowMs: 60_000 });
-    const msg = Buffer.alloc(22);
+    const msg = Buffer.alloc(23);
     ip.copy(msg);
     msg.writeUInt16BE(6881, 16);
     msg.writeUInt32BE(Math.floor(clock / 60_000), 18);
+    msg[22] = 4;
     const expected = createHmac('sha256', secret).update(msg).digest().subarray(0, 8);
     expect(ids.issue(ip, 6881)).toEqual(expected);
   });
@@ -36,10 +37,11 @@ describe('ConnectionIds', () => {
             now: () => time,
             windowMs: 60_000,
           });
-          const msg = Buffer.alloc(22);
+          const msg = Buffer.alloc(23);
           ip.copy(msg);
           msg.writeUInt16BE(port, 16);
           msg.writeUInt32BE(Math.floor(time / 60_000) >>> 0, 18);
+          msg[22] = ipLength;
           const expected = createHmac('sha256', Buffer.from(secret))
             .update(msg)
             .digest()
@@ -62,6 +64,15 @@ describe('ConnectionIds', () => {
     expect(ids.verify(id, ip, 6881)).toBe(false);
     expect(ids.verify(Buffer.alloc(8), ip, 6881)).toBe(false);
     expect(ids.verify(Buffer.alloc(3), ip, 6881)).toBe(false);
+  });
+
+  it('binds the address family: an IPv4 id is no good from the zero-padded IPv6 address', () => {
+    const ids = new ConnectionIds({ now });
+    const id = ids.issue(ip, 6881);
+    const padded = Buffer.alloc(16);
+    ip.copy(padded); // 7f00:1::
+    expect(ids.verify(id, padded, 6881)).toBe(false);
+    expect(ids.verify(ids.issue(padded, 6881), ip, 6881)).toBe(false);
   });
 
   it('differs between trackers with different secrets', () => {

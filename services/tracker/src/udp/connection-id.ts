@@ -2,7 +2,9 @@ import { createHash, randomBytes } from 'node:crypto';
 
 /**
  * BEP 15 connection ids that cost no memory: HMAC-SHA256(secret, client ip · port · time
- * window), truncated to 8 bytes. An id is accepted in the window it was issued in and the next
+ * window · address family), truncated to 8 bytes. The family byte matters because an IPv4
+ * address is zero-padded to 16 bytes: without it 127.0.0.1 and the IPv6 address 7f00:1:: would
+ * share their ids. An id is accepted in the window it was issued in and the next
  * one, so it lives 1–2 windows (BEP 15 asks for about two minutes). A client cannot forge one
  * for another address without the secret, which never leaves the process.
  *
@@ -99,15 +101,16 @@ export class ConnectionIds {
     }
   }
 
-  /** HMAC of ip (16 bytes, IPv4 zero-padded) · port (2) · window (4), first 8 bytes in `this.id`. */
+  /** HMAC of ip (16 bytes, IPv4 zero-padded) · port (2) · window (4) · ip length (1), first 8
+   * bytes in `this.id`. */
   private compute(ip: Buffer, port: number, window: number): Buffer {
     const { w, state } = this;
-    // Inner message block: 22 message bytes, 0x80, zeros, length (64 + 22) * 8 bits.
+    // Inner message block: 23 message bytes, 0x80, zeros, length (64 + 23) * 8 bits.
     w.fill(0, 0, 16);
     for (let i = 0; i < ip.length; i++) w[i >> 2] |= ip[i] << (24 - 8 * (i & 3));
     w[4] = (port << 16) | (window >>> 16);
-    w[5] = ((window & 0xffff) << 16) | 0x8000;
-    w[15] = (BLOCK + 22) * 8;
+    w[5] = ((window & 0xffff) << 16) | (ip.length << 8) | 0x80;
+    w[15] = (BLOCK + 23) * 8;
     state.set(this.innerState);
     compress(state, w);
     // Outer block: the 32-byte inner digest, 0x80, zeros, length (64 + 32) * 8 bits.

@@ -14,6 +14,7 @@ import {
 import type { Logger } from 'pino';
 import { performance } from 'node:perf_hooks';
 import type { DurationSeries, TrackerMetrics } from '../metrics';
+import type { RateLimiter } from '../rate-limit';
 import { StoreFullError, type SwarmStore } from '../store/types';
 import { ConnectionIds } from './connection-id';
 
@@ -32,6 +33,8 @@ export interface UdpHandlerOptions {
   allowIpParam?: boolean;
   /** Connection-id issuer, shared (same secret) with every process answering the socket. */
   ids: ConnectionIds;
+  /** Announces per second per address, shared with the other front ends. */
+  limiter?: RateLimiter;
 }
 
 /** Whether `msg` is a well-formed BEP 15 connect request (answerable without the store). */
@@ -111,6 +114,11 @@ export class UdpRequestHandler {
     }
     if (req.port === 0) {
       this.fail(sink, req.transactionId, 'port must be 1..65535', 'bad_port');
+      return;
+    }
+    if (this.options.limiter !== undefined && !this.options.limiter.take(ip)) {
+      metrics.rateLimited('udp');
+      this.fail(sink, req.transactionId, 'too many announces from this address', 'rate_limited');
       return;
     }
     let peerIp = ip;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
 import { ipToBytes } from '../net/ip';
+import type { RateLimiter } from '../rate-limit';
 import type { SwarmStore } from '../store/types';
 import { BatchWriter, FrameReader, forEachRequest, frame } from './batch';
 import { ConnectionIds } from './connection-id';
@@ -21,6 +22,8 @@ export interface UdpTrackerOptions {
   logger: Logger;
   /** Honour the announce's IPv4 `ip` field (off: a client cannot announce someone else). */
   allowIpParam?: boolean;
+  /** Announces per second per address, shared with the other front ends. */
+  limiter?: RateLimiter;
   /**
    * Worker processes reading the same socket besides this one (default 0). They answer
    * connects themselves and forward everything else here in batches; the store stays here.
@@ -96,6 +99,7 @@ export class UdpTracker {
       metrics: options.metrics,
       logger: options.logger,
       allowIpParam: options.allowIpParam,
+      limiter: options.limiter,
       ids: new ConnectionIds({ secret: this.secret }),
     });
     // 1 MiB absorbs bursts of a few thousand requests (the default ~200 KiB drops a few

@@ -153,6 +153,17 @@ export interface TorrentRecord {
   publishedAtMs: number;
   updatedAtMs: number;
   origin: Buffer;
+  /**
+   * Who may change the entry ("key:<hex>" or "ip:<hex>"; empty: saved before owners existed).
+   * Entries of one owner merge by updated_at_ms; of different owners the earliest publish wins.
+   */
+  owner: string;
+  /** Withdrawn by its owner: kept, not listed, until the catalog TTL. */
+  withdrawn: boolean;
+  /** The owner's last signed change (replay protection), Unix milliseconds; 0: none. */
+  signedAtMs: number;
+  /** When a replica last saw a seeder, Unix milliseconds (the catalog TTL counts from it). */
+  seededAtMs: number;
 }
 
 /**
@@ -1556,6 +1567,10 @@ function createBaseTorrentRecord(): TorrentRecord {
     publishedAtMs: 0,
     updatedAtMs: 0,
     origin: Buffer.alloc(0),
+    owner: "",
+    withdrawn: false,
+    signedAtMs: 0,
+    seededAtMs: 0,
   };
 }
 
@@ -1581,6 +1596,18 @@ export const TorrentRecord: MessageFns<TorrentRecord> = {
     }
     if (message.origin.length !== 0) {
       writer.uint32(58).bytes(message.origin);
+    }
+    if (message.owner !== "") {
+      writer.uint32(66).string(message.owner);
+    }
+    if (message.withdrawn !== false) {
+      writer.uint32(72).bool(message.withdrawn);
+    }
+    if (message.signedAtMs !== 0) {
+      writer.uint32(80).int64(message.signedAtMs);
+    }
+    if (message.seededAtMs !== 0) {
+      writer.uint32(88).int64(message.seededAtMs);
     }
     return writer;
   },
@@ -1654,6 +1681,38 @@ export const TorrentRecord: MessageFns<TorrentRecord> = {
             message.origin = Buffer.from(reader.bytes());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.owner = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.withdrawn = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.signedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.seededAtMs = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1695,6 +1754,18 @@ export const TorrentRecord: MessageFns<TorrentRecord> = {
         ? globalThis.Number(object.updated_at_ms)
         : 0,
       origin: isSet(object.origin) ? Buffer.from(bytesFromBase64(object.origin)) : Buffer.alloc(0),
+      owner: isSet(object.owner) ? globalThis.String(object.owner) : "",
+      withdrawn: isSet(object.withdrawn) ? globalThis.Boolean(object.withdrawn) : false,
+      signedAtMs: isSet(object.signedAtMs)
+        ? globalThis.Number(object.signedAtMs)
+        : isSet(object.signed_at_ms)
+        ? globalThis.Number(object.signed_at_ms)
+        : 0,
+      seededAtMs: isSet(object.seededAtMs)
+        ? globalThis.Number(object.seededAtMs)
+        : isSet(object.seeded_at_ms)
+        ? globalThis.Number(object.seeded_at_ms)
+        : 0,
     };
   },
 
@@ -1721,6 +1792,18 @@ export const TorrentRecord: MessageFns<TorrentRecord> = {
     if (message.origin.length !== 0) {
       obj.origin = base64FromBytes(message.origin);
     }
+    if (message.owner !== "") {
+      obj.owner = message.owner;
+    }
+    if (message.withdrawn !== false) {
+      obj.withdrawn = message.withdrawn;
+    }
+    if (message.signedAtMs !== 0) {
+      obj.signedAtMs = Math.round(message.signedAtMs);
+    }
+    if (message.seededAtMs !== 0) {
+      obj.seededAtMs = Math.round(message.seededAtMs);
+    }
     return obj;
   },
 
@@ -1736,6 +1819,10 @@ export const TorrentRecord: MessageFns<TorrentRecord> = {
     message.publishedAtMs = object.publishedAtMs ?? 0;
     message.updatedAtMs = object.updatedAtMs ?? 0;
     message.origin = object.origin ?? Buffer.alloc(0);
+    message.owner = object.owner ?? "";
+    message.withdrawn = object.withdrawn ?? false;
+    message.signedAtMs = object.signedAtMs ?? 0;
+    message.seededAtMs = object.seededAtMs ?? 0;
     return message;
   },
 };

@@ -80,6 +80,23 @@ export interface PublishRequest {
   totalSize: number;
   /** Number of files (1 for a single-file torrent). */
   fileCount: number;
+  /**
+   * The publisher's ed25519 public key (32 raw bytes). With it the entry belongs to the key and
+   * can be refreshed or withdrawn from any address; without it, only from the address that
+   * published it (which NAT or a new address can take away).
+   */
+  publisherKey: Buffer;
+  /**
+   * When the signature was made, Unix milliseconds: within 10 minutes of the tracker's clock,
+   * and later than the entry's last signed change (so an old signature cannot be replayed).
+   */
+  signedAtMs: number;
+  /**
+   * ed25519 signature by publisher_key of PublishSignedBytes (proto/src/signing.ts):
+   * "enjambre publish v1\n" · info_hash · signed_at_ms (u64 BE) · total_size (u64 BE) ·
+   * file_count (u32 BE) · name (UTF-8).
+   */
+  signature: Buffer;
 }
 
 export interface PublishResponse {
@@ -87,6 +104,24 @@ export interface PublishResponse {
   interval: number;
   seeders: number;
   leechers: number;
+  /**
+   * True: the catalog entry is this publisher's (created or refreshed). False: another
+   * publisher listed this info-hash first; its entry is left as it is (the caller is still
+   * recorded as a seeder).
+   */
+  listed: boolean;
+}
+
+export interface WithdrawRequest {
+  infoHash: Buffer;
+  /** As in PublishRequest; empty for an entry published without a key (same address only). */
+  publisherKey: Buffer;
+  signedAtMs: number;
+  /** ed25519 signature of "enjambre withdraw v1\n" · info_hash · signed_at_ms (u64 BE). */
+  signature: Buffer;
+}
+
+export interface WithdrawResponse {
 }
 
 export interface AnnounceRequest {
@@ -151,7 +186,10 @@ export interface ListTorrentsRequest {
   pageSize: number;
   /** The next_page_token of the previous page; empty for the first page. */
   pageToken: string;
-  /** Case-insensitive substring of the torrent name; empty lists everything. */
+  /**
+   * Words (letters and digits, any case) that must all appear as words of the torrent name;
+   * empty lists everything.
+   */
   query: string;
 }
 
@@ -169,13 +207,28 @@ export interface TorrentInfo {
 }
 
 export interface ListTorrentsResponse {
+  /**
+   * A page may hold fewer than page_size entries (even none) while next_page_token is set: the
+   * tracker bounds the work of one call.
+   */
   torrents: TorrentInfo[];
   /** Empty on the last page. */
   nextPageToken: string;
 }
 
 function createBasePublishRequest(): PublishRequest {
-  return { infoHash: Buffer.alloc(0), peerId: Buffer.alloc(0), ip: "", port: 0, name: "", totalSize: 0, fileCount: 0 };
+  return {
+    infoHash: Buffer.alloc(0),
+    peerId: Buffer.alloc(0),
+    ip: "",
+    port: 0,
+    name: "",
+    totalSize: 0,
+    fileCount: 0,
+    publisherKey: Buffer.alloc(0),
+    signedAtMs: 0,
+    signature: Buffer.alloc(0),
+  };
 }
 
 export const PublishRequest: MessageFns<PublishRequest> = {
@@ -200,6 +253,15 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     }
     if (message.fileCount !== 0) {
       writer.uint32(56).uint32(message.fileCount);
+    }
+    if (message.publisherKey.length !== 0) {
+      writer.uint32(66).bytes(message.publisherKey);
+    }
+    if (message.signedAtMs !== 0) {
+      writer.uint32(72).int64(message.signedAtMs);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(82).bytes(message.signature);
     }
     return writer;
   },
@@ -273,6 +335,30 @@ export const PublishRequest: MessageFns<PublishRequest> = {
             message.fileCount = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.publisherKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.signedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -310,6 +396,17 @@ export const PublishRequest: MessageFns<PublishRequest> = {
         : isSet(object.file_count)
         ? globalThis.Number(object.file_count)
         : 0,
+      publisherKey: isSet(object.publisherKey)
+        ? Buffer.from(bytesFromBase64(object.publisherKey))
+        : isSet(object.publisher_key)
+        ? Buffer.from(bytesFromBase64(object.publisher_key))
+        : Buffer.alloc(0),
+      signedAtMs: isSet(object.signedAtMs)
+        ? globalThis.Number(object.signedAtMs)
+        : isSet(object.signed_at_ms)
+        ? globalThis.Number(object.signed_at_ms)
+        : 0,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
     };
   },
 
@@ -336,6 +433,15 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     if (message.fileCount !== 0) {
       obj.fileCount = Math.round(message.fileCount);
     }
+    if (message.publisherKey.length !== 0) {
+      obj.publisherKey = base64FromBytes(message.publisherKey);
+    }
+    if (message.signedAtMs !== 0) {
+      obj.signedAtMs = Math.round(message.signedAtMs);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
     return obj;
   },
 
@@ -351,12 +457,15 @@ export const PublishRequest: MessageFns<PublishRequest> = {
     message.name = object.name ?? "";
     message.totalSize = object.totalSize ?? 0;
     message.fileCount = object.fileCount ?? 0;
+    message.publisherKey = object.publisherKey ?? Buffer.alloc(0);
+    message.signedAtMs = object.signedAtMs ?? 0;
+    message.signature = object.signature ?? Buffer.alloc(0);
     return message;
   },
 };
 
 function createBasePublishResponse(): PublishResponse {
-  return { interval: 0, seeders: 0, leechers: 0 };
+  return { interval: 0, seeders: 0, leechers: 0, listed: false };
 }
 
 export const PublishResponse: MessageFns<PublishResponse> = {
@@ -369,6 +478,9 @@ export const PublishResponse: MessageFns<PublishResponse> = {
     }
     if (message.leechers !== 0) {
       writer.uint32(24).uint32(message.leechers);
+    }
+    if (message.listed !== false) {
+      writer.uint32(32).bool(message.listed);
     }
     return writer;
   },
@@ -410,6 +522,14 @@ export const PublishResponse: MessageFns<PublishResponse> = {
             message.leechers = reader.uint32();
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.listed = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -427,6 +547,7 @@ export const PublishResponse: MessageFns<PublishResponse> = {
       interval: isSet(object.interval) ? globalThis.Number(object.interval) : 0,
       seeders: isSet(object.seeders) ? globalThis.Number(object.seeders) : 0,
       leechers: isSet(object.leechers) ? globalThis.Number(object.leechers) : 0,
+      listed: isSet(object.listed) ? globalThis.Boolean(object.listed) : false,
     };
   },
 
@@ -441,6 +562,9 @@ export const PublishResponse: MessageFns<PublishResponse> = {
     if (message.leechers !== 0) {
       obj.leechers = Math.round(message.leechers);
     }
+    if (message.listed !== false) {
+      obj.listed = message.listed;
+    }
     return obj;
   },
 
@@ -452,6 +576,188 @@ export const PublishResponse: MessageFns<PublishResponse> = {
     message.interval = object.interval ?? 0;
     message.seeders = object.seeders ?? 0;
     message.leechers = object.leechers ?? 0;
+    message.listed = object.listed ?? false;
+    return message;
+  },
+};
+
+function createBaseWithdrawRequest(): WithdrawRequest {
+  return { infoHash: Buffer.alloc(0), publisherKey: Buffer.alloc(0), signedAtMs: 0, signature: Buffer.alloc(0) };
+}
+
+export const WithdrawRequest: MessageFns<WithdrawRequest> = {
+  encode(message: WithdrawRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.infoHash.length !== 0) {
+      writer.uint32(10).bytes(message.infoHash);
+    }
+    if (message.publisherKey.length !== 0) {
+      writer.uint32(18).bytes(message.publisherKey);
+    }
+    if (message.signedAtMs !== 0) {
+      writer.uint32(24).int64(message.signedAtMs);
+    }
+    if (message.signature.length !== 0) {
+      writer.uint32(34).bytes(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.infoHash = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.publisherKey = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.signedAtMs = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signature = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WithdrawRequest {
+    return {
+      infoHash: isSet(object.infoHash)
+        ? Buffer.from(bytesFromBase64(object.infoHash))
+        : isSet(object.info_hash)
+        ? Buffer.from(bytesFromBase64(object.info_hash))
+        : Buffer.alloc(0),
+      publisherKey: isSet(object.publisherKey)
+        ? Buffer.from(bytesFromBase64(object.publisherKey))
+        : isSet(object.publisher_key)
+        ? Buffer.from(bytesFromBase64(object.publisher_key))
+        : Buffer.alloc(0),
+      signedAtMs: isSet(object.signedAtMs)
+        ? globalThis.Number(object.signedAtMs)
+        : isSet(object.signed_at_ms)
+        ? globalThis.Number(object.signed_at_ms)
+        : 0,
+      signature: isSet(object.signature) ? Buffer.from(bytesFromBase64(object.signature)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: WithdrawRequest): unknown {
+    const obj: any = {};
+    if (message.infoHash.length !== 0) {
+      obj.infoHash = base64FromBytes(message.infoHash);
+    }
+    if (message.publisherKey.length !== 0) {
+      obj.publisherKey = base64FromBytes(message.publisherKey);
+    }
+    if (message.signedAtMs !== 0) {
+      obj.signedAtMs = Math.round(message.signedAtMs);
+    }
+    if (message.signature.length !== 0) {
+      obj.signature = base64FromBytes(message.signature);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawRequest>, I>>(base?: I): WithdrawRequest {
+    return WithdrawRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawRequest>, I>>(object: I): WithdrawRequest {
+    const message = createBaseWithdrawRequest();
+    message.infoHash = object.infoHash ?? Buffer.alloc(0);
+    message.publisherKey = object.publisherKey ?? Buffer.alloc(0);
+    message.signedAtMs = object.signedAtMs ?? 0;
+    message.signature = object.signature ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseWithdrawResponse(): WithdrawResponse {
+  return {};
+}
+
+export const WithdrawResponse: MessageFns<WithdrawResponse> = {
+  encode(_: WithdrawResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWithdrawResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): WithdrawResponse {
+    return {};
+  },
+
+  toJSON(_: WithdrawResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WithdrawResponse>, I>>(base?: I): WithdrawResponse {
+    return WithdrawResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WithdrawResponse>, I>>(_: I): WithdrawResponse {
+    const message = createBaseWithdrawResponse();
     return message;
   },
 };
@@ -1602,7 +1908,9 @@ export type TrackerService = typeof TrackerService;
 export const TrackerService = {
   /**
    * A peer declares that it has a torrent completely: it becomes a seeder and the torrent enters
-   * the tracker's catalog (or its catalog entry is refreshed).
+   * the tracker's catalog (or its catalog entry is refreshed). The entry, keyed by info-hash,
+   * belongs to its first publisher: only that publisher can refresh or withdraw it (see
+   * PublishRequest.publisher_key). An entry with no seeder for the tracker's catalog TTL expires.
    */
   publish: {
     path: "/enjambre.tracker.v1.Tracker/Publish" as const,
@@ -1612,6 +1920,19 @@ export const TrackerService = {
     requestDeserialize: (value: Buffer): PublishRequest => PublishRequest.decode(value),
     responseSerialize: (value: PublishResponse): Buffer => Buffer.from(PublishResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PublishResponse => PublishResponse.decode(value),
+  },
+  /**
+   * The publisher of a catalog entry takes it off the catalog (PERMISSION_DENIED for anyone
+   * else, NOT_FOUND when there is no such entry).
+   */
+  withdraw: {
+    path: "/enjambre.tracker.v1.Tracker/Withdraw" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: WithdrawRequest): Buffer => Buffer.from(WithdrawRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WithdrawRequest => WithdrawRequest.decode(value),
+    responseSerialize: (value: WithdrawResponse): Buffer => Buffer.from(WithdrawResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawResponse => WithdrawResponse.decode(value),
   },
   /** The BitTorrent announce: join, leave, report completion or refresh, and get peers. */
   announce: {
@@ -1633,7 +1954,10 @@ export const TrackerService = {
     responseSerialize: (value: ScrapeResponse): Buffer => Buffer.from(ScrapeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ScrapeResponse => ScrapeResponse.decode(value),
   },
-  /** The catalog of published torrents, paged, optionally filtered by a name substring. */
+  /**
+   * The catalog of published torrents in publish order, paged, optionally filtered by words of
+   * the name.
+   */
   listTorrents: {
     path: "/enjambre.tracker.v1.Tracker/ListTorrents" as const,
     requestStream: false as const,
@@ -1649,21 +1973,33 @@ export const TrackerService = {
 export interface TrackerServer extends UntypedServiceImplementation {
   /**
    * A peer declares that it has a torrent completely: it becomes a seeder and the torrent enters
-   * the tracker's catalog (or its catalog entry is refreshed).
+   * the tracker's catalog (or its catalog entry is refreshed). The entry, keyed by info-hash,
+   * belongs to its first publisher: only that publisher can refresh or withdraw it (see
+   * PublishRequest.publisher_key). An entry with no seeder for the tracker's catalog TTL expires.
    */
   publish: handleUnaryCall<PublishRequest, PublishResponse>;
+  /**
+   * The publisher of a catalog entry takes it off the catalog (PERMISSION_DENIED for anyone
+   * else, NOT_FOUND when there is no such entry).
+   */
+  withdraw: handleUnaryCall<WithdrawRequest, WithdrawResponse>;
   /** The BitTorrent announce: join, leave, report completion or refresh, and get peers. */
   announce: handleUnaryCall<AnnounceRequest, AnnounceResponse>;
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape: handleUnaryCall<ScrapeRequest, ScrapeResponse>;
-  /** The catalog of published torrents, paged, optionally filtered by a name substring. */
+  /**
+   * The catalog of published torrents in publish order, paged, optionally filtered by words of
+   * the name.
+   */
   listTorrents: handleUnaryCall<ListTorrentsRequest, ListTorrentsResponse>;
 }
 
 export interface TrackerClient extends Client {
   /**
    * A peer declares that it has a torrent completely: it becomes a seeder and the torrent enters
-   * the tracker's catalog (or its catalog entry is refreshed).
+   * the tracker's catalog (or its catalog entry is refreshed). The entry, keyed by info-hash,
+   * belongs to its first publisher: only that publisher can refresh or withdraw it (see
+   * PublishRequest.publisher_key). An entry with no seeder for the tracker's catalog TTL expires.
    */
   publish(
     request: PublishRequest,
@@ -1679,6 +2015,25 @@ export interface TrackerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PublishResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The publisher of a catalog entry takes it off the catalog (PERMISSION_DENIED for anyone
+   * else, NOT_FOUND when there is no such entry).
+   */
+  withdraw(
+    request: WithdrawRequest,
+    callback: (error: ServiceError | null, response: WithdrawResponse) => void,
+  ): ClientUnaryCall;
+  withdraw(
+    request: WithdrawRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawResponse) => void,
+  ): ClientUnaryCall;
+  withdraw(
+    request: WithdrawRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawResponse) => void,
   ): ClientUnaryCall;
   /** The BitTorrent announce: join, leave, report completion or refresh, and get peers. */
   announce(
@@ -1712,7 +2067,10 @@ export interface TrackerClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ScrapeResponse) => void,
   ): ClientUnaryCall;
-  /** The catalog of published torrents, paged, optionally filtered by a name substring. */
+  /**
+   * The catalog of published torrents in publish order, paged, optionally filtered by words of
+   * the name.
+   */
   listTorrents(
     request: ListTorrentsRequest,
     callback: (error: ServiceError | null, response: ListTorrentsResponse) => void,
