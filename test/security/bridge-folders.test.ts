@@ -236,3 +236,37 @@ describe('settings stored by an older version', () => {
     }
   });
 });
+
+describe('the config file', () => {
+  test('allowFolders in config.json, which --allow-folder overrides; a bad one stops the start', async () => {
+    const root = await tempDir('sec-config');
+    const dataDir = join(root, 'data');
+    const media = join(root, 'media');
+    await mkdir(dataDir, { recursive: true });
+    await mkdir(media);
+    try {
+      await writeFile(join(dataDir, 'config.json'), JSON.stringify({ allowFolders: [media] }));
+      const settingsOf = async (opts: { allowFolders?: string[] }) => {
+        const d = await testDaemon(dataDir, opts);
+        try {
+          return JSON.parse(
+            (await raw(d.apiPort, { path: '/api/settings', headers: auth(d) })).text,
+          ) as {
+            allowedFolders: string[];
+          };
+        } finally {
+          await d.close();
+        }
+      };
+      const dl = join(dataDir, 'downloads');
+      expect((await settingsOf({})).allowedFolders).toEqual([media, dl]);
+      expect((await settingsOf({ allowFolders: [outside] })).allowedFolders).toEqual([outside, dl]);
+      await writeFile(join(dataDir, 'config.json'), JSON.stringify({ allowFolders: ['media'] }));
+      await expect(testDaemon(dataDir)).rejects.toThrow(
+        /config\.json: not an absolute path: media/,
+      );
+    } finally {
+      await removeDir(root);
+    }
+  });
+});

@@ -80,7 +80,7 @@ export async function createServer(opts: ServerOptions): Promise<BridgeServer> {
         headers: req.headers,
         // No route matched: the not-found handler answers, and it serves no data.
         access: req.is404 ? 'public' : accessOf(req.routeOptions.config),
-        queryToken: (req.query as Record<string, unknown> | undefined)?.token as string | undefined,
+        queryToken: queryToken(req.query),
       },
     );
     if (!verdict.ok) {
@@ -139,6 +139,12 @@ export async function createServer(opts: ServerOptions): Promise<BridgeServer> {
     return reply.type('text/html; charset=utf-8').send(shell);
   });
   return { app, routes };
+}
+
+/** The `token` query parameter when it is given once; anything else is no token. */
+function queryToken(query: unknown): string | undefined {
+  const t = (query as Record<string, unknown> | undefined)?.token;
+  return typeof t === 'string' ? t : undefined;
 }
 
 function isGuiPath(method: string, url: string): boolean {
