@@ -117,6 +117,26 @@ describe('shares', () => {
     expect((await call('POST', '/api/shares', { path: fx.root })).status).toBe(403);
   });
 
+  test('a shared folder with a link inside that leads out fails, and publishes nothing', async () => {
+    const album = join(fx.allowed, 'album');
+    await mkdir(album);
+    await writeFile(join(album, 'song.mp3'), randomBytes(1000));
+    await symlink(join(outside, 'secret'), join(album, 'bonus.mp3'));
+    const res = await call('POST', '/api/shares', { path: album });
+    expect(res.status).toBe(202);
+    const { id } = JSON.parse(res.text) as { id: string };
+    const job = await waitFor('the share', async () => {
+      const j = JSON.parse((await call('GET', `/api/shares/${id}`)).text) as {
+        state: string;
+        error?: string;
+        infoHash?: string;
+      };
+      return j.state === 'hashing' ? undefined : j;
+    });
+    expect(job).toMatchObject({ state: 'error', error: expect.stringMatching(/links outside/) });
+    expect(job.infoHash).toBeUndefined();
+  });
+
   test('removing a share with its data keeps the originals unless asked for them too', async () => {
     const mine = join(fx.allowed, 'mine');
     await mkdir(mine);
