@@ -36,23 +36,22 @@ const files: Record<string, Buffer> = {
 
 beforeAll(async () => {
   root = await tempDir('bridge-api');
-  shared = join(root, 'outside-roots', 'holiday');
+  shared = join(root, 'shares', 'holiday');
   for (const [name, data] of Object.entries(files)) {
     await mkdir(join(shared, name, '..'), { recursive: true });
     await writeFile(join(shared, name), data);
   }
-  a = await testDaemon(join(root, 'a'), { withTracker: true });
-  b = await testDaemon(join(root, 'b'), { trackers: [a.tracker!.grpc, a.tracker!.http] });
+  // A may share from `shares` (and its download folder); B only has its download folder.
+  a = await testDaemon(join(root, 'a'), {
+    withTracker: true,
+    allowFolders: [join(root, 'shares')],
+  });
+  b = await testDaemon(join(root, 'b'), {
+    trackers: [a.tracker!.grpc, a.tracker!.http],
+    allowFolders: [join(root, 'b', 'downloads')],
+  });
   A = api(a);
   B = api(b);
-  // Keep the download folders the only roots, so `shared` is outside them.
-  for (const [d, X] of [
-    [a, A],
-    [b, B],
-  ] as const) {
-    const s = await X.put('/api/settings', { allowedRoots: [join(d.dataDir, 'downloads')] });
-    expect(s.status).toBe(200);
-  }
 });
 
 afterAll(async () => {
@@ -176,7 +175,12 @@ describe('daemon', () => {
     expect(before).toMatchObject({
       downloadDir: join(b.dataDir, 'downloads'),
       trackers: [a.tracker!.grpc, a.tracker!.http],
+      allowedFolders: [join(b.dataDir, 'downloads')],
     });
+    // The allowed folders come from the command line only.
+    const widen = await B.put<{ error: string }>('/api/settings', { allowedRoots: ['/'] });
+    expect(widen.status).toBe(403);
+    expect(widen.body.error).toMatch(/--allow-folder/);
     const changed = await B.put<Record<string, unknown>>('/api/settings', { maxPeers: 77 });
     expect(changed.status).toBe(200);
     expect(changed.body.maxPeers).toBe(77);
@@ -187,7 +191,7 @@ describe('daemon', () => {
     expect((await B.put('/api/settings', { uploadRateLimit: 'fast' })).status).toBe(400);
   });
 
-  test('folder browsing stays inside the allowed roots', async () => {
+  test('folder browsing stays inside the allowed folders', async () => {
     const dl = join(a.dataDir, 'downloads');
     await mkdir(join(dl, 'inner'), { recursive: true });
     const ok = await A.get<{ path: string; entries: { name: string; dir: boolean }[] }>(
@@ -195,7 +199,7 @@ describe('daemon', () => {
     );
     expect(ok.status).toBe(200);
     expect(ok.body.entries).toContainEqual({ name: 'inner', dir: true, size: 0 });
-    const out = await A.get<{ error: string }>(`/api/fs?path=${encodeURIComponent(shared)}`);
+    const out = await A.get<{ error: string }>(`/api/fs?path=${encodeURIComponent(b.dataDir)}`);
     expect(out.status).toBe(403);
     expect(out.body.error).toMatch(/outside the allowed folders/);
     expect((await A.get(`/api/fs?path=${encodeURIComponent(join(dl, '..', '..'))}`)).status).toBe(
@@ -207,7 +211,7 @@ describe('daemon', () => {
 describe('share in one daemon, download in the other', () => {
   let job: ShareJob;
 
-  test('sharing a folder the user typed (outside the roots) gives a magnet and a .torrent', async () => {
+  test('sharing a folder from an allowed folder gives a magnet and a .torrent', async () => {
     const pushed: { type: string; share?: ShareJob }[] = [];
     const ws = new WebSocket(`ws://127.0.0.1:${a.apiPort}/api/ws?token=${a.token}`);
     ws.on('message', (m) => pushed.push(JSON.parse(m.toString())));
@@ -237,8 +241,11 @@ describe('share in one daemon, download in the other', () => {
   });
 
   test('bad share requests', async () => {
-    expect((await A.post('/api/shares', { path: join(root, 'missing') })).status).toBe(404);
+    expect((await A.post('/api/shares', { path: join(root, 'shares', 'missing') })).status).toBe(
+      404,
+    );
     expect((await A.post('/api/shares', { path: 'relative/path' })).status).toBe(400);
+    expect((await B.post('/api/shares', { path: shared })).status).toBe(403);
     expect((await A.post('/api/shares', {})).status).toBe(400);
     expect((await A.get('/api/shares/nope')).status).toBe(404);
   });
@@ -368,7 +375,7 @@ describe('share in one daemon, download in the other', () => {
 
 describe('the same through the catalog', () => {
   test('a torrent published by A is listed in B’s catalog and downloads by info-hash', async () => {
-    const single = join(root, 'outside-roots', 'song.mp3');
+    const single = join(root, 'shares', 'song.mp3');
     const data = randomBytes(700_000);
     await writeFile(single, data);
     const job = await share(A, single);
@@ -404,8 +411,9 @@ describe('the same through the catalog', () => {
     expect(await readFile(join(b.dataDir, 'downloads', 'song.mp3'))).toEqual(data);
 
     // A torrent that cannot write its files enters the error state, and the GUI is told.
-    const blocker = join(b.dataDir, 'downloads', 'blocker');
-    await writeFile(blocker, 'a file where a folder should be');
+    // A folder where the file should be: the API cannot see it coming, the engine fails to open.
+    const blocker = join(b.dataDir, 'downloads', 'blocked');
+    await mkdir(join(blocker, 'song.mp3'), { recursive: true });
     const torrentFile = await fetch(`${A.base}/api/torrents/${entry.infoHash}/torrent`, {
       headers: { authorization: `Bearer ${a.token}` },
     });
@@ -423,7 +431,7 @@ describe('the same through the catalog', () => {
     });
     const broken = await B.post<TorrentStatus>('/api/torrents', {
       torrent: bytes.toString('base64'),
-      downloadDir: join(blocker, 'inside'),
+      downloadDir: blocker,
     });
     expect(broken.status).toBe(201);
     const msg = await errorMsg;

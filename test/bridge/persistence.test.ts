@@ -138,9 +138,16 @@ test('a second daemon on the same data dir is refused in one line', async () => 
 
 test('share and catalog through the daemon from the command line', async () => {
   const dataDir = join(root, 'sharing');
-  const { d } = await start(dataDir, ['--with-tracker']);
-  const file = join(root, 'report.pdf');
+  const mine = join(root, 'mine');
+  const { d } = await start(dataDir, ['--with-tracker', '--allow-folder', mine]);
+  const file = join(mine, 'report.pdf');
+  await mkdir(mine, { recursive: true });
   await writeFile(file, randomBytes(50_000));
+  // Only the allowed folders can be shared (and the download folder).
+  await writeFile(join(root, 'elsewhere.txt'), 'not in an allowed folder');
+  const refused = await run(['share', join(root, 'elsewhere.txt'), '--data-dir', dataDir]);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toMatch(/^enjambre: .*outside the allowed folders.*\n$/);
   const shared = await run(['share', file, '--data-dir', dataDir]);
   expect(shared.code).toBe(0);
   expect(shared.stdout).toMatch(/^magnet:\?xt=urn:btih:[0-9a-f]{40}&dn=report\.pdf&tr=grpc/);
@@ -155,6 +162,15 @@ test('share and catalog through the daemon from the command line', async () => {
     return entries.find((e) => e.infoHash === hash);
   });
   expect(listed).toMatchObject({ name: 'report.pdf', size: 50_000, seeders: 1 });
+  // Removing a share with its data keeps the user's own file; --delete-originals does not.
+  const rm = await run(['rm', hash.slice(0, 8), '--delete-data', '--data-dir', dataDir]);
+  expect(rm.code).toBe(0);
+  expect(rm.stdout).toMatch(/kept/);
+  expect((await readFile(file)).length).toBe(50_000);
+  await run(['share', file, '--data-dir', dataDir]);
+  const gone = await run(['rm', hash, '--delete-originals', '--data-dir', dataDir]);
+  expect(gone.code).toBe(0);
+  await expect(readFile(file)).rejects.toThrow();
   d.child.kill('SIGTERM');
   expect(await d.exited).toBe(0);
 });

@@ -63,6 +63,13 @@ export function buildProgram(): Command {
     .option('--upload-limit <rate>', 'upload limit in bytes/s (0: none)', sizeOption)
     .option('--download-limit <rate>', 'download limit in bytes/s (0: none)', sizeOption)
     .option('--web-root <dir>', 'folder of the built web GUI')
+    .option(
+      '--allow-folder <dir>',
+      'a folder the API may browse, share from and download into (repeatable; default: ' +
+        'allowFolders in DATA_DIR/config.json, else the home folder; the download folder always)',
+      collect,
+      [],
+    )
     .addOption(new Option('--listen-host <addr>', 'address to accept peers on').hideHelp())
     .action((o) =>
       startCommand(
@@ -70,6 +77,7 @@ export function buildProgram(): Command {
           ...o,
           dataDir: dataDirOf(o),
           downloadDir: o.downloadDir ? resolve(o.downloadDir) : undefined,
+          allowFolder: (o.allowFolder as string[]).map((d) => resolve(d)),
           webRoot: o.webRoot ? resolve(o.webRoot) : undefined,
         },
         output(!!o.json),
@@ -107,7 +115,8 @@ export function buildProgram(): Command {
   }
   withJson(withDataDir(program.command('rm <id>')))
     .description('remove a torrent from the daemon')
-    .option('--delete-data', 'also delete its downloaded files')
+    .option('--delete-data', 'also delete the files it downloaded (never a share’s originals)')
+    .option('--delete-originals', 'also delete a share’s own files, the ones it seeds from')
     .action((id: string, o) => actionCommand(dataDirOf(o), 'rm', id, o, output(!!o.json)));
 
   withJson(withDataDir(program.command('catalog')))

@@ -88,15 +88,27 @@ export async function actionCommand(
   dataDir: string,
   action: 'pause' | 'resume' | 'rm',
   id: string,
-  opts: { deleteData?: boolean },
+  opts: { deleteData?: boolean; deleteOriginals?: boolean },
   out: Output,
 ): Promise<void> {
   const client = await DaemonClient.connect(dataDir);
   const infoHash = await resolveId(client, id);
   if (action === 'rm') {
-    await client.request('DELETE', `/api/torrents/${infoHash}?deleteData=${!!opts.deleteData}`);
-    out.record({ removed: infoHash, deleteData: !!opts.deleteData });
-    out.line(`removed ${infoHash}${opts.deleteData ? ' and its data' : ''}`);
+    const deleteData = !!opts.deleteData;
+    const deleteOriginals = !!opts.deleteOriginals;
+    await client.request(
+      'DELETE',
+      `/api/torrents/${infoHash}?deleteData=${deleteData}&deleteOriginals=${deleteOriginals}`,
+    );
+    out.record({ removed: infoHash, deleteData, deleteOriginals });
+    out.line(
+      `removed ${infoHash}` +
+        (deleteOriginals
+          ? ' and its files'
+          : deleteData
+            ? ' and the data it downloaded (a share’s own files are kept)'
+            : ''),
+    );
     return;
   }
   const t = await client.request<TorrentStatus>('POST', `/api/torrents/${infoHash}/${action}`);

@@ -1,4 +1,4 @@
-import { DataDirLocked, RunningDaemon, startDaemon } from '../daemon/daemon';
+import { ConfigError, DataDirLocked, RunningDaemon, startDaemon } from '../daemon/daemon';
 import { describeError, UserError } from './errors';
 import { Output } from './output';
 
@@ -14,6 +14,7 @@ export interface StartCliOptions {
   downloadLimit?: number;
   webRoot?: string;
   listenHost?: string;
+  allowFolder?: string[];
 }
 
 /** `enjambre start`: runs the daemon in the foreground until SIGINT/SIGTERM. */
@@ -32,9 +33,12 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       downloadRateLimit: opts.downloadLimit,
       webRoot: opts.webRoot,
       listenHost: opts.listenHost,
+      allowFolders: opts.allowFolder,
     });
   } catch (err) {
-    if (err instanceof DataDirLocked) throw new UserError(err.message);
+    if (err instanceof DataDirLocked || err instanceof ConfigError) {
+      throw new UserError(err.message);
+    }
     const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new UserError(
       `cannot start the daemon: ${describeError(err)}${busy ? ' (choose another with --api-port)' : ''}`,

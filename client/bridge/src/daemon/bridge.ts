@@ -148,11 +148,21 @@ export class Bridge {
     return t;
   }
 
-  async remove(id: string, deleteData: boolean): Promise<void> {
+  /**
+   * Removes a torrent. A share seeds from the user's own files, which enjambre did not download:
+   * `deleteData` leaves them alone, and only `deleteOriginals` deletes them.
+   */
+  async remove(
+    id: string,
+    opts: { deleteData?: boolean; deleteOriginals?: boolean } = {},
+  ): Promise<{ deletedData: boolean }> {
     const t = this.get(id);
+    const shared = this.records.get(t.infoHash)?.shared === true;
+    const deleteData = opts.deleteOriginals === true || (!shared && opts.deleteData === true);
     await this.session.remove(t.infoHash, { deleteData });
     await this.state.deleteTorrent(t.infoHash);
     this.records.delete(t.infoHash);
+    return { deletedData: deleteData };
   }
 
   private async update(t: Torrent, change: Partial<TorrentRecord>): Promise<void> {

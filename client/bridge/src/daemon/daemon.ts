@@ -11,7 +11,9 @@ import { LiveFeed } from './live';
 import { createMetrics } from './metrics';
 import { appRoutes, EmbeddedTrackerUrls } from './routes-app';
 import { torrentRoutes } from './routes-torrents';
-import { createServer } from './server';
+import { ConfigError, readConfigFile } from './config-file';
+import { AllowedFolders, isInside } from './roots';
+import { createServer, RegisteredRoute } from './server';
 import { Shares, TorrentCreator } from './shares';
 import { BridgeState, Settings } from './state';
 import { loadOrCreateToken } from './token';
@@ -38,6 +40,11 @@ export interface DaemonOptions {
   /** Rate limits (bytes/s); override the stored settings (and are stored). */
   uploadRateLimit?: number;
   downloadRateLimit?: number;
+  /**
+   * Folders the API may read, share from and download into (`--allow-folder`); default the
+   * config file's `allowFolders`, else the home folder. The download folder is always one.
+   */
+  allowFolders?: string[];
   /** The built GUI; default client/web/dist/web/browser in this repository. */
   webRoot?: string;
   /** Where logs go; default `daemon.log` in the data dir. */
@@ -56,6 +63,10 @@ export interface RunningDaemon {
   dataDir: string;
   tracker?: EmbeddedTrackerUrls;
   bridge: Bridge;
+  /** The folders the API may touch, as resolved at start. */
+  allowedFolders: readonly string[];
+  /** Every route the API serves, with the access each declares. */
+  routes: readonly RegisteredRoute[];
   close(): Promise<void>;
 }
 
@@ -81,6 +92,8 @@ export function defaultWebRoot(): string {
 /** The daemon is already running on this data dir (LevelDB holds a lock). */
 export class DataDirLocked extends Error {}
 
+export { ConfigError };
+
 /**
  * Starts the bridge: state, engine (with every stored torrent re-added), optional embedded
  * tracker, and the HTTP API. Resolves once the API listens; `close()` stops all of it.
@@ -89,6 +102,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
   const dataDir = resolve(opts.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const token = await loadOrCreateToken(dataDir);
+  const config = await readConfigFile(dataDir);
   const log =
     opts.logger ??
     pino({ level: 'info' }, pino.destination({ dest: join(dataDir, 'daemon.log'), sync: false }));
@@ -121,7 +135,6 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       uploadRateLimit: 0,
       downloadRateLimit: 0,
       trackers: [],
-      allowedRoots: [homedir()],
     };
     const settings = await state.getSettings(defaults);
     if (opts.downloadDir !== undefined) settings.downloadDir = resolve(opts.downloadDir);
@@ -133,6 +146,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     }
     await state.putSettings(settings);
     await mkdir(settings.downloadDir, { recursive: true });
+    const given = opts.allowFolders?.length ? opts.allowFolders : config.allowFolders;
+    const allowed = [...new Set((given ?? [homedir()]).map((f) => resolve(f)))];
+    // The download folder is always one, and listed only when no other holds it.
+    if (!allowed.some((f) => isInside(f, settings.downloadDir))) allowed.push(settings.downloadDir);
+    const folders = await AllowedFolders.create({ folders: allowed, dataDir });
+    await warnAboutLegacyRoots(state, folders, log);
 
     let tracker: EmbeddedTracker | undefined;
     if (opts.withTracker) {
@@ -168,10 +187,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => catalog.close());
     const live = new LiveFeed(session, shares);
     cleanup.push(() => live.close());
-    const roots = (): string[] => [...bridge.settings.allowedRoots, bridge.settings.downloadDir];
 
     const host = opts.host ?? '127.0.0.1';
-    const app = await createServer({
+    const { app, routes } = await createServer({
       token,
       webRoot: opts.webRoot ?? defaultWebRoot(),
       // The GUI makes a few calls a second: log warnings and errors, not every request.
@@ -180,7 +198,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     });
     const apiPort = () => (app.server.address() as AddressInfo).port;
     await app.register(async (scope) => {
-      torrentRoutes(scope, { bridge, roots, trackers });
+      torrentRoutes(scope, { bridge, folders, trackers });
       appRoutes(scope, {
         bridge,
         shares,
@@ -191,7 +209,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         startedAt: Date.now(),
         apiPort,
         ...(tracker ? { tracker: tracker.urls } : {}),
-        roots,
+        folders,
         trackers,
       });
     });
@@ -225,12 +243,34 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       dataDir,
       ...(tracker ? { tracker: tracker.urls } : {}),
       bridge,
+      allowedFolders: folders.folders,
+      routes,
       close: () => (closing ??= closeAll()),
     };
   } catch (err) {
     await closeAll();
     throw err;
   }
+}
+
+/**
+ * Settings stored before 0.2 carried `allowedRoots`, which the API could widen; they are kept in
+ * the database but no longer applied. Say so at each start while one of them is not allowed.
+ */
+async function warnAboutLegacyRoots(
+  state: BridgeState,
+  folders: AllowedFolders,
+  log: Logger,
+): Promise<void> {
+  const legacy = (await state.legacyAllowedRoots()) ?? [];
+  const dropped = legacy.filter((r) => !folders.folders.some((f) => isInside(f, resolve(r))));
+  if (dropped.length === 0) return;
+  log.warn(
+    { dropped },
+    'allowed folders stored by an older version are no longer applied: start with ' +
+      dropped.map((r) => `--allow-folder ${r}`).join(' ') +
+      ' (or list them in config.json) to keep them',
+  );
 }
 
 function isLocked(err: unknown): boolean {

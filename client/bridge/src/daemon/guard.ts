@@ -1,22 +1,73 @@
 import { tokenMatches } from './token';
 
-export interface GuardOptions {
-  token: string;
-  /** The port the API listens on: Host and Origin must name it. */
+/**
+ * How a route may be reached, set as `config: { access }` when the route is registered. A route
+ * without it needs the token: forgetting to mark a route fails closed.
+ * - `token`: `Authorization: Bearer …` only.
+ * - `token-or-query`: also `?token=`, for what a browser opens without headers (the WebSocket
+ *   upgrade, a `<video>`'s stream, a .torrent download). Elsewhere a token in the URL would end up
+ *   in logs and history for nothing.
+ * - `public`: no token; only the GUI's static files and its app shell, which hold no data.
+ */
+export type RouteAccess = 'token' | 'token-or-query' | 'public';
+
+const ACCESS: readonly RouteAccess[] = ['token', 'token-or-query', 'public'];
+
+/** The access a route's config declares; anything unknown is `token`. */
+export function accessOf(config: unknown): RouteAccess {
+  const a = (config as { access?: unknown } | undefined)?.access;
+  return ACCESS.includes(a as RouteAccess) ? (a as RouteAccess) : 'token';
+}
+
+/** Who the server is: the port it listens on and the host names it answers to. */
+export interface HostPolicy {
   port: number;
-  /** Host names the API answers to (binding to 127.0.0.1 is not enough against DNS rebinding). */
+  /** Host names besides the loopback ones (an address the user chose to bind, bracketed if IPv6). */
   hostnames?: readonly string[];
+}
+
+/** The names a browser writes in Host for this machine's loopback, in its canonical form. */
+export const LOOPBACK_HOSTNAMES: readonly string[] = ['127.0.0.1', 'localhost', '[::1]'];
+
+function names(policy: HostPolicy): Set<string> {
+  return new Set([...LOOPBACK_HOSTNAMES, ...(policy.hostnames ?? [])].map((h) => h.toLowerCase()));
+}
+
+/**
+ * Whether a Host header names this server. A web page on another domain that rebinds its DNS
+ * name to 127.0.0.1 still sends its own Host, so only our own names pass, with our port, written
+ * exactly as a browser writes them (no trailing dot, no other spelling of an address: a browser
+ * canonicalises `127.1` or `[0::1]` before it sends them, so other spellings come from elsewhere).
+ */
+export function hostAllowed(policy: HostPolicy, host: string | undefined): boolean {
+  if (host === undefined) return false;
+  const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(host);
+  if (!m) return false;
+  // A browser leaves the port out only when it is the scheme's default.
+  const port = m[2] === undefined ? 80 : Number(m[2]);
+  return port === policy.port && names(policy).has(m[1].toLowerCase());
+}
+
+/** Whether an Origin header is the GUI's own (`http://` + one of our Hosts). */
+export function originAllowed(policy: HostPolicy, origin: string): boolean {
+  const m = /^http:\/\/([^/]+)$/i.exec(origin);
+  return m !== null && hostAllowed(policy, m[1]);
+}
+
+export interface GuardOptions extends HostPolicy {
+  token: string;
 }
 
 export interface GuardRequest {
   method: string;
-  url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** What the matched route declares (see RouteAccess). */
+  access: RouteAccess;
+  /** The `token` query parameter, if any; only `token-or-query` routes look at it. */
+  queryToken?: string;
 }
 
 export type GuardVerdict = { ok: true } | { ok: false; status: 401 | 403; message: string };
-
-const DEFAULT_HOSTNAMES = ['127.0.0.1', 'localhost', '[::1]'];
 
 function header(req: GuardRequest, name: string): string | undefined {
   const v = req.headers[name];
@@ -24,19 +75,16 @@ function header(req: GuardRequest, name: string): string | undefined {
 }
 
 /**
- * Decides whether a request may reach the API. Three checks, in this order:
- * - Host must be one of ours: a web page on another domain that rebinds its DNS name to
- *   127.0.0.1 still sends its own Host.
- * - Origin, when a browser sends one, must be the GUI's own: other sites' pages get nothing.
- * - The token, as `Authorization: Bearer …`, or as `?token=` only where a browser cannot set
- *   headers: the WebSocket upgrade, and links the browser opens itself (a `<video>`'s stream, a
- *   .torrent download). Elsewhere a token in the URL would end up in logs and history for nothing.
+ * Decides whether a request may reach the route the router matched. Three checks, in this order,
+ * on every request (static files too: a rebinding page gets nothing at all):
+ * - Host must be one of ours (hostAllowed).
+ * - Origin, when a browser sends one, must be the GUI's own, whatever the method; `null` (a
+ *   sandboxed frame, a file: page) is foreign too. Browsers send Origin on every request that
+ *   changes state, so a page elsewhere cannot drive the API even blind.
+ * - The token, unless the route is public.
  */
 export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdict {
-  const hostnames = opts.hostnames ?? DEFAULT_HOSTNAMES;
-  const allowedHosts = new Set(hostnames.map((h) => `${h}:${opts.port}`));
-  const host = header(req, 'host');
-  if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+  if (!hostAllowed(opts, header(req, 'host'))) {
     return {
       ok: false,
       status: 403,
@@ -44,25 +92,15 @@ export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdic
     };
   }
   const origin = header(req, 'origin');
-  if (origin !== undefined && origin !== 'null') {
-    const allowedOrigins = new Set(hostnames.map((h) => `http://${h}:${opts.port}`));
-    if (!allowedOrigins.has(origin.toLowerCase())) {
-      return { ok: false, status: 403, message: 'cross-origin requests are not allowed' };
-    }
-  } else if (origin === 'null') {
+  if (origin !== undefined && !originAllowed(opts, origin)) {
     return { ok: false, status: 403, message: 'cross-origin requests are not allowed' };
   }
+  if (req.access === 'public') return { ok: true };
   if (!tokenMatches(opts.token, presentedToken(req))) {
     return { ok: false, status: 401, message: 'missing or wrong token' };
   }
   return { ok: true };
 }
-
-const QUERY_TOKEN_PATHS = [
-  /^\/api\/ws$/,
-  /^\/api\/torrents\/[0-9a-fA-F]{40}\/files\/\d+\/stream$/,
-  /^\/api\/torrents\/[0-9a-fA-F]{40}\/torrent$/,
-];
 
 function presentedToken(req: GuardRequest): string | undefined {
   const auth = header(req, 'authorization');
@@ -70,8 +108,5 @@ function presentedToken(req: GuardRequest): string | undefined {
     const m = /^Bearer\s+(\S+)$/i.exec(auth);
     return m ? m[1] : undefined;
   }
-  const q = req.url.indexOf('?');
-  if (q < 0) return undefined;
-  if (!QUERY_TOKEN_PATHS.some((re) => re.test(req.url.slice(0, q)))) return undefined;
-  return new URLSearchParams(req.url.slice(q + 1)).get('token') ?? undefined;
+  return req.access === 'token-or-query' ? req.queryToken : undefined;
 }

@@ -1,13 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { mkdir } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { Bridge } from './bridge';
 import { CatalogReader, isGrpcTracker } from './catalog';
-import { badRequest } from './http-error';
+import { badRequest, forbidden } from './http-error';
 import type { LiveFeed } from './live';
 import type { BridgeMetrics } from './metrics';
-import { browse, checkSharePath } from './roots';
+import type { AllowedFolders } from './roots';
 import * as S from './schemas';
 import { Shares } from './shares';
 import type { Settings } from './state';
@@ -28,7 +26,7 @@ export interface AppRoutesDeps {
   startedAt: number;
   apiPort: () => number;
   tracker?: EmbeddedTrackerUrls;
-  roots: () => string[];
+  folders: AllowedFolders;
   trackers: () => string[];
 }
 
@@ -113,7 +111,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
       },
     },
     async (req, reply) => {
-      const path = await checkSharePath(req.body.path);
+      const path = await deps.folders.shareSource(req.body.path);
       const trackers = req.body.trackers?.length ? req.body.trackers : deps.trackers();
       checkTrackers(trackers);
       const job = shares.start({
@@ -174,13 +172,16 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
     catalog.health(deps.trackers()),
   );
 
+  // The allowed folders are shown with the settings but come from the command line.
+  const settingsView = () => ({ ...bridge.settings, allowedFolders: deps.folders.folders });
+
   app.get(
     '/api/settings',
     { schema: { tags: ['settings'], response: { 200: S.settings } } },
-    async () => bridge.settings,
+    async () => settingsView(),
   );
 
-  app.put<{ Body: Partial<Settings> }>(
+  app.put<{ Body: Partial<Settings> & { allowedRoots?: unknown; allowedFolders?: unknown } }>(
     '/api/settings',
     {
       schema: {
@@ -190,38 +191,55 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
       },
     },
     async (req) => {
-      const next: Settings = { ...bridge.settings, ...req.body };
-      for (const dir of [next.downloadDir, ...next.allowedRoots]) {
-        if (!isAbsolute(dir)) throw badRequest(`not an absolute path: ${dir}`);
+      const { allowedRoots, allowedFolders, ...change } = req.body;
+      if (allowedRoots !== undefined || allowedFolders !== undefined) {
+        throw forbidden(
+          'the allowed folders are set when the daemon starts (--allow-folder, or allowFolders ' +
+            'in config.json), never through the API',
+        );
       }
-      next.downloadDir = resolve(next.downloadDir);
-      next.allowedRoots = next.allowedRoots.map((d) => resolve(d));
+      const next: Settings = { ...bridge.settings, ...change };
+      if (change.downloadDir !== undefined) {
+        next.downloadDir = await deps.folders.downloadFolder(change.downloadDir);
+        await mkdir(next.downloadDir, { recursive: true });
+      }
       checkTrackers(next.trackers);
-      await mkdir(next.downloadDir, { recursive: true });
       await bridge.setSettings(next);
-      return next;
+      return settingsView();
     },
   );
 
-  app.get<{ Querystring: { path?: string } }>(
+  app.get<{ Querystring: { path?: string; hidden?: string } }>(
     '/api/fs',
     {
       schema: {
         tags: ['shares'],
         querystring: {
           type: 'object',
-          properties: { path: { type: 'string', maxLength: 4096 } },
+          properties: {
+            path: { type: 'string', maxLength: 4096 },
+            hidden: {
+              type: 'string',
+              enum: ['1', '0', 'true', 'false'],
+              description: 'list and open dot-files and dot-folders',
+            },
+          },
         },
       },
     },
-    async (req) => browse(deps.roots(), req.query.path || deps.roots()[0] || homedir()),
+    async (req) =>
+      deps.folders.browse(req.query.path || deps.folders.folders[0], {
+        hidden: req.query.hidden === '1' || req.query.hidden === 'true',
+      }),
   );
 
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) =>
     reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
   );
 
-  app.get('/api/ws', { websocket: true, schema: { hide: true } }, (socket) =>
-    deps.live.attach(socket),
+  app.get(
+    '/api/ws',
+    { websocket: true, schema: { hide: true }, config: { access: 'token-or-query' } },
+    (socket) => deps.live.attach(socket),
   );
 }

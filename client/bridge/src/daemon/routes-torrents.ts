@@ -2,14 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { FilePriority, TorrentSource } from '@enjambre/engine';
 import { Bridge } from './bridge';
 import { badRequest, HttpError, notFound } from './http-error';
-import { checkFolderInsideRoots } from './roots';
+import type { AllowedFolders } from './roots';
 import * as S from './schemas';
 import { contentTypeFor, parseRange } from './stream';
 
 export interface TorrentRoutesDeps {
   bridge: Bridge;
   /** Folders a download may go in. */
-  roots: () => string[];
+  folders: AllowedFolders;
   /** Trackers for an info-hash added from a catalog without trackers of its own. */
   trackers: () => string[];
 }
@@ -75,7 +75,7 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
       const downloadDir =
         req.body.downloadDir === undefined
           ? undefined
-          : await checkFolderInsideRoots(deps.roots(), req.body.downloadDir);
+          : await deps.folders.downloadFolder(req.body.downloadDir);
       const t = await bridge.add({
         source,
         downloadDir,
@@ -92,7 +92,10 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
     async (req) => bridge.get(req.params.id).status(),
   );
 
-  app.delete<{ Params: { id: string }; Querystring: { deleteData?: boolean } }>(
+  app.delete<{
+    Params: { id: string };
+    Querystring: { deleteData?: boolean; deleteOriginals?: boolean };
+  }>(
     '/api/torrents/:id',
     {
       schema: {
@@ -100,13 +103,23 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
         params: S.idParams,
         querystring: {
           type: 'object',
-          properties: { deleteData: { type: 'boolean', default: false } },
+          properties: {
+            deleteData: { type: 'boolean', default: false },
+            deleteOriginals: {
+              type: 'boolean',
+              default: false,
+              description: 'a share seeds the user’s own files: delete those too',
+            },
+          },
         },
         response: { 204: { type: 'null' }, ...S.errors },
       },
     },
     async (req, reply) => {
-      await bridge.remove(req.params.id, req.query.deleteData === true);
+      await bridge.remove(req.params.id, {
+        deleteData: req.query.deleteData === true,
+        deleteOriginals: req.query.deleteOriginals === true,
+      });
       return reply.code(204).send();
     },
   );
@@ -230,7 +243,10 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
 
   app.get<{ Params: { id: string } }>(
     '/api/torrents/:id/torrent',
-    { schema: { tags, params: S.idParams, produces: ['application/x-bittorrent'] } },
+    {
+      schema: { tags, params: S.idParams, produces: ['application/x-bittorrent'] },
+      config: { access: 'token-or-query' },
+    },
     async (req, reply) => {
       const t = bridge.get(req.params.id);
       const file = t.torrentFile();
@@ -245,6 +261,7 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
   app.get<{ Params: { id: string; index: number } }>(
     '/api/torrents/:id/files/:index/stream',
     {
+      config: { access: 'token-or-query' },
       schema: {
         tags,
         params: S.fileParams,

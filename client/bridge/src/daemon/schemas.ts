@@ -153,7 +153,11 @@ export const settings = {
     uploadRateLimit: { type: 'number' },
     downloadRateLimit: { type: 'number' },
     trackers: { type: 'array', items: { type: 'string' } },
-    allowedRoots: { type: 'array', items: { type: 'string' } },
+    allowedFolders: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'set at start (--allow-folder, config.json); read-only here',
+    },
   },
 } as const;
 
@@ -167,10 +171,8 @@ export const settingsBody = {
     uploadRateLimit: { type: 'integer', minimum: 0 },
     downloadRateLimit: { type: 'integer', minimum: 0 },
     trackers: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 100 },
-    allowedRoots: {
-      type: 'array',
-      items: { type: 'string', minLength: 1, maxLength: 4096 },
-      maxItems: 100,
-    },
+    // Accepted only to refuse them with a clear answer (they are not settings any more).
+    allowedRoots: {},
+    allowedFolders: {},
   },
 } as const;

@@ -7,8 +7,9 @@ let app: FastifyInstance;
 let base: string;
 
 beforeAll(async () => {
-  app = await createServer({ token });
+  ({ app } = await createServer({ token }));
   app.get('/api/ping', async () => ({ pong: true }));
+  app.get('/api/open', { config: { access: 'token-or-query' } }, async () => ({ open: true }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });
@@ -20,6 +21,10 @@ test('API calls need the token; the GUI shell does not', async () => {
   expect(ok.status).toBe(200);
   expect(await ok.json()).toEqual({ pong: true });
   expect((await fetch(`${base}/api/ping?token=${token}`)).status).toBe(401);
+  expect((await fetch(`${base}/api/open?token=${token}`)).status).toBe(200);
+  // The router decodes the path; the guard judges the route it matched.
+  expect((await fetch(`${base}/%61pi/ping`)).status).toBe(401);
+  expect((await fetch(`${base}/%61pi/ping?token=${token}`)).status).toBe(401);
   const shell = await fetch(`${base}/`);
   expect(shell.status).toBe(200);
   expect(shell.headers.get('referrer-policy')).toBe('no-referrer');

@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { BridgeState, Settings } from './state';
 
 const defaults: Settings = {
@@ -10,7 +11,6 @@ const defaults: Settings = {
   uploadRateLimit: 0,
   downloadRateLimit: 0,
   trackers: [],
-  allowedRoots: ['/tmp'],
 };
 
 let dir: string;
@@ -51,4 +51,24 @@ test('settings and torrents survive reopening the database', async () => {
   await s2.deleteTorrent('a'.repeat(40));
   expect((await s2.listTorrents()).length).toBe(1);
   await s2.close();
+});
+
+test('settings of an older version load; their allowedRoots are set aside, not applied', async () => {
+  const old = new ClassicLevel<string, string>(join(dir, 'db'), { valueEncoding: 'utf8' });
+  await old.put(
+    'settings',
+    JSON.stringify({ ...defaults, maxPeers: 33, allowedRoots: ['/', '/srv/media'] }),
+  );
+  await old.close();
+
+  const s = new BridgeState(join(dir, 'db'));
+  await s.open();
+  const loaded = await s.getSettings(defaults);
+  expect(loaded).toEqual({ ...defaults, maxPeers: 33 });
+  expect(loaded).not.toHaveProperty('allowedRoots');
+  expect(await s.legacyAllowedRoots()).toEqual(['/', '/srv/media']);
+  // Loading again finds them set aside already, and nothing is lost.
+  expect(await s.getSettings(defaults)).toEqual({ ...defaults, maxPeers: 33 });
+  expect(await s.legacyAllowedRoots()).toEqual(['/', '/srv/media']);
+  await s.close();
 });

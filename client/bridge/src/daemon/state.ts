@@ -10,9 +10,9 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
-  /** Folders the API may browse (`/api/fs`) and download into; the download dir always is one. */
-  allowedRoots: string[];
 }
+
+const LEGACY_ROOTS = 'legacy:allowedRoots';
 
 /** How the bridge re-adds a torrent after a restart; piece-level resume data is the engine's. */
 export interface TorrentRecord {
@@ -51,7 +51,26 @@ export class BridgeState {
   async getSettings(defaults: Settings): Promise<Settings> {
     const raw = await this.db.get('settings');
     if (raw === undefined) return { ...defaults };
-    return { ...defaults, ...(JSON.parse(raw) as Partial<Settings>) };
+    const stored = JSON.parse(raw) as Partial<Settings> & { allowedRoots?: unknown };
+    if ('allowedRoots' in stored) {
+      // Before 0.2 the allowed folders were a setting the API could change, so they cannot be
+      // trusted as a boundary. They are kept aside (never lost) and reported at start.
+      const { allowedRoots, ...rest } = stored;
+      await this.db.batch([
+        { type: 'put', key: LEGACY_ROOTS, value: JSON.stringify(allowedRoots) },
+        { type: 'put', key: 'settings', value: JSON.stringify(rest) },
+      ]);
+      return { ...defaults, ...rest };
+    }
+    return { ...defaults, ...stored };
+  }
+
+  /** The `allowedRoots` an older version stored in the settings, if it did. */
+  async legacyAllowedRoots(): Promise<string[] | undefined> {
+    const raw = await this.db.get(LEGACY_ROOTS);
+    if (raw === undefined) return undefined;
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
   }
 
   async putSettings(settings: Settings): Promise<void> {

@@ -13,6 +13,7 @@ import type {
   PeerStatus,
   PieceMap,
   Settings,
+  SettingsChange,
   ShareJob,
   ShareRequest,
   TorrentStatus,
@@ -120,7 +121,7 @@ export class ApiService {
     return firstValueFrom(this.http.get<Settings>('/api/settings'));
   }
 
-  saveSettings(changes: Partial<Settings>): Promise<Settings> {
+  saveSettings(changes: SettingsChange): Promise<Settings> {
     return firstValueFrom(this.http.put<Settings>('/api/settings', changes));
   }
 

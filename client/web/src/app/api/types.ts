@@ -98,9 +98,15 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
-  /** Folders the file browser may show and downloads may go to; the download dir always is one. */
-  allowedRoots: string[];
+  /**
+   * Folders the file browser may show, shares may come from and downloads may go to. Set when
+   * the bridge starts (`enjambre start --allow-folder DIR`); the API never changes them.
+   */
+  readonly allowedFolders?: readonly string[];
 }
+
+/** What PUT /api/settings may change: everything but the allowed folders. */
+export type SettingsChange = Partial<Omit<Settings, 'allowedFolders'>>;
 
 /** POST /api/torrents: exactly one source, plus options. */
 export type AddSource =

@@ -7,7 +7,6 @@ const settings = {
   uploadRateLimit: 512 * 1024,
   downloadRateLimit: 0,
   trackers: ['http://127.0.0.1:7000/announce'],
-  allowedRoots: ['/home/me', '/srv/share'],
 };
 
 describe('settings form', () => {
@@ -18,6 +17,13 @@ describe('settings form', () => {
     expect(fromDraft(draft)).toEqual({ problems: {}, settings });
   });
 
+  it('never sends the allowed folders: the bridge sets them at start', () => {
+    const draft = toDraft({ ...settings, allowedFolders: ['/home/me'] });
+    expect(Object.keys(draft)).not.toContain('allowedFolders');
+    expect(fromDraft(draft).settings).not.toHaveProperty('allowedFolders');
+    expect(fromDraft(draft).settings).not.toHaveProperty('allowedRoots');
+  });
+
   it('names every bad field', () => {
     const { settings: out, problems } = fromDraft({
       downloadDir: 'Downloads',
@@ -26,11 +32,9 @@ describe('settings form', () => {
       uploadKib: '-1',
       downloadKib: 'fast',
       trackers: 'nope',
-      allowedRoots: '/ok\nrelative',
     });
     expect(out).toBeUndefined();
     expect(Object.keys(problems).sort()).toEqual([
-      'allowedRoots',
       'downloadDir',
       'downloadKib',
       'listenPort',

@@ -1,5 +1,5 @@
 import { parseTrackers } from '../add/validation';
-import type { Settings } from '../api/types';
+import type { Settings, SettingsChange } from '../api/types';
 
 /** The settings form as the user edits it: rates in KiB/s, trackers as text. */
 export interface SettingsDraft {
@@ -9,8 +9,6 @@ export interface SettingsDraft {
   uploadKib: string;
   downloadKib: string;
   trackers: string;
-  /** One folder per line. */
-  allowedRoots: string;
 }
 
 export function toDraft(s: Settings): SettingsDraft {
@@ -21,7 +19,6 @@ export function toDraft(s: Settings): SettingsDraft {
     uploadKib: String(Math.round(s.uploadRateLimit / 1024)),
     downloadKib: String(Math.round(s.downloadRateLimit / 1024)),
     trackers: s.trackers.join('\n'),
-    allowedRoots: (s.allowedRoots ?? []).join('\n'),
   };
 }
 
@@ -34,7 +31,10 @@ function wholeNumber(text: string, min: number, max: number): number | undefined
 }
 
 /** Checks a draft; returns the Settings to send, or what is wrong with each field. */
-export function fromDraft(d: SettingsDraft): { settings?: Settings; problems: DraftProblems } {
+export function fromDraft(d: SettingsDraft): {
+  settings?: Required<SettingsChange>;
+  problems: DraftProblems;
+} {
   const problems: DraftProblems = {};
   const downloadDir = d.downloadDir.trim();
   if (!downloadDir.startsWith('/')) problems.downloadDir = 'Use a full path, starting with "/".';
@@ -47,12 +47,6 @@ export function fromDraft(d: SettingsDraft): { settings?: Settings; problems: Dr
   if (up === undefined) problems.uploadKib = 'KiB/s as a whole number; 0 means unlimited.';
   const down = wholeNumber(d.downloadKib, 0, 10_000_000);
   if (down === undefined) problems.downloadKib = 'KiB/s as a whole number; 0 means unlimited.';
-  const allowedRoots = d.allowedRoots
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean);
-  const relative = allowedRoots.find((r) => !r.startsWith('/'));
-  if (relative !== undefined) problems.allowedRoots = `"${relative}" is not a full path.`;
   const trackers = parseTrackers(d.trackers);
   if (trackers.problem) problems.trackers = trackers.problem;
   if (Object.keys(problems).length > 0) return { problems };
@@ -65,7 +59,6 @@ export function fromDraft(d: SettingsDraft): { settings?: Settings; problems: Dr
       uploadRateLimit: up! * 1024,
       downloadRateLimit: down! * 1024,
       trackers: trackers.urls,
-      allowedRoots,
     },
   };
 }

@@ -26,10 +26,15 @@ export class SettingsPage {
   protected readonly trackers = signal<TrackerHealth[] | undefined>(undefined);
   protected readonly trackersError = signal<string | undefined>(undefined);
   protected readonly status = signal<BridgeStatus | undefined>(undefined);
+  /** Shown, not edited: only the command line or the config file sets them. */
+  protected readonly folders = signal<readonly string[]>([]);
 
   constructor() {
     this.api.settings().then(
-      (s) => this.draft.set(toDraft(s)),
+      (s) => {
+        this.draft.set(toDraft(s));
+        this.folders.set(s.allowedFolders ?? []);
+      },
       (err: unknown) => this.loadError.set(describeError(err)),
     );
     this.api.status().then(

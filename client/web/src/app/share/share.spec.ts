@@ -25,7 +25,7 @@ describe('Share', () => {
       uploadRateLimit: 0,
       downloadRateLimit: 0,
       trackers: ['http://127.0.0.1:7070/announce'],
-      allowedRoots: ['/dl'],
+      allowedFolders: ['/dl'],
     });
     await fixture.whenStable();
   });
