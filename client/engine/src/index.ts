@@ -1,3 +1,4 @@
 export * from './api';
 export { Session } from './session';
 export * from './create-from-path';
+export * from './dht';

@@ -8,3 +8,4 @@ export * from './create';
 export * from './wire';
 export * from './peer-id';
 export * from './tracker';
+export * from './dht';

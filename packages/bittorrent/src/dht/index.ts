@@ -1,0 +1,2 @@
+export * from './node-id';
+export * from './krpc';
