@@ -1,4 +1,4 @@
-import { fstat } from 'node:fs';
+import { fstat, type Stats } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { IoStats } from '../api';
@@ -146,11 +146,12 @@ export class FileStorage implements TorrentStorage {
   }
 
   async fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>> {
+    const seen = new Map<string, Promise<Stats | null>>(); // each folder lstat'ed once
     return Promise.all(
       this.meta.files.map(async (f, i) => {
         if (f.pad) return null;
         // a file that cannot be read safely counts as missing: its pieces get rechecked
-        return statInside(this.opts.downloadDir, this.segments[i]).catch(() => null);
+        return statInside(this.opts.downloadDir, this.segments[i], seen).catch(() => null);
       }),
     );
   }

@@ -76,13 +76,22 @@ async function walkParents(
   root: string,
   segments: readonly string[],
   create: boolean,
+  seen?: Map<string, Promise<fs.Stats | null>>,
 ): Promise<string | null> {
   const full = joinInside(root, segments);
   let dir = path.resolve(root);
   if (create) await mkdir(dir, { recursive: true }); // the download folder itself is the user's
   for (const seg of segments.slice(0, -1)) {
     dir = path.join(dir, seg);
-    let st = await lstatOrNull(dir);
+    let st: fs.Stats | null;
+    if (seen) {
+      // one lstat per folder for a whole pass over the torrent's files
+      let p = seen.get(dir);
+      if (!p) seen.set(dir, (p = lstatOrNull(dir)));
+      st = await p;
+    } else {
+      st = await lstatOrNull(dir);
+    }
     if (!st) {
       if (!create) return null;
       // not recursive: the level above was just checked, so this creates exactly one folder there
@@ -138,9 +147,7 @@ export async function openInside(
     fd = await openFd(file, flags, 0o644);
   } catch (err) {
     if (code(err) !== 'ELOOP' && code(err) !== 'EMLINK') throw err;
-    if (write || segments.length < 2) {
-      throw new UnsafePathError(`${file} is a symbolic link; not followed`);
-    }
+    if (write) throw new UnsafePathError(`${file} is a symbolic link; not followed`);
     fd = await openLinkedInside(root, segments, file);
   }
   try {
@@ -163,6 +170,9 @@ async function openLinkedInside(
   segments: readonly string[],
   file: string,
 ): Promise<number> {
+  if (segments.length < 2) {
+    throw new UnsafePathError(`${file} is a symbolic link; not followed`);
+  }
   const top = await realpath(joinInside(root, segments.slice(0, 1)));
   let target: string;
   try {
@@ -177,26 +187,30 @@ async function openLinkedInside(
 }
 
 /**
- * Size and mtime of torrent file `segments`, or null when it is missing. Follows a symlink only
- * where a read would (inside the torrent's folder); throws UnsafePathError where a read would.
+ * Size and mtime of torrent file `segments`, or null when it is missing. Takes the same walk as a
+ * read without opening anything (resume stats every file at start): a symlink is followed only
+ * to a file inside the torrent's folder, else UnsafePathError as a read would throw. Calls of one pass
+ * over the files share `seen`, so each folder is lstat'ed once.
  */
 export async function statInside(
   root: string,
   segments: readonly string[],
+  seen?: Map<string, Promise<fs.Stats | null>>,
 ): Promise<{ size: number; mtimeMs: number } | null> {
-  let fd: number;
-  try {
-    fd = await openInside(root, segments, false);
-  } catch (err) {
-    if (code(err) === 'ENOENT') return null;
-    throw err;
+  const file = await walkParents(root, segments, false, seen);
+  if (file === null) return null;
+  let st = await lstatOrNull(file);
+  if (st === null) return null;
+  if (st.isSymbolicLink()) {
+    const fd = await openLinkedInside(root, segments, file);
+    try {
+      st = await fstatFd(fd);
+    } finally {
+      await closeFd(fd).catch(() => undefined);
+    }
   }
-  try {
-    const st = await fstatFd(fd);
-    return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
-  } finally {
-    await closeFd(fd).catch(() => undefined);
-  }
+  if (!st.isFile()) throw new UnsafePathError(`${file} is not a regular file`);
+  return { size: st.size, mtimeMs: Math.floor(st.mtimeMs) };
 }
 
 /**
