@@ -17,7 +17,10 @@ let leecher: RunningDaemon;
 
 beforeAll(async () => {
   root = await tempDir('bridge-stream');
-  seeder = await testDaemon(join(root, 'seeder'), { withTracker: true });
+  seeder = await testDaemon(join(root, 'seeder'), {
+    withTracker: true,
+    allowFolders: [join(root, 'media')],
+  });
   leecher = await testDaemon(join(root, 'leecher'));
 });
 afterAll(async () => {

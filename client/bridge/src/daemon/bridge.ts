@@ -150,12 +150,14 @@ export class Bridge {
 
   /**
    * Removes a torrent. A share seeds from the user's own files, which enjambre did not download:
-   * `deleteData` leaves them alone, and only `deleteOriginals` deletes them.
+   * `deleteData` leaves them alone, and only `deleteOriginals` deletes them. A plain boolean is
+   * `deleteData`, as callers wrote it before shares had originals.
    */
   async remove(
     id: string,
-    opts: { deleteData?: boolean; deleteOriginals?: boolean } = {},
+    how: boolean | { deleteData?: boolean; deleteOriginals?: boolean } = {},
   ): Promise<{ deletedData: boolean }> {
+    const opts = typeof how === 'boolean' ? { deleteData: how } : how;
     const t = this.get(id);
     const shared = this.records.get(t.infoHash)?.shared === true;
     const deleteData = opts.deleteOriginals === true || (!shared && opts.deleteData === true);

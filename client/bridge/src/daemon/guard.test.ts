@@ -2,7 +2,6 @@ import { accessOf, checkRequest, GuardRequest, hostAllowed, originAllowed } from
 
 const opts = { token: 'T'.repeat(43), port: 9000 };
 const req = (over: Partial<GuardRequest> = {}): GuardRequest => ({
-  method: 'GET',
   access: 'token',
   ...over,
   headers: { host: '127.0.0.1:9000', authorization: `Bearer ${opts.token}`, ...over.headers },

@@ -59,7 +59,6 @@ export interface GuardOptions extends HostPolicy {
 }
 
 export interface GuardRequest {
-  method: string;
   headers: Record<string, string | string[] | undefined>;
   /** What the matched route declares (see RouteAccess). */
   access: RouteAccess;

@@ -76,7 +76,6 @@ export async function createServer(opts: ServerOptions): Promise<BridgeServer> {
         ...(opts.hostnames ? { hostnames: opts.hostnames } : {}),
       },
       {
-        method: req.method,
         headers: req.headers,
         // No route matched: the not-found handler answers, and it serves no data.
         access: req.is404 ? 'public' : accessOf(req.routeOptions.config),
