@@ -77,6 +77,9 @@ async function probe(a, b, rttSamples) {
     name: 'probe',
     totalSize: 1,
     fileCount: 1,
+    publisherKey: Buffer.alloc(0),
+    signedAtMs: 0,
+    signature: Buffer.alloc(0),
   });
   for (;;) {
     const s0 = performance.now();
@@ -173,6 +176,9 @@ try {
           `127.0.0.1:${repl}`,
           '--log-level',
           'warn',
+          // The load comes from one address: no per-address announce limit.
+          '--announce-rate',
+          '0',
         ],
         { stdio: 'inherit' },
       ),

@@ -146,6 +146,10 @@ const ops = {
       name: c.name,
       totalSize: c.totalSize,
       fileCount: c.fileCount,
+      // Unsigned: the entry belongs to this agent's address.
+      publisherKey: Buffer.alloc(0),
+      signedAtMs: 0,
+      signature: Buffer.alloc(0),
     });
     return { seeders: res.seeders, leechers: res.leechers };
   },

@@ -231,16 +231,19 @@ describe('catalog paging and search', () => {
     expect(seen).toEqual([...expected, 'torrent 40']);
   });
 
-  it('searches by words of the name, any case, all words required', async () => {
+  it('searches by words of the name, any case, all words required, the last one as typed', async () => {
     await start();
     await client.publish(entry(1, 'Debian 13 netinst (amd64).iso'));
     await client.publish(entry(2, 'debianish photos'));
     await client.publish(entry(3, 'Ubuntu 24.04 desktop'));
     const search = async (q: string) => (await listAll(q)).names;
-    expect(await search('debian')).toEqual(['Debian 13 netinst (amd64).iso']);
-    expect(await search('AMD64 debian')).toEqual(['Debian 13 netinst (amd64).iso']);
+    expect(await search('netinst debian')).toEqual(['Debian 13 netinst (amd64).iso']);
+    expect(await search('debian')).toEqual(['Debian 13 netinst (amd64).iso', 'debianish photos']);
+    expect(await search('debian netinst')).toEqual(['Debian 13 netinst (amd64).iso']);
+    expect(await search('AMD64 Deb')).toEqual(['Debian 13 netinst (amd64).iso']);
     expect(await search('debian ubuntu')).toEqual([]);
     expect(await search('24')).toEqual(['Ubuntu 24.04 desktop']);
+    expect(await search('esktop')).toEqual([]);
     expect(await search('')).toHaveLength(3);
   });
 });

@@ -4,7 +4,16 @@ import { AnnounceEvent } from '@enjambre/proto';
 import { decodeHttpAnnounceResponse } from '@enjambre/bittorrent';
 import type { RunningTracker, TrackerOptions } from '@enjambre/tracker';
 import { testing } from '@enjambre/tracker';
-import { announcePath, closedWithin, get, hash, metric, open, peerId } from './tracker-net';
+import {
+  announcePath,
+  closedWithin,
+  get,
+  hash,
+  metric,
+  open,
+  peerId,
+  udpAnnounce,
+} from './tracker-net';
 
 const { UdpTestClient, startTestTracker, trackerClient } = testing;
 
@@ -99,18 +108,7 @@ describe('announces per second per address', () => {
     expect(results.filter((r) => /too many announces/.test(r))).toHaveLength(2);
     const udp = new UdpTestClient(t.udpPort as number);
     try {
-      const r = await udp.announce({
-        infoHash: hash(1),
-        peerId: peerId(9),
-        downloaded: 0,
-        left: 1,
-        uploaded: 0,
-        event: 'started',
-        ip: 0,
-        key: 0,
-        numWant: -1,
-        port: 7009,
-      });
+      const r = await udp.announce(udpAnnounce(hash(1), peerId(9), 7009));
       expect(r.action).toBe('error');
     } finally {
       udp.close();

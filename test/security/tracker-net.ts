@@ -10,6 +10,22 @@ const { parseResponses, percentAll } = testing;
 export const hash = (n: number): Buffer => Buffer.alloc(20, n);
 export const peerId = (n: number): Buffer => Buffer.alloc(20, 100 + n);
 
+/** The fields of a BEP 15 announce of a leecher that joins, bar the ids. */
+export function udpAnnounce(info: Buffer, id: Buffer, port: number) {
+  return {
+    infoHash: info,
+    peerId: id,
+    downloaded: 0,
+    left: 1,
+    uploaded: 0,
+    event: 'started' as const,
+    ip: 0,
+    key: 0,
+    numWant: -1,
+    port,
+  };
+}
+
 export function announcePath(
   info: Buffer,
   id: Buffer,

@@ -11,7 +11,7 @@ import {
 } from '@enjambre/bittorrent';
 import type { RunningTracker, TrackerOptions } from '@enjambre/tracker';
 import { testing } from '@enjambre/tracker';
-import { announcePath, get, hash, peerId, proxyV2, request } from './tracker-net';
+import { announcePath, get, hash, peerId, proxyV2, request, udpAnnounce } from './tracker-net';
 
 const { startTestTracker, trackerClient } = testing;
 
@@ -215,16 +215,7 @@ describe('UDP connection ids', () => {
     const announce = encodeUdpAnnounceRequest({
       connectionId: connected.connectionId,
       transactionId: 2,
-      infoHash: hash(8),
-      peerId: peerId(1),
-      downloaded: 0,
-      left: 1,
-      uploaded: 0,
-      event: 'started',
-      ip: 0,
-      key: 0,
-      numWant: -1,
-      port: 7001,
+      ...udpAnnounce(hash(8), peerId(1), 7001),
     });
     const refused = await exchange(v6, announce, port, '::1');
     expect(refused.action).toBe('error');

@@ -69,7 +69,7 @@ interface Conn {
   socket: Socket;
   /** Client address bytes from the socket (or the PROXY header; computed once per connection). */
   ip: Buffer | null;
-  /** The socket's address as text, the key of the per-address connection count. */
+  /** The key of the per-address connection count (IPv4 address, IPv6 /64). */
   address: string;
   /** The peer is a trusted proxy: its X-Forwarded-For and PROXY header count. */
   trusted: boolean;
@@ -155,9 +155,10 @@ export class HttpTracker {
   }
 
   private onConnection(socket: Socket): void {
-    const address = socket.remoteAddress ?? '';
-    const ip = ipToBytes(address);
+    const ip = ipToBytes(socket.remoteAddress ?? '');
     const trusted = this.options.trustedProxies?.has(ip) === true;
+    // IPv6 hosts are counted by their /64 (one host usually has the whole block).
+    const address = ip === null ? '' : ip.toString('hex', 0, ip.length === 16 ? 8 : 4);
     socket.on('error', () => socket.destroy());
     if (!trusted && this.maxPerIp > 0) {
       const open = this.perAddress.get(address) ?? 0;

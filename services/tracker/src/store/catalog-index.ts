@@ -3,7 +3,8 @@
  *
  * Every listed entry gets a sequence number when it enters the catalog (increasing, never
  * reused). The order is a sorted array of sequence numbers; each word of a name has its own
- * sorted posting list. Removal is lazy: a removed number stays in the arrays until a list is
+ * sorted posting list, and the words themselves a sorted vocabulary (for the prefix of the word
+ * being typed). Removal is lazy: a removed number stays in the arrays until a list is
  * more than half dead, then that list is compacted (amortised O(1) per removal). A page token
  * is the last number handed out, so paging resumes by binary search and neither an insertion
  * nor a removal between two pages makes an entry appear twice or be skipped.
@@ -12,6 +13,18 @@
 /** Words indexed per name at most, and their length at most (characters). */
 const MAX_WORDS = 32;
 const MAX_WORD = 64;
+/** Words a prefix may stand for before a search walks the whole order instead. */
+const MAX_PREFIX_WORDS = 32;
+
+/**
+ * Whether `names` (an entry's words) hold every word of `query` (its words): the last query
+ * word may be the start of a word (a search box is read as the user types).
+ */
+export function matches(names: readonly string[], query: readonly string[]): boolean {
+  const last = query.length - 1;
+  for (let i = 0; i < last; i++) if (!names.includes(query[i])) return false;
+  return last < 0 || names.some((w) => w.startsWith(query[last]));
+}
 
 /** Lower-case words of a name: runs of letters and digits (any script). */
 export function words(text: string): string[] {
@@ -38,6 +51,18 @@ class SeqList {
     const at = firstAbove(this.seqs, seq - 1);
     if (this.seqs[at] !== seq) this.seqs.splice(at, 0, seq);
   }
+}
+
+/** Index of the first element not less than `word` in the sorted `vocab`. */
+function firstAtLeast(vocab: string[], word: string): number {
+  let lo = 0;
+  let hi = vocab.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (vocab[mid] < word) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first element greater than `seq` (binary search). */
@@ -68,6 +93,7 @@ export class CatalogIndex {
   private readonly items = new Map<number, Item>();
   private readonly order = new SeqList();
   private readonly postings = new Map<string, SeqList>();
+  private readonly vocab: string[] = [];
 
   get size(): number {
     return this.items.size;
@@ -103,33 +129,55 @@ export class CatalogIndex {
   }
 
   /**
-   * Up to `pageSize` keys after sequence number `after`, in order, whose names hold every word
-   * of `query` (all entries for an empty query), visiting at most `maxWork` index slots: a page
-   * may come back short, with `next` set, when the work cap was reached first.
+   * Up to `pageSize` keys after sequence number `after`, in order, whose names match `query`
+   * (see `matches`; all entries for an empty query), visiting at most `maxWork` index slots: a
+   * page may come back short, with `next` set, when the work cap was reached first.
    */
   page(after: number, pageSize: number, query: string, maxWork: number): IndexPage {
     const want = words(query);
-    let list = this.order;
-    if (want.length > 0) {
-      // Walk the rarest word's list and check the others on each candidate.
-      for (const word of want) {
-        const p = this.postings.get(word);
-        if (p === undefined) return { keys: [], next: 0 };
-        if (list === this.order || p.seqs.length - p.dead < list.seqs.length - list.dead) list = p;
-      }
-    }
-    const seqs = list.seqs;
+    const lists = this.candidates(want);
     const keys: string[] = [];
-    let i = firstAbove(seqs, after);
-    let work = 0;
-    for (; i < seqs.length && keys.length < pageSize && work < maxWork; i++, work++) {
-      const item = this.items.get(seqs[i]);
-      if (item === undefined) continue;
-      // A posting list may still hold entries renamed away from its word.
-      if (list !== this.order && !want.every((w) => item.words.includes(w))) continue;
-      keys.push(item.key);
+    // One cursor per candidate list, merged in sequence order (one list but for a prefix).
+    const heads = lists.map((l) => firstAbove(l.seqs, after));
+    let last = after;
+    for (let work = 0; keys.length < pageSize && work < maxWork; work++) {
+      let pick = -1;
+      for (let j = 0; j < lists.length; j++) {
+        if (heads[j] < lists[j].seqs.length) {
+          if (pick < 0 || lists[j].seqs[heads[j]] < lists[pick].seqs[heads[pick]]) pick = j;
+        }
+      }
+      if (pick < 0) return { keys, next: 0 };
+      const seq = lists[pick].seqs[heads[pick]];
+      for (let j = 0; j < lists.length; j++) if (lists[j].seqs[heads[j]] === seq) heads[j]++;
+      last = seq;
+      const item = this.items.get(seq);
+      // Lists may still hold entries removed or renamed away from their word.
+      if (item !== undefined && matches(item.words, want)) keys.push(item.key);
     }
-    return { keys, next: i < seqs.length ? seqs[i - 1] : 0 };
+    const more = heads.some((h, j) => h < lists[j].seqs.length);
+    return { keys, next: more ? last : 0 };
+  }
+
+  /** The lists whose union holds every match: the rarest exact word, the prefix's words, or
+   * the whole order. */
+  private candidates(want: string[]): SeqList[] {
+    if (want.length === 0) return [this.order];
+    let best: SeqList | null = null;
+    for (const word of want.slice(0, -1)) {
+      const p = this.postings.get(word);
+      if (p === undefined) return [];
+      if (best === null || p.seqs.length - p.dead < best.seqs.length - best.dead) best = p;
+    }
+    if (best !== null) return [best];
+    const prefix = want[want.length - 1];
+    const lists: SeqList[] = [];
+    for (let i = firstAtLeast(this.vocab, prefix); i < this.vocab.length; i++) {
+      if (!this.vocab[i].startsWith(prefix)) break;
+      if (lists.length === MAX_PREFIX_WORDS) return [this.order];
+      lists.push(this.postings.get(this.vocab[i]) as SeqList);
+    }
+    return lists;
   }
 
   private posting(word: string): SeqList {
@@ -137,6 +185,7 @@ export class CatalogIndex {
     if (p === undefined) {
       p = new SeqList();
       this.postings.set(word, p);
+      this.vocab.splice(firstAtLeast(this.vocab, word), 0, word);
     }
     return p;
   }
@@ -152,6 +201,9 @@ export class CatalogIndex {
         : list.seqs.filter((s) => this.items.get(s)?.words.includes(word) === true);
     list.seqs = live;
     list.dead = 0;
-    if (word !== undefined && live.length === 0) this.postings.delete(word);
+    if (word !== undefined && live.length === 0) {
+      this.postings.delete(word);
+      this.vocab.splice(firstAtLeast(this.vocab, word), 1);
+    }
   }
 }

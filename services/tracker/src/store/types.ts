@@ -104,7 +104,8 @@ export interface CatalogItem extends CatalogEntry, SwarmCounts {
 }
 
 export interface CatalogQuery {
-  /** Words that must all be words of the name (any case); empty matches all. */
+  /** Words that must all be words of the name (any case; the last may be a word's start);
+   * empty matches all. */
   query?: string;
   pageSize: number;
   /** Opaque token from the previous page's `nextPageToken`. */

@@ -187,8 +187,9 @@ export interface ListTorrentsRequest {
   /** The next_page_token of the previous page; empty for the first page. */
   pageToken: string;
   /**
-   * Words (letters and digits, any case) that must all appear as words of the torrent name;
-   * empty lists everything.
+   * Words (letters and digits, any case) that must all appear as words of the torrent name,
+   * the last one as the start of a word (a search box read as the user types); empty lists
+   * everything.
    */
   query: string;
 }
