@@ -90,12 +90,16 @@ export interface FileStatus {
   priority: FilePriority;
 }
 
+/** Where a peer address came from (see `TorrentStatus.peersFound`). */
+export type PeerSourceKind = 'tracker' | 'dht' | 'lsd' | 'pex' | 'manual';
+
 export interface PeerStatus {
   /** "1.2.3.4:6881" or "[::1]:6881" */
   address: string;
   /** Client name decoded from the peer id or the BEP 10 `v` field, e.g. "Transmission 3.00". */
   client: string;
-  /** qBittorrent-style flags: D/d (downloading / interested), U/u, O optimistic, S snubbed, I incoming, X from PEX, E encrypted... */
+  /** qBittorrent-style flags: D/d (downloading / interested), U/u (uploading / interested),
+   * O optimistic unchoke, S snubbed, I incoming, X from PEX. */
   flags: string;
   /** Fraction 0..1 of pieces the peer has. */
   progress: number;
@@ -103,7 +107,8 @@ export interface PeerStatus {
   uploadRate: number;
   downloaded: number;
   uploaded: number;
-  source: 'tracker' | 'incoming' | 'pex' | 'dht' | 'lsd' | 'manual';
+  /** How we met: an incoming connection, or the source that gave its address. */
+  source: PeerSourceKind | 'incoming';
 }
 
 export interface TrackerStatus {
@@ -145,6 +150,9 @@ export interface TorrentStatus {
   /** Connected peers that have everything / that do not. */
   seeders: number;
   leechers: number;
+  /** New peer addresses each source gave since the torrent was added (tracker, DHT, LSD, PEX,
+   * manual: `addPeer` and a magnet's `x.pe`). */
+  peersFound: Record<PeerSourceKind, number>;
   /** Swarm counts from the last tracker answers. */
   swarmSeeders?: number;
   swarmLeechers?: number;

@@ -23,6 +23,7 @@ import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
+import type { PeerSourceFactory } from './torrent/peer-source';
 import { TokenBucket } from './util/token-bucket';
 
 /**
@@ -44,6 +45,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private readonly downloadBucket: TokenBucket;
   private readonly trackerClients = new Map<string, TrackerClient>();
   private readonly incoming = new Set<PeerConnection>();
+  private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private ctx?: SessionContext;
   private closed = false;
 
@@ -116,6 +118,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
           formatAddress(this.opts.listenHost, this.boundPort),
         ]),
       trackerClient: (url) => this.trackerClient(url),
+      peerSources: () => this.peerSourceFactories,
       logger: this.opts.logger,
     };
   }
@@ -133,6 +136,15 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.emit('added', t);
     await t.start();
     return t;
+  }
+
+  /**
+   * Plugs a session-wide peer source (the DHT node, LSD) into every torrent: those added later
+   * and those already here. Private torrents never use a `publicOnly` source.
+   */
+  addPeerSource(factory: PeerSourceFactory): void {
+    this.peerSourceFactories.push(factory);
+    for (const t of this.torrents.values()) t.addPeerSource(factory);
   }
 
   get(infoHash: string): Torrent | undefined {

@@ -42,7 +42,9 @@ import { FileTable } from './torrent/files';
 import { MetadataExchange } from './torrent/metadata';
 import { Swarm, parseAddress, type Candidate } from './torrent/swarm';
 import { Uploader } from './torrent/uploader';
-import { TrackerManager } from './tracker/manager';
+import { Discovery } from './torrent/discovery';
+import type { PeerSource, PeerSourceFactory, PeerSourceTarget } from './torrent/peer-source';
+import { TrackerSource } from './torrent/tracker-source';
 import { Bitfield } from './util/bitfield';
 import { RateMeter } from './util/rate';
 
@@ -91,12 +93,13 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   private readonly swarm: Swarm;
   private readonly choker: Choker;
   private readonly metadata: MetadataExchange;
-  private trackerMgr: TrackerManager;
+  private readonly discovery: Discovery;
+  private readonly sourceTarget: PeerSourceTarget;
+  private readonly trackerSource: TrackerSource;
   private readonly down = new RateMeter();
   private readonly up = new RateMeter();
   private uploadedTotal = 0;
   private downloadedTotal = 0;
-  private swarmCounts: { seeders?: number; leechers?: number } = {};
   private timer?: NodeJS.Timeout;
   private lastChoke = 0;
   private lastPex = 0;
@@ -136,8 +139,34 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       (socket, c, address) => this.outgoing(socket, c, address),
       () => ctx.selfAddresses(),
     );
-    this.trackerMgr = this.makeTrackers(init.tiers);
-    if (init.peers) this.swarm.addCandidates(init.peers, 'manual');
+    this.discovery = new Discovery(
+      init.meta ? (init.meta.private ? 'private' : 'public') : 'unknown',
+      (peers, kind) => {
+        const added = this.swarm.addCandidates(peers, kind);
+        if (added > 0 && this.isActive()) this.swarm.maintain();
+        return added;
+      },
+    );
+    const target = (this.sourceTarget = {
+      infoHash: this.infoHashBuf,
+      port: () => ctx.port(),
+      stats: () => ({
+        uploaded: this.uploadedTotal,
+        downloaded: this.downloadedTotal,
+        left: this.meta
+          ? Math.max(0, (this.fileTable?.wantedSize() ?? 0) - this.wantedVerified)
+          : 16384,
+      }),
+    });
+    this.trackerSource = new TrackerSource(
+      ctx,
+      target,
+      () => this.init.tiers,
+      (peers) => this.discovery.found('tracker', peers),
+    );
+    this.discovery.add(this.trackerSource);
+    for (const f of ctx.peerSources()) this.addPeerSource(f);
+    if (init.peers) this.discovery.found('manual', init.peers);
   }
 
   /** Starts the torrent: checks existing data, then connects (unless added paused). */
@@ -183,8 +212,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       eta: meta && downloadRate > 0 && left > 0 ? Math.ceil(left / downloadRate) : undefined,
       seeders,
       leechers: this.swarm.conns.size - seeders,
-      swarmSeeders: this.swarmCounts.seeders,
-      swarmLeechers: this.swarmCounts.leechers,
+      peersFound: this.discovery.peersFound(),
+      swarmSeeders: this.trackerSource.swarmCounts().seeders,
+      swarmLeechers: this.trackerSource.swarmCounts().leechers,
       ratio: this.downloadedTotal > 0 ? this.uploadedTotal / this.downloadedTotal : 0,
       sequential: this.sequential,
       paused: this.paused,
@@ -246,7 +276,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   }
 
   trackers(): TrackerStatus[] {
-    return this.trackerMgr.status();
+    return this.trackerSource.status();
   }
 
   bitfield(): Uint8Array {
@@ -257,8 +287,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   addPeer(address: string): void {
     const a = parseAddress(address);
     if (!a) throw new Error(`not a peer address: ${address}`);
-    this.swarm.addCandidates([a], 'manual');
-    if (this.isActive()) this.swarm.maintain();
+    this.discovery.found('manual', [a]);
   }
 
   async pause(): Promise<void> {
@@ -361,7 +390,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     await this.deactivate('removed');
     this.destroyed = true;
     this.downloader?.stop();
-    this.trackerMgr.close();
+    this.discovery.close();
     if (deleteData) {
       await this.storage?.deleteData();
       await this.ctx.resume?.delete(this.infoHash).catch(() => undefined);
@@ -376,7 +405,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     await this.deactivate('session closed');
     this.destroyed = true;
     this.downloader?.stop();
-    this.trackerMgr.close();
+    this.discovery.close();
     await this.storage?.close();
   }
 
@@ -390,6 +419,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.swarm.conns.add(conn);
     conn.sendHandshake();
     return true;
+  }
+
+  /** A session-wide peer source (DHT, LSD) offers itself for this torrent. */
+  addPeerSource(factory: PeerSourceFactory): void {
+    let source: PeerSource | undefined = undefined;
+    source = factory(this.sourceTarget, (peers) => {
+      if (source) this.discovery.found(source.kind, peers);
+    });
+    if (source) this.discovery.add(source);
   }
 
   get connectionCount(): number {
@@ -491,7 +529,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       } else if (extId === UT_PEX_ID) {
         if (this.meta?.private) return;
         const pex = parsePex(payload);
-        this.swarm.addCandidates(pex.added, 'pex');
+        this.discovery.found('pex', pex.added);
       }
     } catch (err) {
       conn.close(`bad extension message: ${(err as Error).message}`);
@@ -513,31 +551,6 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   }
 
   // ---- internals ----------------------------------------------------------------------------
-
-  private makeTrackers(tiers: string[][]): TrackerManager {
-    return new TrackerManager({
-      infoHash: this.infoHashBuf,
-      peerId: this.ctx.peerId,
-      port: () => this.ctx.port(),
-      tiers,
-      stats: () => ({
-        uploaded: this.uploadedTotal,
-        downloaded: this.downloadedTotal,
-        left: this.meta
-          ? Math.max(0, (this.fileTable?.wantedSize() ?? 0) - this.wantedVerified)
-          : 16384,
-      }),
-      onPeers: (peers) => {
-        this.swarm.addCandidates(peers, 'tracker');
-        if (this.isActive()) this.swarm.maintain();
-      },
-      onSwarm: (seeders, leechers) => {
-        this.swarmCounts = { seeders, leechers };
-      },
-      clientFor: (url) => this.ctx.trackerClient(url),
-      log: (msg, obj) => this.ctx.logger?.debug({ ...obj, infoHash: this.infoHash }, msg),
-    });
-  }
 
   private outgoing(socket: Socket, c: Candidate, address: string): PeerConnection {
     const conn = new PeerConnection({
@@ -587,6 +600,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       return;
     }
     this.setMeta(meta, false);
+    this.discovery.setPrivacy(meta.private ? 'private' : 'public');
     for (const c of this.swarm.conns) {
       if (!c.ready) continue;
       try {
@@ -758,7 +772,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.completedAt = Date.now();
     this.setState('seeding');
     for (const c of this.swarm.conns) if (c.ready) c.interested(false);
-    this.trackerMgr.completed();
+    this.discovery.completed();
     this.scheduleResumeSave(0);
     if (this.meta && this.have?.complete) void this.publish();
     this.emit('done');
@@ -766,7 +780,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
 
   private async publish(): Promise<void> {
     const meta = this.meta!;
-    await this.trackerMgr.publish({
+    await this.trackerSource.publish({
       name: meta.name,
       size: meta.totalLength,
       fileCount: meta.files.filter((f) => !f.pad).length,
@@ -809,8 +823,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     // the first round comes one interval after start: until then interested peers take the free
     // slots as they come (Choker.offerSlot)
     this.lastChoke = Date.now();
-    this.trackerMgr = this.makeTrackers(this.init.tiers);
-    this.trackerMgr.start();
+    this.discovery.start();
     this.swarm.resetBackoff();
     this.swarm.maintain();
     if (this.meta && this.have?.complete && this.init.seedMode) void this.publish();
@@ -822,7 +835,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       this.timer = undefined;
     }
     this.swarm.closeAll(reason);
-    await this.trackerMgr.stop();
+    await this.discovery.stop();
     await this.saveResume();
   }
 
