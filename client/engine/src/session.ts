@@ -263,8 +263,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       onHandshake: (conn: PeerConnection, hs: Handshake) => {
         this.incoming.delete(conn);
         const t = this.torrents.get(hs.infoHash.toString('hex'));
-        if (!t || !t.acceptIncoming(conn, hs)) return false;
-        return t.onHandshake(conn, hs);
+        return t !== undefined && t.acceptIncoming(conn, hs);
       },
       onClose: (conn: PeerConnection) => {
         this.incoming.delete(conn);

@@ -71,6 +71,14 @@ export class Swarm {
     conn.close('banned: sent data that failed the hash check');
   }
 
+  /** A piece from `peers` failed its hash check: ban a lone sender, or a repeat offender. */
+  blame(peers: Set<PeerConnection>): void {
+    for (const c of peers) {
+      c.hashFailures++;
+      if (peers.size === 1 || c.hashFailures >= 2) this.ban(c);
+    }
+  }
+
   /** Whether one more connection (e.g. an incoming one) fits this torrent's limit. */
   hasRoom(): boolean {
     return this.conns.size + this.connecting.size < this.maxPeers();

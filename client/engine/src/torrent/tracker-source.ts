@@ -1,6 +1,6 @@
 import type { TrackerStatus } from '../api';
 import type { SessionContext } from '../context';
-import type { PublishInfo } from '../tracker/client';
+import type { TorrentMeta } from '../meta';
 import { TrackerManager } from '../tracker/manager';
 import type { DiscoveryMode, PeerAddress, PeerSource, PeerSourceTarget } from './peer-source';
 
@@ -49,8 +49,14 @@ export class TrackerSource implements PeerSource {
     return this.swarm;
   }
 
-  publish(info: Omit<PublishInfo, 'infoHash' | 'peerId' | 'port'>): Promise<void> {
-    return this.manager.publish(info);
+  /** Publish to the enjambre trackers' catalogs. */
+  publishTorrent(meta: TorrentMeta, torrent: Uint8Array | undefined): Promise<void> {
+    return this.manager.publish({
+      name: meta.name,
+      size: meta.totalLength,
+      fileCount: meta.files.filter((f) => !f.pad).length,
+      torrent,
+    });
   }
 
   private create(): TrackerManager {
