@@ -12,6 +12,11 @@ import type {
   TorrentSource,
 } from './api';
 import type { SessionContext } from './context';
+import {
+  createTorrentFromPath,
+  type CreateFromPathOptions,
+  type CreatedFromPath,
+} from './create-from-path';
 import { fromMetainfo } from './metainfo-adapter';
 import { PeerConnection, type PeerHandler } from './peer/connection';
 import { ResumeDb } from './resume/resume-db';
@@ -170,6 +175,11 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (limits.download !== undefined) this.downloadBucket.setRate(limits.download);
   }
 
+  createTorrent(target: string, options: CreateFromPathOptions = {}): Promise<CreatedFromPath> {
+    if (!this.hasher) throw new Error('session not started');
+    return createTorrentFromPath(target, { ...options, hasher: this.hasher });
+  }
+
   ioStats(): Readonly<IoStats> {
     return this.stats;
   }
@@ -212,6 +222,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       sequential: o.sequential ?? false,
       seedMode: o.seedMode ?? false,
       skipCheck: o.skipCheck ?? false,
+      verified: o.verified,
     };
     const withDefaults = (tiers: string[][]) => {
       const t = tiers.map((x) => [...x]);

@@ -1,11 +1,11 @@
+import type { FileStamps } from '../api';
 import type { ResumeData } from '../resume/resume-db';
 import type { PieceHasher } from '../storage/hasher';
 import { Bitfield } from '../util/bitfield';
 import { checkPieces } from './checker';
 import type { TorrentContent } from './content';
 
-/** Size and mtime of each file, in the torrent's file order (null: missing, or a pad file). */
-export type FileStamps = Array<{ size: number; mtimeMs: number } | null>;
+export type { FileStamps };
 
 export interface StartupCheckOptions {
   hasher: PieceHasher;
