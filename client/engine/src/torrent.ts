@@ -16,33 +16,21 @@ import { fromMetainfo } from './metainfo-adapter';
 import type { PeerConnection } from './peer/connection';
 import { TorrentContent } from './torrent/content';
 import { Live, Transfer } from './torrent/live';
-import { MetadataExchange } from './torrent/metadata';
+import type { MetadataExchange } from './torrent/metadata';
+import { buildParts } from './torrent/parts';
 import { contentOf, stateOf, type Phase } from './torrent/phase';
 import type { PeerSourceFactory } from './torrent/peer-source';
-import { PeerRouter } from './torrent/peer-router';
+import type { PeerRouter } from './torrent/peer-router';
 import { RESUME_SAVE_DELAY_MS, ResumeSaver } from './torrent/resume-saver';
-import { fullCheck, startupCheck, type FileStamps } from './torrent/startup-check';
+import { fullCheck, startupCheck } from './torrent/startup-check';
 import { peerStatus, torrentStatus } from './torrent/status';
 import { fileReadStream } from './torrent/stream';
-import { Swarm, parseAddress } from './torrent/swarm';
-import { TorrentSources, privacyOf } from './torrent/sources';
+import { parseAddress, type Swarm } from './torrent/swarm';
+import { privacyOf, type TorrentSources } from './torrent/sources';
 import { describeError, waitForPiece, whenDone } from './torrent/waits';
+import type { TorrentInit } from './torrent/init';
 
-export interface TorrentInit {
-  infoHash: Buffer;
-  meta?: TorrentMeta;
-  name?: string;
-  tiers: string[][];
-  downloadDir: string;
-  paused: boolean;
-  filePriorities?: FilePriority[];
-  sequential: boolean;
-  seedMode: boolean;
-  skipCheck: boolean;
-  /** Seed mode: the files as the creator verified them (see `AddOptions.verified`). */
-  verified?: FileStamps;
-  peers?: Array<{ host: string; port: number }>;
-}
+export type { TorrentInit };
 
 const TICK_MS = 1_000;
 
@@ -82,40 +70,19 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.phase = init.meta
       ? { name: 'checking', content: this.makeContent(init.meta) }
       : { name: 'metadata' };
-    this.metadata = new MetadataExchange(init.infoHash, (info) => this.onMetadata(info));
-    if (init.meta) this.metadata.setInfo(init.meta.infoBytes);
-    this.swarm = new Swarm(
-      () => ctx.maxPeersPerTorrent,
-      () => ctx.sessionRoom(),
-      (socket, c, address) => this.router.outgoing(socket, c, address),
-      () => ctx.selfAddresses(),
-    );
-    this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
-    this.sources = new TorrentSources(ctx, {
-      infoHash: init.infoHash,
-      meta: init.meta,
-      transfer: this.transfer,
-      left: () => this.content?.left(),
-      tiers: () => init.tiers,
-      take: (peers, kind) => {
-        const added = this.swarm.addCandidates(peers, kind);
-        if (added > 0 && this.ticker) this.swarm.maintain();
-        return added;
-      },
-    });
-    this.router = new PeerRouter({
-      infoHash: init.infoHash,
-      peerId: ctx.peerId,
-      port: () => ctx.port(),
-      swarm: this.swarm,
+    ({
       metadata: this.metadata,
-      pex: this.sources.pex,
-      isPublic: () => this.sources.discovery.publicAnnounce,
-      connected: () => this.ticker !== undefined,
+      swarm: this.swarm,
+      sources: this.sources,
+      router: this.router,
+    } = buildParts(ctx, init, {
+      transfer: this.transfer,
       content: () => this.content,
       live: () => this.live,
-      logger: ctx.logger,
-    });
+      connected: () => this.ticker !== undefined,
+      onMetadata: (info) => this.onMetadata(info),
+    }));
+    this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
     if (init.peers) this.sources.discovery.found('manual', init.peers);
   }
 
