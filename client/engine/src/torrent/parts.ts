@@ -47,7 +47,8 @@ export function buildParts(
     tiers: () => init.tiers,
     take: (peers, kind) => {
       const added = swarm.addCandidates(peers, kind);
-      if (added > 0 && owner.connected()) swarm.maintain();
+      // PEX tells two peers about each other at once: dialled at the next tick, not both now
+      if (added > 0 && kind !== 'pex' && owner.connected()) swarm.maintain();
       return added;
     },
   });
