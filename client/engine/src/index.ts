@@ -1,3 +1,10 @@
 export * from './api';
 export { Session } from './session';
 export * from './create-from-path';
+export type {
+  DiscoveryMode,
+  PeerAddress,
+  PeerSource,
+  PeerSourceFactory,
+  PeerSourceTarget,
+} from './torrent/peer-source';
