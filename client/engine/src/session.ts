@@ -87,18 +87,18 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
     this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
-    this.server = net.createServer((socket) => this.onIncoming(socket));
+    const server = (this.server = net.createServer((socket) => this.onIncoming(socket)));
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.listenPort, this.opts.listenHost, () => {
-        this.server!.off('error', reject);
+      server.once('error', reject);
+      server.listen(this.opts.listenPort, this.opts.listenHost, () => {
+        server.off('error', reject);
         resolve();
       });
     });
-    this.server.on('error', (err) =>
+    server.on('error', (err) =>
       this.opts.logger?.error({ err: err.message }, 'listen socket error'),
     );
-    this.boundPort = (this.server.address() as net.AddressInfo).port;
+    this.boundPort = (server.address() as net.AddressInfo).port;
     const opts = this.opts;
     this.ctx = {
       peerId: this.peerId,
