@@ -7,6 +7,7 @@
  * rates are bytes per second; times are milliseconds since the epoch.
  */
 import type { EventEmitter } from 'node:events';
+import type { CreateFromPathOptions, CreatedFromPath } from './create-from-path';
 
 export interface SessionOptions {
   /** Where the engine keeps its LevelDB (resume data). Created if missing. */
@@ -67,7 +68,16 @@ export interface AddOptions {
   seedMode?: boolean;
   /** Skip the initial hash check of existing files (only for brand-new, empty folders). */
   skipCheck?: boolean;
+  /**
+   * With `seedMode`: each file's size and mtime when every piece was last verified (what
+   * `createTorrentFromPath` returns as `verified`). Files that still match are not read again;
+   * any other file's pieces are hashed as usual.
+   */
+  verified?: FileStamps;
 }
+
+/** Size and mtime (whole ms) of each file in the torrent's order; null: missing or a pad file. */
+export type FileStamps = Array<{ size: number; mtimeMs: number } | null>;
 
 /** 0 = skip (not downloaded beyond pieces shared with wanted files), 1 = normal, 2 = high. */
 export type FilePriority = 0 | 1 | 2;
@@ -90,12 +100,16 @@ export interface FileStatus {
   priority: FilePriority;
 }
 
+/** Where a peer address came from (see `TorrentStatus.peersFound`). */
+export type PeerSourceKind = 'tracker' | 'dht' | 'lsd' | 'pex' | 'manual';
+
 export interface PeerStatus {
   /** "1.2.3.4:6881" or "[::1]:6881" */
   address: string;
   /** Client name decoded from the peer id or the BEP 10 `v` field, e.g. "Transmission 3.00". */
   client: string;
-  /** qBittorrent-style flags: D/d (downloading / interested), U/u, O optimistic, S snubbed, I incoming, X from PEX, E encrypted... */
+  /** qBittorrent-style flags: D/d (downloading / interested), U/u (uploading / interested),
+   * O optimistic unchoke, S snubbed, I incoming, X from PEX. */
   flags: string;
   /** Fraction 0..1 of pieces the peer has. */
   progress: number;
@@ -103,7 +117,8 @@ export interface PeerStatus {
   uploadRate: number;
   downloaded: number;
   uploaded: number;
-  source: 'tracker' | 'incoming' | 'pex' | 'dht' | 'lsd' | 'manual';
+  /** How we met: an incoming connection, or the source that gave its address. */
+  source: PeerSourceKind | 'incoming';
 }
 
 export interface TrackerStatus {
@@ -145,6 +160,9 @@ export interface TorrentStatus {
   /** Connected peers that have everything / that do not. */
   seeders: number;
   leechers: number;
+  /** New peer addresses each source gave since the torrent was added (tracker, DHT, LSD, PEX,
+   * manual: `addPeer` and a magnet's `x.pe`). */
+  peersFound: Record<PeerSourceKind, number>;
   /** Swarm counts from the last tracker answers. */
   swarmSeeders?: number;
   swarmLeechers?: number;
@@ -213,7 +231,7 @@ export interface IoCounter {
 
 /** Where the engine's time goes besides the network: for monitoring (the bridge's /metrics). */
 export interface IoStats {
-  /** SHA-1 of pieces (downloads, rechecks), in the worker pool. */
+  /** SHA-1 of pieces (downloads, rechecks, torrents created), in the worker pool. */
   hash: IoCounter;
   /** Whole pieces read from disk (uploads on a cache miss, rechecks, streaming). */
   diskRead: IoCounter;
@@ -237,6 +255,12 @@ export interface SessionApi extends EventEmitter<SessionEvents> {
   list(): Torrent[];
   remove(infoHash: string, opts?: { deleteData?: boolean }): Promise<void>;
   setRateLimits(limits: { upload?: number; download?: number }): void;
+  /**
+   * Hashes a file or folder into a .torrent in the session's worker pool (`createTorrentFromPath`
+   * with the session's hasher). Add the result with `{ seedMode: true, verified }` to seed it
+   * without reading it again.
+   */
+  createTorrent(path: string, options?: CreateFromPathOptions): Promise<CreatedFromPath>;
   /** Hashing and disk time and bytes since start (a live object: read, don't keep a copy). */
   ioStats(): Readonly<IoStats>;
   /** Sends `stopped` to trackers, flushes resume data, closes sockets and files. */

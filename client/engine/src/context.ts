@@ -4,6 +4,7 @@ import type { FdCache } from './storage/fd-cache';
 import type { PieceHasher } from './storage/hasher';
 import type { TrackerClient } from './tracker/client';
 import type { TokenBucket } from './util/token-bucket';
+import type { PeerSourceFactory } from './torrent/peer-source';
 
 /** What a torrent borrows from its session (shared pools, limits, identity). */
 export interface SessionContext {
@@ -24,5 +25,7 @@ export interface SessionContext {
   /** Our own listen addresses ("127.0.0.1:port"), never dialled. */
   selfAddresses(): Set<string>;
   trackerClient(url: string): TrackerClient | undefined;
+  /** Session-wide peer sources (DHT, LSD): each torrent asks every one for its own source. */
+  peerSources(): readonly PeerSourceFactory[];
   logger?: EngineLogger;
 }

@@ -8,13 +8,17 @@
  *   carry safely (see `unsafeComponentReason`), a symlink that leads outside the shared folder or
  *   to a folder, or a special file (FIFO, socket, device) stops the creation with an error that
  *   names the path. Empty folders cannot be expressed in a torrent and are left out.
- * - Files are read in large chunks aligned to pieces and hashed in place. Large shares are split
- *   into piece ranges that worker threads read and hash in parallel (piece-hash-pool.ts).
+ * - Files are read in large chunks aligned to pieces and hashed in place, or piece by piece into
+ *   a worker pool: the session's (`Session.createTorrent`), else one made for the call
+ *   (create-hash.ts).
+ * - The result says how every file was (size, mtime) when its pieces were hashed, checked
+ *   unchanged afterwards: seeding it (`AddOptions.verified`) needs no second read.
  */
 import { open, lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { hashFilesWithWorkers } from './piece-hash-pool';
+import { hashFilesInPool } from './create-hash';
+import { WorkerHasher, type PieceHasher } from './storage/hasher';
 import {
   CreatedTorrent,
   CreateFileEntry,
@@ -35,12 +39,15 @@ export interface CreateFromPathOptions extends TorrentWrapper {
   source?: string;
   /** Called as data is hashed. */
   onProgress?: (bytesHashed: number, totalBytes: number) => void;
+  /** A worker pool to hash in (the session's); when given, `threads` is not used. */
+  hasher?: PieceHasher;
   /**
-   * Worker threads that read and hash; 0 hashes on the calling thread. Default: the number of
-   * CPUs (at most 4) for 64 MiB or more, else 0 (starting workers costs more than it saves).
+   * Worker threads of a pool made for this call; 0 hashes on the calling thread. Default: the
+   * number of CPUs (at most 4) for 64 MiB or more, else 0 (starting workers costs more than it
+   * saves).
    */
   threads?: number;
-  /** Bytes per read (per worker job), rounded to whole pieces. Default 4 MiB. */
+  /** Bytes per read on the calling thread, rounded to whole pieces. Default 4 MiB. */
   readSize?: number;
   signal?: AbortSignal;
 }
@@ -48,6 +55,9 @@ export interface CreateFromPathOptions extends TorrentWrapper {
 export interface CreatedFromPath extends CreatedTorrent {
   /** Folder that holds the shared file or folder: the download folder to seed it from. */
   dataDir: string;
+  /** Each file's size and mtime while it was hashed, in the torrent's file order (the shape of
+   * `FileStamps` in api.ts: pass it as `AddOptions.verified`). */
+  verified: Array<{ size: number; mtimeMs: number }>;
 }
 
 interface Found {
@@ -56,6 +66,8 @@ interface Found {
   /** Where to read the bytes (a symlink's target inside the root). */
   source: string;
   length: number;
+  /** Modification time (whole ms, as resume data keeps it) before hashing. */
+  mtimeMs: number;
 }
 
 export class CreateFromPathError extends Error {
@@ -70,6 +82,10 @@ export class CreateFromPathError extends Error {
 
 function refuse(code: string, message: string): never {
   throw new CreateFromPathError(code, message);
+}
+
+function stamp(st: { size: number; mtimeMs: number }): { length: number; mtimeMs: number } {
+  return { length: st.size, mtimeMs: Math.floor(st.mtimeMs) };
 }
 
 function byUtf8(a: string, b: string): number {
@@ -94,7 +110,7 @@ async function walk(realRoot: string, dir: string, prefix: string[], out: Found[
     if (entry.isDirectory()) {
       await walk(realRoot, full, rel, out);
     } else if (entry.isFile()) {
-      out.push({ path: rel, source: full, length: (await lstat(full)).size });
+      out.push({ path: rel, source: full, ...stamp(await lstat(full)) });
     } else if (entry.isSymbolicLink()) {
       let target: string;
       try {
@@ -109,7 +125,7 @@ async function walk(realRoot: string, dir: string, prefix: string[], out: Found[
       if (!st.isFile()) {
         refuse('symlink-not-file', `cannot share ${full}: it links to something not a file`);
       }
-      out.push({ path: rel, source: target, length: st.size });
+      out.push({ path: rel, source: target, ...stamp(st) });
     } else {
       refuse('special-file', `cannot share ${full}: not a regular file or folder`);
     }
@@ -166,7 +182,7 @@ export async function createTorrentFromPath(
     await walk(realRoot, realRoot, [], files);
     if (files.length === 0) refuse('empty', `${resolved} holds no files`);
   } else if (rootStat.isFile()) {
-    files.push({ path: [], source: realRoot, length: rootStat.size });
+    files.push({ path: [], source: realRoot, ...stamp(rootStat) });
   } else {
     refuse('special-file', `cannot share ${resolved}: not a regular file or folder`);
   }
@@ -192,13 +208,17 @@ export async function createTorrentFromPath(
   const threads =
     options.threads ?? (totalLength >= 64 * 1024 * 1024 ? Math.min(4, availableParallelism()) : 0);
   let pieces: Buffer;
-  if (threads > 0) {
-    pieces = await hashFilesWithWorkers(files, totalLength, pieceLength, {
-      threads,
-      jobSize: readSize,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    });
+  if (options.hasher || threads > 0) {
+    const hasher = options.hasher ?? new WorkerHasher(threads);
+    try {
+      pieces = await hashFilesInPool(hasher, files, totalLength, pieceLength, {
+        onProgress: options.onProgress,
+        signal: options.signal,
+        shorter: (p) => refuse('file-changed', `${p} got shorter while it was being hashed`),
+      });
+    } finally {
+      if (hasher !== options.hasher) await hasher.close();
+    }
   } else {
     const hasher = new StreamingPieceHasher(totalLength, pieceLength, {
       onProgress: options.onProgress,
@@ -208,10 +228,15 @@ export async function createTorrentFromPath(
     pieces = hasher.finish();
   }
   for (const f of files) {
-    if ((await stat(f.source)).size !== f.length) {
+    const now = stamp(await stat(f.source));
+    if (now.length !== f.length) {
       refuse('file-changed', `${f.source} changed size while it was being hashed`);
+    }
+    if (now.mtimeMs !== f.mtimeMs) {
+      refuse('file-changed', `${f.source} was modified while it was being hashed`);
     }
   }
   const created = buildTorrent(input, pieces);
-  return { ...created, dataDir: path.dirname(resolved) };
+  const verified = files.map((f) => ({ size: f.length, mtimeMs: f.mtimeMs }));
+  return { ...created, dataDir: path.dirname(resolved), verified };
 }

@@ -13,6 +13,11 @@ import type {
   TorrentSource,
 } from './api';
 import type { SessionContext } from './context';
+import {
+  createTorrentFromPath,
+  type CreateFromPathOptions,
+  type CreatedFromPath,
+} from './create-from-path';
 import { fromMetainfo } from './metainfo-adapter';
 import { PeerConnection, type PeerHandler } from './peer/connection';
 import { ResumeDb } from './resume/resume-db';
@@ -25,6 +30,7 @@ import { formatAddress } from './torrent/swarm';
 import { loadPublisherKey } from './publisher-key';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
+import type { PeerSourceFactory } from './torrent/peer-source';
 import { TokenBucket } from './util/token-bucket';
 
 /**
@@ -48,6 +54,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private readonly incoming = new Set<PeerConnection>();
   /** Signs catalog publishes (see publisher-key.ts); loaded at start. */
   private publisherKey?: KeyObject;
+  private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private ctx?: SessionContext;
   private closed = false;
 
@@ -85,18 +92,18 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
     this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
-    this.server = net.createServer((socket) => this.onIncoming(socket));
+    const server = (this.server = net.createServer((socket) => this.onIncoming(socket)));
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.opts.listenPort, this.opts.listenHost, () => {
-        this.server!.off('error', reject);
+      server.once('error', reject);
+      server.listen(this.opts.listenPort, this.opts.listenHost, () => {
+        server.off('error', reject);
         resolve();
       });
     });
-    this.server.on('error', (err) =>
+    server.on('error', (err) =>
       this.opts.logger?.error({ err: err.message }, 'listen socket error'),
     );
-    this.boundPort = (this.server.address() as net.AddressInfo).port;
+    this.boundPort = (server.address() as net.AddressInfo).port;
     const opts = this.opts;
     this.ctx = {
       peerId: this.peerId,
@@ -121,6 +128,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
           formatAddress(this.opts.listenHost, this.boundPort),
         ]),
       trackerClient: (url) => this.trackerClient(url),
+      peerSources: () => this.peerSourceFactories,
       logger: this.opts.logger,
     };
   }
@@ -138,6 +146,15 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.emit('added', t);
     await t.start();
     return t;
+  }
+
+  /**
+   * Plugs a session-wide peer source (the DHT node, LSD) into every torrent: those added later
+   * and those already here. Private torrents never use a `publicOnly` source.
+   */
+  addPeerSource(factory: PeerSourceFactory): void {
+    this.peerSourceFactories.push(factory);
+    for (const t of this.torrents.values()) t.addPeerSource(factory);
   }
 
   get(infoHash: string): Torrent | undefined {
@@ -161,6 +178,11 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   setRateLimits(limits: { upload?: number; download?: number }): void {
     if (limits.upload !== undefined) this.uploadBucket.setRate(limits.upload);
     if (limits.download !== undefined) this.downloadBucket.setRate(limits.download);
+  }
+
+  createTorrent(target: string, options: CreateFromPathOptions = {}): Promise<CreatedFromPath> {
+    if (!this.hasher) throw new Error('session not started');
+    return createTorrentFromPath(target, { ...options, hasher: this.hasher });
   }
 
   ioStats(): Readonly<IoStats> {
@@ -205,6 +227,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       sequential: o.sequential ?? false,
       seedMode: o.seedMode ?? false,
       skipCheck: o.skipCheck ?? false,
+      verified: o.verified,
     };
     const withDefaults = (tiers: string[][]) => {
       const t = tiers.map((x) => [...x]);
@@ -256,8 +279,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       onHandshake: (conn: PeerConnection, hs: Handshake) => {
         this.incoming.delete(conn);
         const t = this.torrents.get(hs.infoHash.toString('hex'));
-        if (!t || !t.acceptIncoming(conn, hs)) return false;
-        return t.onHandshake(conn, hs);
+        return t !== undefined && t.acceptIncoming(conn, hs);
       },
       onClose: (conn: PeerConnection) => {
         this.incoming.delete(conn);

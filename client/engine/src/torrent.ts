@@ -1,13 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Socket } from 'node:net';
-import { Readable } from 'node:stream';
-import {
-  describePeerId,
-  encodeTorrent,
-  formatMagnet,
-  parseInfoDictionary,
-  type Handshake,
-} from '@enjambre/bittorrent';
+import { encodeTorrent, parseInfoDictionary, type Handshake } from '@enjambre/bittorrent';
 import type {
   FilePriority,
   FileStatus,
@@ -18,932 +10,252 @@ import type {
   TorrentStatus,
   TrackerStatus,
 } from './api';
-import { Choker } from './choker/choker';
 import type { SessionContext } from './context';
 import type { TorrentMeta } from './meta';
-import { pieceSize } from './meta';
 import { fromMetainfo } from './metainfo-adapter';
-import { PeerConnection, type PeerHandler } from './peer/connection';
-import {
-  UT_METADATA_ID,
-  UT_PEX_ID,
-  encodeExtHandshake,
-  encodePex,
-  parseExtHandshake,
-  parseMetadataMessage,
-  parsePex,
-} from './peer/extensions';
-import { PiecePicker, type BlockRequest } from './picker/picker';
-import { FileStorage } from './storage/file-storage';
-import type { TorrentStorage } from './storage/storage';
-import { checkPieces } from './torrent/checker';
-import { Downloader } from './torrent/downloader';
-import { FileTable } from './torrent/files';
-import { MetadataExchange } from './torrent/metadata';
-import { Swarm, parseAddress, type Candidate } from './torrent/swarm';
-import { Uploader } from './torrent/uploader';
-import { TrackerManager } from './tracker/manager';
-import { Bitfield } from './util/bitfield';
-import { RateMeter } from './util/rate';
+import type { PeerConnection } from './peer/connection';
+import { TorrentContent } from './torrent/content';
+import { Live, Transfer } from './torrent/live';
+import type { MetadataExchange } from './torrent/metadata';
+import { buildParts } from './torrent/parts';
+import { contentOf, stateOf, type Phase } from './torrent/phase';
+import type { PeerSourceFactory } from './torrent/peer-source';
+import type { PeerRouter } from './torrent/peer-router';
+import { RESUME_SAVE_DELAY_MS, ResumeSaver } from './torrent/resume-saver';
+import { fullCheck, startupCheck } from './torrent/startup-check';
+import { peerStatus, torrentStatus } from './torrent/status';
+import { fileReadStream } from './torrent/stream';
+import { parseAddress, type Swarm } from './torrent/swarm';
+import { privacyOf, type TorrentSources } from './torrent/sources';
+import { describeError, waitForPiece, whenDone } from './torrent/waits';
+import type { TorrentInit } from './torrent/init';
 
-export interface TorrentInit {
-  infoHash: Buffer;
-  meta?: TorrentMeta;
-  name?: string;
-  tiers: string[][];
-  downloadDir: string;
-  paused: boolean;
-  filePriorities?: FilePriority[];
-  sequential: boolean;
-  seedMode: boolean;
-  skipCheck: boolean;
-  peers?: Array<{ host: string; port: number }>;
-}
+export type { TorrentInit };
 
 const TICK_MS = 1_000;
-const PEX_INTERVAL_MS = 60_000;
-const RESUME_SAVE_DELAY_MS = 2_000;
 
 /**
- * One torrent: a coordinator that wires the peer connections to the parts that do the work
- * (picker + downloader, uploader, choker, swarm, trackers, metadata exchange, storage, resume).
+ * One torrent: moves between its phases and routes peer events to the phase that handles them.
+ * The work is done by the parts: content (storage, picker, downloader), the live run (uploader,
+ * choker, availability), swarm, discovery (trackers, PEX, DHT/LSD), metadata exchange, resume.
  */
-export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, PeerHandler {
+export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   readonly infoHash: string;
   readonly infoHashBuf: Buffer;
-  private meta?: TorrentMeta;
+  private phase: Phase;
   private state: TorrentState = 'metadata';
-  private errorMessage?: string;
-  private readonly downloadDir: string;
   private readonly addedAt = Date.now();
   private completedAt?: number;
   private sequential: boolean;
   private paused: boolean;
-  private readonly init: TorrentInit;
-
-  private storage?: TorrentStorage;
-  private picker?: PiecePicker;
-  private downloader?: Downloader;
-  private fileTable?: FileTable;
-  private have?: Bitfield;
-  private wantedVerified = 0;
-  private readonly uploader: Uploader;
+  private removed = false;
+  /** Set while connected: the once-a-second tick of the metadata and live phases. */
+  private ticker?: NodeJS.Timeout;
+  private readonly transfer = new Transfer();
   private readonly swarm: Swarm;
-  private readonly choker: Choker;
   private readonly metadata: MetadataExchange;
-  private trackerMgr: TrackerManager;
-  private readonly down = new RateMeter();
-  private readonly up = new RateMeter();
-  private uploadedTotal = 0;
-  private downloadedTotal = 0;
-  private swarmCounts: { seeders?: number; leechers?: number } = {};
-  private timer?: NodeJS.Timeout;
-  private lastChoke = 0;
-  private lastPex = 0;
-  private resumeTimer?: NodeJS.Timeout;
-  private destroyed = false;
-  private readonly pexSent = new Map<PeerConnection, Set<string>>();
-  private readonly seedConns = new Set<PeerConnection>();
-  private readonly pieceCounted = new Set<PeerConnection>();
+  private readonly sources: TorrentSources;
+  private readonly router: PeerRouter;
+  private readonly resumeSaver: ResumeSaver;
 
   constructor(
     private readonly ctx: SessionContext,
-    init: TorrentInit,
+    private readonly init: TorrentInit,
   ) {
     super();
-    this.init = init;
     this.infoHashBuf = init.infoHash;
     this.infoHash = init.infoHash.toString('hex');
-    this.downloadDir = init.downloadDir;
     this.sequential = init.sequential;
     this.paused = init.paused;
-    this.metadata = new MetadataExchange(init.infoHash, (info) => this.onMetadata(info));
-    this.choker = new Choker(ctx.uploadSlots);
-    this.uploader = new Uploader(
-      () => this.meta,
-      () => this.storage,
-      (i) => this.have?.get(i) ?? false,
-      ctx.uploadBucket,
-      (err) => this.fail(err),
-      (bytes) => {
-        this.uploadedTotal += bytes;
-        this.up.add(bytes);
-      },
-    );
-    this.swarm = new Swarm(
-      () => ctx.maxPeersPerTorrent,
-      () => ctx.sessionRoom(),
-      (socket, c, address) => this.outgoing(socket, c, address),
-      () => ctx.selfAddresses(),
-    );
-    this.trackerMgr = this.makeTrackers(init.tiers);
-    if (init.peers) this.swarm.addCandidates(init.peers, 'manual');
+    this.phase = init.meta
+      ? { name: 'checking', content: this.makeContent(init.meta) }
+      : { name: 'metadata' };
+    ({
+      metadata: this.metadata,
+      swarm: this.swarm,
+      sources: this.sources,
+      router: this.router,
+    } = buildParts(ctx, init, {
+      transfer: this.transfer,
+      content: () => this.content,
+      live: () => this.live,
+      connected: () => this.ticker !== undefined,
+      onMetadata: (info) => this.onMetadata(info),
+    }));
+    this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
+    if (init.peers) this.sources.discovery.found('manual', init.peers);
   }
 
   /** Starts the torrent: checks existing data, then connects (unless added paused). */
   async start(): Promise<void> {
-    if (this.init.meta) this.setMeta(this.init.meta, false);
-    if (this.meta) await this.checkExisting(this.init.seedMode, this.init.skipCheck);
-    if (this.destroyed || this.state === 'error') return;
-    if (this.paused) {
-      this.setState('paused');
-      return;
+    if (this.phase.name === 'checking') {
+      const ok = await this.check(this.phase.content, this.init.seedMode, this.init.skipCheck);
+      if (!ok) return;
     }
-    this.activate();
+    if (this.removed) return;
+    if (this.paused) this.setPhase({ name: 'paused', content: this.content });
+    else this.activate();
   }
 
   // ---- public API ------------------------------------------------------------------------
 
   torrentFile(): Uint8Array | undefined {
-    if (!this.meta) return undefined;
-    return encodeTorrent(this.meta.infoBytes, { announce: this.init.tiers });
+    const meta = this.content?.meta;
+    return meta && encodeTorrent(meta.infoBytes, { announce: this.init.tiers });
   }
 
   status(): TorrentStatus {
-    const meta = this.meta;
-    const wantedSize = this.fileTable ? this.fileTable.wantedSize() : 0;
-    const downloadRate = this.down.rate();
-    const uploadRate = this.up.rate();
-    let seeders = 0;
-    for (const c of this.swarm.conns) if (c.peerHasAll || c.have?.complete) seeders++;
-    const left = wantedSize - this.wantedVerified;
-    return {
+    return torrentStatus({
       infoHash: this.infoHash,
-      name: meta?.name ?? this.init.name ?? this.infoHash,
+      name: this.init.name,
       state: this.state,
-      error: this.errorMessage,
-      size: meta?.totalLength ?? 0,
-      wantedSize,
-      downloaded: this.wantedVerified,
-      uploadedTotal: this.uploadedTotal,
-      downloadedTotal: this.downloadedTotal,
-      progress: meta ? (wantedSize === 0 ? 1 : this.wantedVerified / wantedSize) : 0,
-      downloadRate,
-      uploadRate,
-      eta: meta && downloadRate > 0 && left > 0 ? Math.ceil(left / downloadRate) : undefined,
-      seeders,
-      leechers: this.swarm.conns.size - seeders,
-      swarmSeeders: this.swarmCounts.seeders,
-      swarmLeechers: this.swarmCounts.leechers,
-      ratio: this.downloadedTotal > 0 ? this.uploadedTotal / this.downloadedTotal : 0,
+      error: this.phase.name === 'error' ? this.phase.message : undefined,
+      content: this.content,
+      conns: this.swarm.conns,
+      transfer: this.transfer,
+      peersFound: this.sources.discovery.peersFound(),
+      swarm: this.sources.trackers.swarmCounts(),
       sequential: this.sequential,
       paused: this.paused,
-      pieceLength: meta?.pieceLength ?? 0,
-      pieceCount: meta?.pieceCount ?? 0,
-      downloadDir: this.downloadDir,
+      downloadDir: this.init.downloadDir,
       addedAt: this.addedAt,
       completedAt: this.completedAt,
-      magnet: formatMagnet({
-        infoHash: this.infoHash,
-        name: meta?.name ?? this.init.name,
-        trackers: this.init.tiers.flat(),
-      }),
-    };
+      trackers: this.init.tiers.flat(),
+    });
   }
 
   files(): FileStatus[] {
-    if (!this.meta || !this.fileTable || !this.have) return [];
-    const done = this.fileTable.downloaded(this.have);
-    const out: FileStatus[] = [];
-    this.meta.files.forEach((f, i) => {
-      if (f.pad) return;
-      out.push({
-        index: i,
-        path: f.path.join('/'),
-        length: f.length,
-        downloaded: done[i],
-        priority: this.fileTable!.priorities[i],
-      });
-    });
-    return out;
+    return this.content?.files() ?? [];
   }
 
   peers(): PeerStatus[] {
-    const out: PeerStatus[] = [];
-    const n = this.meta?.pieceCount ?? 0;
-    for (const c of this.swarm.conns) {
-      if (!c.ready) continue;
-      let flags = '';
-      if (c.amInterested) flags += c.peerChoking ? 'd' : 'D';
-      if (c.peerInterested) flags += c.amChoking ? 'u' : 'U';
-      if (c.optimistic) flags += 'O';
-      if (c.snubbed) flags += 'S';
-      if (c.incoming) flags += 'I';
-      if (c.source === 'pex') flags += 'X';
-      out.push({
-        address: c.address,
-        client: c.clientName || (c.remoteId ? describePeerId(c.remoteId) : ''),
-        flags,
-        progress: c.peerHasAll ? 1 : n > 0 && c.have ? c.have.cardinality / n : 0,
-        downloadRate: c.down.rate(),
-        uploadRate: c.up.rate(),
-        downloaded: c.down.total,
-        uploaded: c.up.total,
-        source: c.source,
-      });
-    }
-    return out;
+    return peerStatus(this.swarm.conns, this.content?.meta.pieceCount ?? 0);
   }
 
   trackers(): TrackerStatus[] {
-    return this.trackerMgr.status();
+    return this.sources.trackers.status();
   }
 
   bitfield(): Uint8Array {
-    return this.have ? Uint8Array.from(this.have.bytes) : new Uint8Array(0);
+    const have = this.content?.have;
+    return have ? Uint8Array.from(have.bytes) : new Uint8Array(0);
   }
 
   /** Connect to a peer directly (in addition to those the trackers and PEX give). */
   addPeer(address: string): void {
     const a = parseAddress(address);
     if (!a) throw new Error(`not a peer address: ${address}`);
-    this.swarm.addCandidates([a], 'manual');
-    if (this.isActive()) this.swarm.maintain();
+    this.sources.discovery.found('manual', [a]);
+  }
+
+  /** A session-wide peer source (DHT, LSD) offers itself for this torrent. */
+  addPeerSource(factory: PeerSourceFactory): void {
+    this.sources.addFactory(factory);
   }
 
   async pause(): Promise<void> {
-    if (this.paused || this.destroyed) return;
+    if (this.paused || this.removed) return;
     this.paused = true;
     await this.deactivate('paused');
-    if (this.state !== 'error') this.setState('paused');
+    if (this.phase.name !== 'error') this.setPhase({ name: 'paused', content: this.content });
   }
 
   async resume(): Promise<void> {
-    if (!this.paused || this.destroyed) return;
+    if (!this.paused || this.removed) return;
     this.paused = false;
-    if (this.state === 'error') {
-      this.errorMessage = undefined;
-      this.setState(this.meta ? 'downloading' : 'metadata');
-      if (this.meta && this.storage) await this.checkExisting(false, false);
-    }
+    const p = this.phase;
+    if (p.name === 'error' && p.content && !(await this.check(p.content, false, false))) return;
+    if (p.name === 'error' && !p.content) this.setPhase({ name: 'metadata' });
     this.activate();
   }
 
   async recheck(): Promise<void> {
-    if (!this.meta || !this.storage || !this.picker || !this.have) return;
-    const wasActive = this.isActive();
-    if (wasActive) await this.deactivate('recheck');
-    await this.fullCheck();
-    if (wasActive && !this.paused) this.activate();
-    else if (this.paused) this.setState('paused');
+    const content = this.content;
+    if (!content || this.phase.name === 'checking') return;
+    if (this.ticker) await this.deactivate('recheck');
+    this.setPhase({ name: 'checking', content });
+    try {
+      await fullCheck(content, this.ctx.hasher);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    this.resumeSaver.schedule(0);
+    if (this.paused) this.setPhase({ name: 'paused', content });
+    else this.activate();
   }
 
   setFilePriority(fileIndex: number, priority: FilePriority): void {
-    if (!this.fileTable || !this.picker || !this.meta) return;
-    if (fileIndex < 0 || fileIndex >= this.meta.files.length) throw new Error('no such file');
-    this.fileTable.priorities[fileIndex] = priority;
-    this.picker.setPriorities(this.fileTable.piecePriorities());
-    this.recountWanted();
-    if (!this.isDone() && this.state === 'seeding') this.setState('downloading');
-    this.updateInterest();
-    for (const c of this.swarm.conns) this.downloader?.fill(c);
-    this.checkDone();
+    const content = this.content;
+    if (!content) return;
+    content.setPriority(fileIndex, priority);
+    if (this.phase.name === 'live') this.phase.live.prioritiesChanged();
   }
 
   setSequential(on: boolean): void {
     this.sequential = on;
-    this.picker?.setSequential(on);
+    this.content?.picker.setSequential(on);
   }
 
   whenDone(): Promise<void> {
-    if (this.isDone()) return Promise.resolve();
-    if (this.state === 'error') return Promise.reject(new Error(this.errorMessage));
-    return new Promise((resolve, reject) => {
-      const onDone = () => {
-        this.off('error', onError);
-        resolve();
-      };
-      const onError = (err: Error) => {
-        this.off('done', onDone);
-        reject(err);
-      };
-      this.once('done', onDone);
-      this.once('error', onError);
-    });
+    if (this.content?.done) return Promise.resolve();
+    if (this.phase.name === 'error') return Promise.reject(new Error(this.phase.message));
+    return whenDone(this);
   }
 
   createFileReadStream(
     fileIndex: number,
     opts: { start?: number; end?: number } = {},
   ): NodeJS.ReadableStream {
-    const meta = this.meta;
-    if (!meta) throw new Error('metadata not known yet');
-    const file = meta.files[fileIndex];
-    if (!file || file.pad) throw new Error('no such file');
-    const start = opts.start ?? 0;
-    const end = Math.min(opts.end ?? file.length - 1, file.length - 1); // inclusive, like fs
-    const first = Math.floor((file.offset + start) / meta.pieceLength);
-    const last = Math.floor((file.offset + end) / meta.pieceLength);
-    const pieces: number[] = [];
-    for (let p = first; p <= last; p++) pieces.push(p);
-    this.picker?.fetchFirst(pieces);
-    if (this.fileTable && this.fileTable.priorities[fileIndex] === 0)
-      this.setFilePriority(fileIndex, 1);
-    const waitPiece = (p: number) => this.waitPiece(p);
-    const storage = () => this.storage!;
-    async function* gen() {
-      for (const p of pieces) {
-        await waitPiece(p);
-        const ps = p * meta!.pieceLength;
-        const from = Math.max(ps, file.offset + start) - ps;
-        const to = Math.min(ps + pieceSize(meta!, p), file.offset + end + 1) - ps;
-        if (to > from) yield Buffer.from(await storage().readBlock(p, from, to - from));
-      }
-    }
-    return end < start ? Readable.from([]) : Readable.from(gen());
+    const content = this.content;
+    if (!content) throw new Error('metadata not known yet');
+    const stream = fileReadStream(content, fileIndex, opts, (p) =>
+      content.have.get(p) ? Promise.resolve() : waitForPiece(this, p),
+    );
+    if (content.fileTable.priorities[fileIndex] === 0) this.setFilePriority(fileIndex, 1);
+    return stream;
   }
 
   // ---- lifecycle (session) -------------------------------------------------------------
 
-  /** Stops everything; optionally deletes the downloaded files. */
+  /** Removed from the session: stops everything; optionally deletes the downloaded files. */
   async destroy(deleteData: boolean): Promise<void> {
-    if (this.destroyed) return;
-    await this.deactivate('removed');
-    this.destroyed = true;
-    this.downloader?.stop();
-    this.trackerMgr.close();
-    if (deleteData) {
-      await this.storage?.deleteData();
-      await this.ctx.resume?.delete(this.infoHash).catch(() => undefined);
-    }
-    await this.storage?.close();
+    await this.stop('removed', deleteData);
     this.removeAllListeners('piece');
   }
 
   /** Session close: stop, save resume data, release files. */
-  async close(): Promise<void> {
-    if (this.destroyed) return;
-    await this.deactivate('session closed');
-    this.destroyed = true;
-    this.downloader?.stop();
-    this.trackerMgr.close();
-    await this.storage?.close();
+  close(): Promise<void> {
+    return this.stop('session closed', false);
   }
 
   /** An incoming connection's handshake named this torrent: take it if there is room. */
   acceptIncoming(conn: PeerConnection, hs: Handshake): boolean {
-    if (!this.isActive() || !this.swarm.hasRoom()) return false;
-    if (this.swarm.isBanned(conn.address, hs.peerId)) return false;
-    conn.handler = this;
-    conn.infoHash = this.infoHashBuf;
-    if (this.meta) conn.setPieceCount(this.meta.pieceCount);
-    this.swarm.conns.add(conn);
-    conn.sendHandshake();
-    return true;
+    return this.router.accept(conn, hs);
   }
 
   get connectionCount(): number {
     return this.swarm.conns.size;
   }
 
-  // ---- PeerHandler -------------------------------------------------------------------------
+  // ---- phases ---------------------------------------------------------------------------------
 
-  onHandshake(conn: PeerConnection, hs: Handshake): boolean {
-    if (this.swarm.isBanned(conn.address, hs.peerId)) return false;
-    for (const c of this.swarm.conns) {
-      if (c !== conn && c.remoteId?.equals(hs.peerId)) return false; // already connected to it
-    }
-    if (conn.extended) {
-      conn.sendExtended(
-        0,
-        encodeExtHandshake({
-          metadataSize: this.metadata.infoSize,
-          port: this.ctx.port(),
-          privateTorrent: this.meta?.private ?? false,
-        }),
-      );
-    }
-    if (this.have) conn.sendBitfield(this.have);
-    else if (conn.fast) conn.sendBitfield(new Bitfield(0));
-    if (this.have && this.have.cardinality > 0) {
-      this.choker.offerSlot(this.chokerPeer(conn), this.chokerPeers());
-    }
-    return true;
+  private get content(): TorrentContent | undefined {
+    return contentOf(this.phase);
   }
 
-  onAvailability(
-    conn: PeerConnection,
-    kind: 'have' | 'bitfield' | 'have-all' | 'have-none',
-    index?: number,
-  ): void {
-    const picker = this.picker;
-    if (!picker || !conn.have) return; // magnet: applied once the metadata arrives
-    if (kind === 'have') {
-      if (this.seedConns.has(conn)) return;
-      picker.addHave(index!);
-      this.pieceCounted.add(conn);
-      if (!conn.amInterested && !picker.hasPiece(index!) && picker.isWanted(index!))
-        this.setInterest(conn, true);
-      else this.downloader!.fill(conn);
-    } else {
-      this.countAvailability(conn);
-      this.setInterest(conn, this.downloader!.wantsFrom(conn));
-    }
+  private get live(): Live | undefined {
+    return this.phase.name === 'live' ? this.phase.live : undefined;
   }
 
-  onChokeChange(conn: PeerConnection): void {
-    if (!conn.peerChoking) this.downloader?.fill(conn);
+  /** What the resume record may be saved from: never a check's partial bitfield. */
+  private savable(): TorrentContent | undefined {
+    return this.phase.name === 'checking' ? undefined : this.content;
   }
 
-  onInterestChange(conn: PeerConnection): void {
-    if (conn.peerInterested) this.choker.offerSlot(this.chokerPeer(conn), this.chokerPeers());
-    else if (!conn.amChoking && !conn.optimistic) conn.choke();
-  }
-
-  onBlock(conn: PeerConnection, index: number, begin: number, block: Buffer): void {
-    if (!this.downloader) return;
-    this.downloadedTotal += block.length;
-    this.down.add(block.length);
-    this.ctx.downloadBucket.take(block.length);
-    this.downloader.onBlock(conn, index, begin, block, this.swarm.conns);
-    const wait = this.ctx.downloadBucket.delay();
-    if (wait > 0) {
-      conn.socket.pause();
-      setTimeout(() => conn.closed || conn.socket.resume(), wait).unref();
-    }
-    this.downloader.fill(conn);
-  }
-
-  onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {
-    this.uploader.onRequest(conn, index, begin, length);
-  }
-
-  onCancel(conn: PeerConnection, index: number, begin: number): void {
-    this.uploader.onCancel(conn, index, begin);
-  }
-
-  onRequestsDropped(conn: PeerConnection, reqs: BlockRequest[]): void {
-    this.downloader?.release(conn, reqs);
-  }
-
-  onExtended(conn: PeerConnection, extId: number, payload: Buffer): void {
-    try {
-      if (extId === 0) {
-        const hs = parseExtHandshake(payload);
-        conn.peerExt.clear();
-        for (const [k, v] of hs.m) if (v > 0) conn.peerExt.set(k, v);
-        if (hs.reqq) conn.peerReqq = hs.reqq;
-        if (hs.v) conn.clientName = hs.v;
-        if (hs.port) conn.listenPort = hs.port;
-        this.metadata.onPeerReady(conn, hs.metadataSize);
-      } else if (extId === UT_METADATA_ID) {
-        this.metadata.onMessage(conn, parseMetadataMessage(payload));
-      } else if (extId === UT_PEX_ID) {
-        if (this.meta?.private) return;
-        const pex = parsePex(payload);
-        this.swarm.addCandidates(pex.added, 'pex');
-      }
-    } catch (err) {
-      conn.close(`bad extension message: ${(err as Error).message}`);
-    }
-  }
-
-  onAllowedFast(): void {}
-
-  onClose(conn: PeerConnection, reason: string): void {
-    this.ctx.logger?.debug(
-      { infoHash: this.infoHash, peer: conn.address, reason },
-      'peer disconnected',
-    );
-    if (this.downloader) this.downloader.release(conn, conn.takeOutstanding());
-    this.uncountAvailability(conn);
-    this.uploader.forget(conn);
-    this.pexSent.delete(conn);
-    this.swarm.onClosed(conn, conn.down.total > 0 || conn.up.total > 0);
-  }
-
-  // ---- internals ----------------------------------------------------------------------------
-
-  private makeTrackers(tiers: string[][]): TrackerManager {
-    return new TrackerManager({
-      infoHash: this.infoHashBuf,
-      peerId: this.ctx.peerId,
-      port: () => this.ctx.port(),
-      tiers,
-      stats: () => ({
-        uploaded: this.uploadedTotal,
-        downloaded: this.downloadedTotal,
-        left: this.meta
-          ? Math.max(0, (this.fileTable?.wantedSize() ?? 0) - this.wantedVerified)
-          : 16384,
-      }),
-      onPeers: (peers) => {
-        this.swarm.addCandidates(peers, 'tracker');
-        if (this.isActive()) this.swarm.maintain();
-      },
-      onSwarm: (seeders, leechers) => {
-        this.swarmCounts = { seeders, leechers };
-      },
-      clientFor: (url) => this.ctx.trackerClient(url),
-      log: (msg, obj) => this.ctx.logger?.debug({ ...obj, infoHash: this.infoHash }, msg),
-    });
-  }
-
-  private outgoing(socket: Socket, c: Candidate, address: string): PeerConnection {
-    const conn = new PeerConnection({
-      socket,
-      incoming: false,
-      infoHash: this.infoHashBuf,
-      peerId: this.ctx.peerId,
-      pieceCount: this.meta?.pieceCount,
-      handler: this,
-      address,
-    });
-    conn.source = c.source === 'manual' ? 'manual' : c.source;
-    if (this.meta) conn.setPieceCount(this.meta.pieceCount);
-    return conn;
-  }
-
-  private setMeta(meta: TorrentMeta, announceFromInfo: boolean): void {
-    this.meta = meta;
-    this.metadata.setInfo(meta.infoBytes);
-    if (announceFromInfo && meta.announce.length > 0 && this.init.tiers.length === 0) {
-      this.init.tiers = meta.announce;
-    }
-    this.storage = new FileStorage(meta, {
-      downloadDir: this.downloadDir,
-      fds: this.ctx.fds,
-      stats: this.ctx.stats,
-    });
-    this.fileTable = new FileTable(meta, this.init.filePriorities);
-    const last = pieceSize(meta, meta.pieceCount - 1);
-    this.picker = new PiecePicker(meta.pieceCount, meta.pieceLength, last);
-    this.picker.setPriorities(this.fileTable.piecePriorities());
-    this.picker.setSequential(this.sequential);
-    this.have = new Bitfield(meta.pieceCount);
-    this.downloader = new Downloader(meta, this.picker, this.storage, this.ctx.hasher, {
-      verified: (i) => this.onVerified(i),
-      hashFailed: (i, peers) => this.onHashFailed(i, peers),
-      storageError: (err) => this.fail(err),
-    });
-  }
-
-  private onMetadata(info: Buffer): void {
-    let meta: TorrentMeta;
-    try {
-      meta = fromMetainfo(parseInfoDictionary(info));
-    } catch (err) {
-      this.fail(new Error(`the metadata from peers is invalid: ${(err as Error).message}`));
-      return;
-    }
-    this.setMeta(meta, false);
-    for (const c of this.swarm.conns) {
-      if (!c.ready) continue;
-      try {
-        c.setPieceCount(meta.pieceCount);
-      } catch {
-        c.close('bitfield does not match the torrent');
-        continue;
-      }
-      c.sendBitfield(this.have!);
-      this.countAvailability(c);
-      this.setInterest(c, this.downloader!.wantsFrom(c));
-    }
-    this.emit('metadata');
-    void (async () => {
-      await this.checkExisting(false, false);
-      if (this.state === 'error' || this.destroyed) return;
-      this.setState(this.isDone() ? 'seeding' : 'downloading');
-      for (const c of this.swarm.conns) this.downloader!.fill(c);
-      if (this.isDone()) this.onAllDone();
-    })();
-  }
-
-  private countAvailability(conn: PeerConnection): void {
-    const picker = this.picker;
-    if (!picker || !conn.have) return;
-    this.uncountAvailability(conn);
-    if (conn.peerHasAll || conn.have.complete) {
-      picker.addSeed();
-      this.seedConns.add(conn);
-      return;
-    }
-    for (let i = 0; i < conn.have.length; i++) if (conn.have.get(i)) picker.addHave(i);
-    this.pieceCounted.add(conn);
-  }
-
-  private uncountAvailability(conn: PeerConnection): void {
-    const picker = this.picker;
-    if (!picker) return;
-    if (this.seedConns.delete(conn)) picker.removeSeed();
-    if (this.pieceCounted.delete(conn) && conn.have) {
-      for (let i = 0; i < conn.have.length; i++) if (conn.have.get(i)) picker.removeHave(i);
-    }
-  }
-
-  private setInterest(conn: PeerConnection, on: boolean): void {
-    conn.interested(on);
-    if (on) this.downloader?.fill(conn);
-  }
-
-  private updateInterest(): void {
-    if (!this.downloader) return;
-    for (const c of this.swarm.conns)
-      if (c.ready && c.have) this.setInterest(c, this.downloader.wantsFrom(c));
-  }
-
-  /** Loads resume data or checks what is on disk; sets `have` and the picker. */
-  private async checkExisting(seedMode: boolean, skipCheck: boolean): Promise<void> {
-    const meta = this.meta!;
-    this.setState('checking');
-    try {
-      const stats = await this.storage!.fileStats();
-      const resume = await this.ctx.resume?.load(this.infoHash);
-      let toCheck: number[] = [];
-      if (seedMode) {
-        toCheck = range(meta.pieceCount);
-      } else if (resume && resume.bitfield.length === Math.ceil(meta.pieceCount / 8)) {
-        const saved = new Bitfield(meta.pieceCount, resume.bitfield);
-        const changed = this.fileTable!.changedFiles(resume.files, stats);
-        const recheck = new Set<number>();
-        for (const f of changed) {
-          const { first, last } = this.fileTable!.map.pieceRange(f);
-          for (let p = first; p <= last; p++) recheck.add(p);
-        }
-        for (let p = 0; p < meta.pieceCount; p++)
-          if (saved.get(p) && !recheck.has(p)) this.markHave(p);
-        toCheck = [...recheck].filter((p) => stats.some((s) => s !== null) && !this.have!.get(p));
-      } else if (!skipCheck && stats.some((s) => s !== null && s.size > 0)) {
-        toCheck = range(meta.pieceCount);
-      }
-      if (toCheck.length > 0) {
-        const good = await checkPieces(
-          meta,
-          this.storage!,
-          this.ctx.hasher,
-          toCheck,
-          undefined,
-          () => this.destroyed,
-        );
-        for (const p of toCheck) if (good.get(p)) this.markHave(p);
-      }
-      if (seedMode && !this.isDone()) {
-        const missing = meta.pieceCount - this.have!.cardinality;
-        throw new Error(
-          `seed mode: ${missing} of ${meta.pieceCount} pieces are missing or damaged`,
-        );
-      }
-    } catch (err) {
-      this.fail(err as Error);
-      return;
-    }
-    this.setState(this.isDone() ? 'seeding' : 'downloading');
-    if (this.isDone()) this.completedAt ??= Date.now();
-    this.scheduleResumeSave(0);
-  }
-
-  private async fullCheck(): Promise<void> {
-    const meta = this.meta!;
-    this.setState('checking');
-    try {
-      const good = await checkPieces(meta, this.storage!, this.ctx.hasher, range(meta.pieceCount));
-      for (let p = 0; p < meta.pieceCount; p++) {
-        if (good.get(p)) this.markHave(p);
-        else if (this.have!.clear(p)) this.picker!.unsetHave(p);
-      }
-      this.recountWanted();
-    } catch (err) {
-      this.fail(err as Error);
-      return;
-    }
-    this.setState(this.isDone() ? 'seeding' : 'downloading');
-    this.scheduleResumeSave(0);
-  }
-
-  private markHave(p: number): void {
-    if (this.have!.set(p)) {
-      this.picker!.setHave(p);
-      this.wantedVerified += this.fileTable!.wantedBytesIn(p);
-    }
-  }
-
-  private recountWanted(): void {
-    if (!this.meta || !this.have || !this.fileTable) return;
-    let n = 0;
-    for (let p = 0; p < this.meta.pieceCount; p++)
-      if (this.have.get(p)) n += this.fileTable.wantedBytesIn(p);
-    this.wantedVerified = n;
-  }
-
-  private onVerified(index: number): void {
-    this.markHave(index);
-    for (const c of this.swarm.conns) if (c.ready && !c.peerHasAll) c.sendHave(index);
-    this.emit('piece', index);
-    this.scheduleResumeSave(RESUME_SAVE_DELAY_MS);
-    this.checkDone();
-  }
-
-  private onHashFailed(index: number, peers: Set<PeerConnection>): void {
-    this.ctx.logger?.warn(
-      { infoHash: this.infoHash, piece: index, peers: peers.size },
-      'piece failed hash check',
-    );
-    for (const c of peers) {
-      c.hashFailures++;
-      if (peers.size === 1 || c.hashFailures >= 2) this.swarm.ban(c);
-    }
-    for (const c of this.swarm.conns) this.downloader?.fill(c);
-  }
-
-  private isDone(): boolean {
-    return !!this.picker && this.picker.missingWanted === 0;
-  }
-
-  private checkDone(): void {
-    if (!this.isDone() || this.state !== 'downloading') return;
-    this.onAllDone();
-  }
-
-  private onAllDone(): void {
-    this.completedAt = Date.now();
-    this.setState('seeding');
-    for (const c of this.swarm.conns) if (c.ready) c.interested(false);
-    this.trackerMgr.completed();
-    this.scheduleResumeSave(0);
-    if (this.meta && this.have?.complete) void this.publish();
-    this.emit('done');
-  }
-
-  private async publish(): Promise<void> {
-    const meta = this.meta!;
-    await this.trackerMgr.publish({
-      name: meta.name,
-      size: meta.totalLength,
-      fileCount: meta.files.filter((f) => !f.pad).length,
-      torrent: this.torrentFile(),
-    });
-  }
-
-  private waitPiece(p: number): Promise<void> {
-    if (this.have?.get(p)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onPiece = (i: number) => {
-        if (i !== p) return;
-        cleanup();
-        resolve();
-      };
-      const onError = (err: Error) => {
-        cleanup();
-        reject(err);
-      };
-      const cleanup = () => {
-        this.off('piece', onPiece);
-        this.off('error', onError);
-      };
-      this.on('piece', onPiece);
-      this.on('error', onError);
-    });
-  }
-
-  private isActive(): boolean {
-    return !!this.timer;
-  }
-
-  private activate(): void {
-    if (this.timer || this.destroyed || this.state === 'error') return;
-    if (this.meta) {
-      if (this.state !== 'checking') this.setState(this.isDone() ? 'seeding' : 'downloading');
-    } else this.setState('metadata');
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
-    // the first round comes one interval after start: until then interested peers take the free
-    // slots as they come (Choker.offerSlot)
-    this.lastChoke = Date.now();
-    this.trackerMgr = this.makeTrackers(this.init.tiers);
-    this.trackerMgr.start();
-    this.swarm.resetBackoff();
-    this.swarm.maintain();
-    if (this.meta && this.have?.complete && this.init.seedMode) void this.publish();
-  }
-
-  private async deactivate(reason: string): Promise<void> {
-    if (this.timer) {
-      clearInterval(this.timer);
-      this.timer = undefined;
-    }
-    this.swarm.closeAll(reason);
-    await this.trackerMgr.stop();
-    await this.saveResume();
-  }
-
-  private tick(): void {
-    const now = Date.now();
-    for (const c of this.swarm.conns) {
-      if (!c.ready) continue;
-      this.downloader?.checkTimeouts(c, now);
-      this.downloader?.fill(c);
-    }
-    this.swarm.maintain();
-    this.metadata.tick(this.swarm.conns);
-    if (now - this.lastChoke >= this.ctx.chokeIntervalMs) {
-      this.lastChoke = now;
-      this.choker.run(this.chokerPeers(), this.state === 'seeding');
-      this.updateInterest();
-    }
-    if (now - this.lastPex >= PEX_INTERVAL_MS) {
-      this.lastPex = now;
-      this.sendPex(false);
-    } else this.sendPex(true);
-  }
-
-  private chokerPeers() {
-    return [...this.swarm.conns].filter((c) => c.ready).map((c) => this.chokerPeer(c));
-  }
-
-  private chokerPeer(c: PeerConnection) {
-    const uploader = this.uploader;
-    return {
-      get peerInterested() {
-        return c.peerInterested;
-      },
-      get amChoking() {
-        return c.amChoking;
-      },
-      get optimistic() {
-        return c.optimistic;
-      },
-      set optimistic(v: boolean) {
-        c.optimistic = v;
-      },
-      get snubbed() {
-        return c.snubbed;
-      },
-      downRate: () => c.down.rate(),
-      upRate: () => c.up.rate(),
-      choke: () => {
-        c.choke();
-        uploader.onChoked(c);
-      },
-      unchoke: () => c.unchoke(),
-      conn: c,
-    };
-  }
-
-  /** BEP 11 every minute; a newly connected peer gets its first list at the next tick. */
-  private sendPex(onlyNew: boolean): void {
-    if (this.meta?.private) return;
-    const now = this.swarm.addresses();
-    const nowKeys = new Set(now.map((a) => `${a.host}:${a.port}`));
-    for (const c of this.swarm.conns) {
-      const id = c.peerExt.get('ut_pex');
-      if (!c.ready || !id || (onlyNew && this.pexSent.has(c))) continue;
-      const sent = this.pexSent.get(c) ?? new Set<string>();
-      const self = c.address;
-      const added = now.filter(
-        (a) => !sent.has(`${a.host}:${a.port}`) && `${a.host}:${a.port}` !== self,
-      );
-      const dropped = [...sent].filter((k) => !nowKeys.has(k)).map((k) => parseAddress(k)!);
-      if (added.length === 0 && dropped.length === 0) {
-        this.pexSent.set(c, sent);
-        continue;
-      }
-      c.sendExtended(id, encodePex({ added, dropped }));
-      for (const a of added) sent.add(`${a.host}:${a.port}`);
-      for (const d of dropped) sent.delete(`${d.host}:${d.port}`);
-      this.pexSent.set(c, sent);
-    }
-  }
-
-  private scheduleResumeSave(delay: number): void {
-    if (!this.ctx.resume || !this.meta) return;
-    if (this.resumeTimer && delay > 0) return; // a save is already due
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = setTimeout(() => {
-      this.resumeTimer = undefined;
-      void this.saveResume();
-    }, delay);
-    this.resumeTimer.unref();
-  }
-
-  private async saveResume(): Promise<void> {
-    clearTimeout(this.resumeTimer);
-    this.resumeTimer = undefined;
-    if (!this.ctx.resume || !this.meta || !this.have || !this.storage || this.state === 'checking')
-      return;
-    try {
-      const files = await this.storage.fileStats();
-      await this.ctx.resume.save(this.infoHash, {
-        bitfield: this.have.bytes,
-        files,
-        savedAt: Date.now(),
-      });
-    } catch (err) {
-      this.ctx.logger?.warn(
-        { infoHash: this.infoHash, err: (err as Error).message },
-        'resume save failed',
-      );
-    }
-  }
-
-  private fail(err: Error): void {
-    if (this.state === 'error' || this.destroyed) return;
-    const msg = describeError(err);
-    this.errorMessage = msg;
-    this.ctx.logger?.error({ infoHash: this.infoHash, err: msg }, 'torrent error');
-    this.setState('error');
-    void this.deactivate('torrent error');
-    const e = new Error(msg);
-    if (this.listenerCount('error') > 0) this.emit('error', e);
+  private setPhase(p: Phase): void {
+    this.phase = p;
+    this.setState(stateOf(p));
   }
 
   private setState(s: TorrentState): void {
@@ -951,19 +263,157 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     this.state = s;
     this.emit('state', s);
   }
-}
 
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
-}
+  private makeContent(meta: TorrentMeta): TorrentContent {
+    return new TorrentContent(meta, this.ctx, {
+      downloadDir: this.init.downloadDir,
+      priorities: this.init.filePriorities,
+      sequential: this.sequential,
+      downloaded: {
+        verified: (i) => this.onVerified(i),
+        hashFailed: (i, peers) => this.onHashFailed(i, peers),
+        storageError: (err) => this.fail(err),
+      },
+    });
+  }
 
-function describeError(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  const path = (err as NodeJS.ErrnoException).path;
-  if (code === 'ENOSPC') return `disk full while writing${path ? ` ${path}` : ''}`;
-  if (code === 'EACCES' || code === 'EPERM')
-    return `permission denied: cannot write ${path ?? 'a file'}`;
-  if (code === 'EROFS') return `read-only file system: cannot write ${path ?? 'a file'}`;
-  if (code === 'ENOTDIR') return `a file is in the way of a folder: ${path ?? ''}`.trim();
-  return err.message;
+  /** Checking: marks what is on disk. False when the torrent failed or went away meanwhile. */
+  private async check(content: TorrentContent, seedMode: boolean, skipCheck: boolean) {
+    this.setPhase({ name: 'checking', content });
+    try {
+      await startupCheck(content, {
+        hasher: this.ctx.hasher,
+        resume: await this.ctx.resume?.load(this.infoHash),
+        seedMode,
+        verified: seedMode ? this.init.verified : undefined,
+        skipCheck,
+        cancelled: () => this.removed,
+      });
+    } catch (err) {
+      this.fail(err as Error);
+      return false;
+    }
+    if (this.removed) return false;
+    if (content.done) this.completedAt ??= Date.now();
+    this.resumeSaver.schedule(0);
+    return this.phase.name === 'checking'; // else paused (or failed) meanwhile
+  }
+
+  /** Connects: the magnet's metadata phase, or live with the content. */
+  private activate(): void {
+    if (this.ticker || this.removed || this.phase.name === 'error') return;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.ticker.unref();
+    const content = this.content;
+    if (content) this.goLive(content);
+    else this.setPhase({ name: 'metadata' });
+    this.sources.discovery.start();
+    this.swarm.resetBackoff();
+    this.swarm.maintain();
+    if (content?.have.complete && this.init.seedMode) void this.publish(content);
+  }
+
+  private goLive(content: TorrentContent): void {
+    const live = new Live(content, this.ctx, this.swarm, this.transfer, {
+      allDone: () => this.onAllDone(content),
+      wantsMore: () => this.setState('downloading'),
+      fail: (err) => this.fail(err),
+    });
+    this.setPhase({ name: 'live', live });
+  }
+
+  /** Disconnects; the phase stays until the caller moves on (the run sees its peers close). */
+  private async deactivate(reason: string): Promise<void> {
+    clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.swarm.closeAll(reason);
+    await this.sources.discovery.stop();
+    await this.resumeSaver.save();
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.live?.tick(now);
+    this.swarm.maintain();
+    this.metadata.tick(this.swarm.conns);
+    this.sources.pex.tick(this.swarm.conns, this.swarm.addresses(), now);
+  }
+
+  private onMetadata(info: Buffer): void {
+    if (this.phase.name !== 'metadata') return;
+    let meta: TorrentMeta;
+    try {
+      meta = fromMetainfo(parseInfoDictionary(info));
+    } catch (err) {
+      this.fail(new Error(`the metadata from peers is invalid: ${(err as Error).message}`));
+      return;
+    }
+    const content = this.makeContent(meta);
+    this.metadata.setInfo(meta.infoBytes);
+    this.sources.discovery.setPrivacy(privacyOf(meta));
+    this.setPhase({ name: 'checking', content });
+    this.router.metadataArrived(content);
+    this.emit('metadata');
+    void (async () => {
+      if (!(await this.check(content, false, false))) return;
+      if (this.paused) return this.setPhase({ name: 'paused', content });
+      this.goLive(content);
+      if (content.done) this.onAllDone(content);
+    })();
+  }
+
+  private onVerified(index: number): void {
+    const content = this.content;
+    if (!content) return;
+    content.markHave(index);
+    this.live?.announceHave(index);
+    this.emit('piece', index);
+    this.resumeSaver.schedule(RESUME_SAVE_DELAY_MS);
+    this.live?.checkDone();
+  }
+
+  private onHashFailed(index: number, peers: Set<PeerConnection>): void {
+    this.ctx.logger?.warn(
+      { infoHash: this.infoHash, piece: index, peers: peers.size },
+      'piece failed hash check',
+    );
+    this.swarm.blame(peers);
+    this.live?.onHashFailed();
+  }
+
+  private onAllDone(content: TorrentContent): void {
+    this.completedAt = Date.now();
+    this.setState('seeding');
+    this.sources.discovery.completed();
+    this.resumeSaver.schedule(0);
+    if (content.have.complete) void this.publish(content);
+    this.emit('done');
+  }
+
+  private async stop(reason: string, deleteData: boolean): Promise<void> {
+    if (this.removed) return;
+    await this.deactivate(reason);
+    this.removed = true;
+    this.sources.discovery.close();
+    if (deleteData) {
+      await this.content?.storage.deleteData();
+      await this.ctx.resume?.delete(this.infoHash).catch(() => undefined);
+    }
+    await this.content?.close();
+  }
+
+  private publish(content: TorrentContent): Promise<void> {
+    return this.sources.trackers.publishTorrent(content.meta, this.torrentFile());
+  }
+
+  private fail(err: Error): void {
+    if (this.phase.name === 'error' || this.removed) return;
+    const message = describeError(err);
+    this.ctx.logger?.error({ infoHash: this.infoHash, err: message }, 'torrent error');
+    const content = this.content;
+    // peers close while the run still sees them (their requests go back to the picker)
+    void this.deactivate('torrent error');
+    this.setPhase({ name: 'error', message, content });
+    if (this.listenerCount('error') > 0) this.emit('error', new Error(message));
+  }
 }

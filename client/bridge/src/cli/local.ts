@@ -169,7 +169,7 @@ export async function shareStandalone(
   try {
     const t = await session.add(
       { torrent: created.torrent },
-      { downloadDir: dirname(full), seedMode: true },
+      { downloadDir: dirname(full), seedMode: true, verified: created.verified },
     );
     const magnet = t.status().magnet;
     out.record({ event: 'shared', infoHash: t.infoHash, magnet });

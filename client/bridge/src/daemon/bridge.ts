@@ -1,5 +1,11 @@
 import { ProtocolError } from '@enjambre/bittorrent';
-import type { AddOptions, FilePriority, SessionApi, TorrentSource } from '@enjambre/engine';
+import type {
+  AddOptions,
+  FilePriority,
+  FileStamps,
+  SessionApi,
+  TorrentSource,
+} from '@enjambre/engine';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
 import { BridgeState, Settings, TorrentRecord } from './state';
@@ -11,6 +17,8 @@ export interface AddRequest {
   sequential?: boolean;
   /** The data is complete (a share): verify, seed and publish. */
   seedMode?: boolean;
+  /** With seedMode: the files as the creator hashed them (not read again while unchanged). */
+  verified?: FileStamps;
 }
 
 export interface Logger {
@@ -80,6 +88,7 @@ export class Bridge {
       paused: req.paused ?? false,
       sequential: req.sequential ?? false,
       seedMode: req.seedMode ?? false,
+      ...(req.verified ? { verified: req.verified } : {}),
     };
     let t: Torrent;
     try {

@@ -4,7 +4,7 @@ import { homedir, networkInterfaces } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino, { Logger } from 'pino';
 import type { SessionApi, SessionOptions } from '@enjambre/engine';
-import { createTorrent, newSession } from '../engine';
+import { newSession, torrentCreator, type TorrentCreator } from '../engine';
 import { Bridge } from './bridge';
 import { CatalogReader } from './catalog';
 import { LiveFeed } from './live';
@@ -14,7 +14,7 @@ import { torrentRoutes } from './routes-torrents';
 import { ConfigError, readConfigFile } from './config-file';
 import { AllowedFolders, isInside } from './roots';
 import { createServer, RegisteredRoute } from './server';
-import { Shares, TorrentCreator } from './shares';
+import { Shares } from './shares';
 import { BridgeState, Settings } from './state';
 import { loadOrCreateToken } from './token';
 import { startEmbeddedTracker, EmbeddedTracker } from './embedded-tracker';
@@ -182,7 +182,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     await bridge.restore();
 
     const metrics = createMetrics(session);
-    const shares = new Shares(bridge, opts.createTorrent ?? createTorrent, metrics);
+    const shares = new Shares(bridge, opts.createTorrent ?? torrentCreator(session), metrics);
     const catalog = new CatalogReader();
     cleanup.push(() => catalog.close());
     const live = new LiveFeed(session, shares);

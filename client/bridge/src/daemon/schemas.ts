@@ -39,6 +39,18 @@ export const torrentStatus = {
     eta: { type: 'number' },
     seeders: { type: 'number' },
     leechers: { type: 'number' },
+    peersFound: {
+      type: 'object',
+      description: 'New peer addresses each source gave since the torrent was added',
+      additionalProperties: true,
+      properties: {
+        tracker: { type: 'integer' },
+        dht: { type: 'integer' },
+        lsd: { type: 'integer' },
+        pex: { type: 'integer' },
+        manual: { type: 'integer' },
+      },
+    },
     swarmSeeders: { type: 'number' },
     swarmLeechers: { type: 'number' },
     ratio: { type: 'number' },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
+import type { TorrentCreator } from '../engine';
 import { Bridge } from './bridge';
 import { AlreadyAdded, notFound } from './http-error';
 import type { BridgeMetrics } from './metrics';
@@ -23,24 +24,12 @@ export interface ShareRequest {
   comment?: string;
 }
 
-/** Hashes a file or folder into a .torrent, reporting bytes hashed so far. */
-export type TorrentCreator = (
-  path: string,
-  opts: {
-    trackers: string[];
-    private?: boolean;
-    comment?: string;
-    pieceLength?: number;
-    onProgress: (hashed: number, total: number) => void;
-  },
-) => Promise<{ torrent: Uint8Array; size: number; infoHash: string }>;
-
 const KEEP_JOBS = 200;
 const PROGRESS_EVERY_MS = 250;
 
 /**
- * Share jobs: hash in the background, then add the torrent in seed mode (the engine verifies it
- * and publishes it to enjambre trackers). The API answers 202 with the job id at once; progress
+ * Share jobs: hash in the background, then add the torrent in seed mode with the files as they
+ * were hashed (the engine seeds without reading them again and publishes to enjambre trackers). The API answers 202 with the job id at once; progress
  * reaches the GUI through `update` events (pushed on the WebSocket) and `GET /api/shares/:id`.
  */
 export class Shares extends EventEmitter<{ update: [ShareJob] }> {
@@ -76,7 +65,7 @@ export class Shares extends EventEmitter<{ update: [ShareJob] }> {
     let last = 0;
     const end = this.metrics?.shareHashSeconds.startTimer();
     try {
-      const { torrent, size } = await this.create(req.path, {
+      const { torrent, size, verified } = await this.create(req.path, {
         trackers: req.trackers,
         private: req.private,
         comment: req.comment,
@@ -96,7 +85,9 @@ export class Shares extends EventEmitter<{ update: [ShareJob] }> {
         t = await this.bridge.add({
           source: { torrent },
           downloadDir: dirname(req.path),
+          // the creator just verified every piece: the engine need not read the data again
           seedMode: true,
+          verified,
         });
       } catch (err) {
         // Sharing what is already shared is not a failure: hand out the same magnet again.

@@ -20,6 +20,7 @@ import {
   type Handshake,
   type WireHandler,
 } from '@enjambre/bittorrent';
+import type { PeerStatus } from '../api';
 import { Bitfield } from '../util/bitfield';
 import { RateMeter } from '../util/rate';
 import type { BlockRequest } from '../picker/picker';
@@ -105,7 +106,7 @@ export class PeerConnection implements WireHandler {
   clientName = '';
   listenPort = 0;
   closed = false;
-  source: 'tracker' | 'incoming' | 'pex' | 'manual' = 'tracker';
+  source: PeerStatus['source'] = 'tracker';
   hashFailures = 0;
 
   private readonly decoder: WireDecoder;

@@ -1,10 +1,11 @@
 import net from 'node:net';
+import type { PeerSourceKind } from '../api';
 import type { PeerConnection } from '../peer/connection';
 
 export interface Candidate {
   host: string;
   port: number;
-  source: 'tracker' | 'pex' | 'manual';
+  source: PeerSourceKind;
   failures: number;
   nextTry: number;
 }
@@ -38,7 +39,9 @@ export class Swarm {
     private readonly selfAddresses: () => Set<string>,
   ) {}
 
-  addCandidates(peers: Array<{ host: string; port: number }>, source: Candidate['source']): void {
+  /** Remembers addresses to dial; returns how many were new. */
+  addCandidates(peers: Array<{ host: string; port: number }>, source: PeerSourceKind): number {
+    let added = 0;
     for (const p of peers) {
       if (!Number.isInteger(p.port) || p.port <= 0 || p.port > 65535) continue;
       if (net.isIP(p.host) === 0) continue;
@@ -52,7 +55,9 @@ export class Swarm {
       if (known || this.banned.has(addr) || this.selfAddresses().has(addr)) continue;
       if (this.candidates.size >= MAX_CANDIDATES) break;
       this.candidates.set(addr, { host: p.host, port: p.port, source, failures: 0, nextTry: 0 });
+      added++;
     }
+    return added;
   }
 
   isBanned(address: string, peerId?: Buffer): boolean {
@@ -64,6 +69,14 @@ export class Swarm {
     if (conn.remoteId) this.bannedIds.add(conn.remoteId.toString('hex'));
     this.candidates.delete(conn.address);
     conn.close('banned: sent data that failed the hash check');
+  }
+
+  /** A piece from `peers` failed its hash check: ban a lone sender, or a repeat offender. */
+  blame(peers: Set<PeerConnection>): void {
+    for (const c of peers) {
+      c.hashFailures++;
+      if (peers.size === 1 || c.hashFailures >= 2) this.ban(c);
+    }
   }
 
   /** Whether one more connection (e.g. an incoming one) fits this torrent's limit. */

@@ -1,0 +1,19 @@
+import type { FilePriority, FileStamps } from '../api';
+import type { TorrentMeta } from '../meta';
+
+/** What the session knows of a torrent when it adds it (from `TorrentSource` and `AddOptions`). */
+export interface TorrentInit {
+  infoHash: Buffer;
+  meta?: TorrentMeta;
+  name?: string;
+  tiers: string[][];
+  downloadDir: string;
+  paused: boolean;
+  filePriorities?: FilePriority[];
+  sequential: boolean;
+  seedMode: boolean;
+  skipCheck: boolean;
+  /** Seed mode: the files as the creator verified them (see `AddOptions.verified`). */
+  verified?: FileStamps;
+  peers?: Array<{ host: string; port: number }>;
+}
