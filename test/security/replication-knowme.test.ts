@@ -6,7 +6,12 @@ import * as grpc from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TrackerClient, replication, type ListTorrentsResponse } from '@enjambre/proto';
+import {
+  PublishRequest,
+  TrackerClient,
+  replication,
+  type ListTorrentsResponse,
+} from '@enjambre/proto';
 import {
   SessionSender,
   proofFor,
@@ -61,7 +66,8 @@ function call<T>(r: Replica, method: string, req: object): Promise<T> {
   const client = new TrackerClient(r.client, grpc.credentials.createInsecure());
   return new Promise<T>((resolve, reject) =>
     (client as unknown as Record<string, (...a: unknown[]) => void>)[method](
-      req,
+      // the generated encoder wants every field of a hand-built request
+      method === 'publish' ? PublishRequest.fromPartial(req) : req,
       { deadline: Date.now() + 5000 },
       (err: grpc.ServiceError | null, res: T) => {
         client.close();
