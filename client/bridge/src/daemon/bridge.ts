@@ -1,5 +1,7 @@
 import { ProtocolError } from '@enjambre/bittorrent';
 import type { AddOptions, FilePriority, SessionApi, TorrentSource } from '@enjambre/engine';
+import { cp, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
 import { BridgeState, Settings, TorrentRecord } from './state';
@@ -11,7 +13,13 @@ export interface AddRequest {
   sequential?: boolean;
   /** The data is complete (a share): verify, seed and publish. */
   seedMode?: boolean;
+  /** Stored with the record (the remote-control APIs' categories and tags). */
+  category?: string;
+  tags?: string[];
 }
+
+/** What the remote-control APIs change on a record besides engine state. */
+export type RecordLabels = Partial<Pick<TorrentRecord, 'category' | 'tags' | 'seedRatioLimit'>>;
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -101,6 +109,8 @@ export class Bridge {
       sequential: options.sequential!,
       addedAt: status.addedAt || Date.now(),
       ...(req.seedMode ? { shared: true } : {}),
+      ...(req.category ? { category: req.category } : {}),
+      ...(req.tags && req.tags.length > 0 ? { tags: req.tags } : {}),
     };
     await this.state.putTorrent(record);
     this.records.set(t.infoHash, record);
@@ -146,6 +156,68 @@ export class Bridge {
     t.setFilePriority(index, priority);
     await this.update(t, { filePriorities: t.files().map((f) => f.priority) });
     return t;
+  }
+
+  /** The stored record of a torrent (category, tags...); read-only, change it through the methods. */
+  record(infoHash: string): Readonly<TorrentRecord> | undefined {
+    return this.records.get(infoHash);
+  }
+
+  /** Sets (or with `undefined` values, clears) a torrent's category, tags or seed ratio limit. */
+  async setLabels(id: string, change: RecordLabels): Promise<void> {
+    const t = this.get(id);
+    const record = this.records.get(t.infoHash);
+    if (!record) return;
+    for (const key of ['category', 'tags', 'seedRatioLimit'] as const) {
+      if (!(key in change)) continue;
+      if (change[key] === undefined) delete record[key];
+      else Object.assign(record, { [key]: change[key] });
+    }
+    await this.state.putTorrent(record);
+  }
+
+  /**
+   * Points a torrent at another folder: the engine drops it (keeping the data) and adds it again
+   * there, so it re-checks what it finds. With `move`, the torrent's top-level file or folder is
+   * renamed into the new folder first.
+   */
+  async relocate(id: string, downloadDir: string, move: boolean): Promise<Torrent> {
+    const t = this.get(id);
+    const record = this.records.get(t.infoHash);
+    const file = t.torrentFile();
+    if (!record || !file) throw conflict('the torrent has no metadata yet: it cannot be moved');
+    const status = t.status();
+    if (status.downloadDir === downloadDir) return t;
+    await this.session.remove(t.infoHash, { deleteData: false });
+    if (move && status.name) {
+      const from = join(status.downloadDir, status.name);
+      const to = join(downloadDir, status.name);
+      try {
+        await rename(from, to);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
+          await cp(from, to, { recursive: true, errorOnExist: true, force: false });
+          await rm(from, { recursive: true, force: true });
+        } else if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not move data');
+        }
+      }
+    }
+    const next = await this.session.add(
+      { torrent: file },
+      {
+        downloadDir,
+        paused: record.paused,
+        sequential: record.sequential,
+        ...(record.filePriorities
+          ? { filePriorities: record.filePriorities as FilePriority[] }
+          : {}),
+      },
+    );
+    record.downloadDir = downloadDir;
+    await this.state.putTorrent(record);
+    this.watch(next);
+    return next;
   }
 
   async remove(id: string, deleteData: boolean): Promise<void> {

@@ -34,9 +34,7 @@ function header(req: GuardRequest, name: string): string | undefined {
  */
 export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdict {
   const hostnames = opts.hostnames ?? DEFAULT_HOSTNAMES;
-  const allowedHosts = new Set(hostnames.map((h) => `${h}:${opts.port}`));
-  const host = header(req, 'host');
-  if (host === undefined || !allowedHosts.has(host.toLowerCase())) {
+  if (!hostAllowed(hostnames, opts.port, header(req, 'host'))) {
     return {
       ok: false,
       status: 403,
@@ -56,6 +54,11 @@ export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdic
     return { ok: false, status: 401, message: 'missing or wrong token' };
   }
   return { ok: true };
+}
+
+/** Host is `name:port` for one of our names (the remote-control APIs check it too). */
+export function hostAllowed(hostnames: readonly string[], port: number, host?: string): boolean {
+  return host !== undefined && hostnames.some((h) => `${h}:${port}` === host.toLowerCase());
 }
 
 const QUERY_TOKEN_PATHS = [
