@@ -10,6 +10,10 @@ import { ctrlScenario, removeDir, rpcDaemon, tempDir } from './helpers';
 
 jest.setTimeout(120_000);
 
+/** Whatever the clients returned, as JSON from the child process; the assertions check it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Seen = Record<string, any>;
+
 let root: string;
 let d: RunningDaemon;
 let torrentFile: string;
@@ -44,7 +48,7 @@ test('@ctrl/transmission: add with a label, a magnet, getAllData, stop, start, r
   const r = (await ctrlScenario('transmission', {
     ...config(),
     magnet: `magnet:?xt=urn:btih:${magnetHash}&dn=pending`,
-  })) as Record<string, any>;
+  })) as Seen;
   expect(r.rpcVersion).toBe(17);
   expect(r.added).toMatchObject({
     id: infoHash,
@@ -71,7 +75,7 @@ test('@ctrl/qbittorrent: login, add with a category, tags, getAllData, sync/main
   const r = (await ctrlScenario('qbittorrent', {
     ...config(),
     magnet: `magnet:?xt=urn:btih:${magnetHash}&dn=later`,
-  })) as Record<string, any>;
+  })) as Seen;
   expect(r.version).toBe('v5.1.2');
   expect(r.api).toBe('2.11.4');
   expect(r.added).toMatchObject({ id: infoHash, name: 'show.mkv', label: 'movies' });

@@ -49,7 +49,7 @@ export async function http(
   const res = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: init.method ?? 'GET',
     headers: init.headers ?? {},
-    ...(init.body !== undefined ? { body: init.body as BodyInit } : {}),
+    ...(init.body !== undefined ? { body: init.body as string } : {}),
     redirect: 'manual',
   });
   const text = await res.text();
