@@ -86,6 +86,11 @@ export class QbApi {
     this.sessions.clear();
   }
 
+  /** A live login session: everything but auth/login needs one (checked before reading a body). */
+  loggedIn(sid: string | undefined): boolean {
+    return this.sessions.get(sid) !== undefined;
+  }
+
   async handle(
     name: string,
     method: string,
@@ -357,12 +362,13 @@ export class QbApi {
       if (Object.keys(changed).length > 0) out.torrents = changed;
       const removed = [...session.torrents.keys()].filter((h) => !torrents.has(h));
       if (removed.length > 0) out.torrents_removed = removed;
-      if (categoriesJson !== session.categories) {
-        out.categories = categories;
-        const before = Object.keys(JSON.parse(session.categories || '{}') as object);
-        const gone = before.filter((c) => !(c in categories));
-        if (gone.length > 0) out.categories_removed = gone;
-      }
+      const before = JSON.parse(session.categories || '{}') as Record<string, { savePath: string }>;
+      const changedCategories = Object.fromEntries(
+        Object.entries(categories).filter(([n, c]) => before[n]?.savePath !== c.savePath),
+      );
+      if (Object.keys(changedCategories).length > 0) out.categories = changedCategories;
+      const gone = Object.keys(before).filter((c) => !(c in categories));
+      if (gone.length > 0) out.categories_removed = gone;
       const addedTags = tags.filter((t) => !session.tags.includes(t));
       const removedTags = session.tags.filter((t) => !tags.includes(t));
       if (addedTags.length > 0) out.tags = addedTags;

@@ -253,6 +253,13 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningRpc
       send(res, 401, 'Unauthorized', 'text/plain; charset=UTF-8');
       return;
     }
+    const name = url.pathname.slice('/api/v2/'.length);
+    const sid = cookie(req, 'SID');
+    if (name !== 'auth/login' && !qb.loggedIn(sid)) {
+      req.resume();
+      send(res, 403, 'Forbidden', 'text/plain; charset=UTF-8');
+      return;
+    }
     const form = emptyForm();
     addUrlEncoded(form, url.search.slice(1));
     try {
@@ -265,9 +272,8 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningRpc
       }
       throw err;
     }
-    const name = url.pathname.slice('/api/v2/'.length);
     const address = req.socket.remoteAddress ?? '';
-    const reply = await qb.handle(name, method, form, cookie(req, 'SID'), address);
+    const reply = await qb.handle(name, method, form, sid, address);
     send(res, reply.status, reply.body, reply.type, reply.headers);
   }
 
