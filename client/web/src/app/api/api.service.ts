@@ -10,6 +10,7 @@ import type {
   FilePriority,
   FileStatus,
   FsListing,
+  Labels,
   PeerStatus,
   PieceMap,
   Settings,
@@ -122,6 +123,10 @@ export class ApiService {
 
   saveSettings(changes: Partial<Settings>): Promise<Settings> {
     return firstValueFrom(this.http.put<Settings>('/api/settings', changes));
+  }
+
+  labels(): Promise<Labels> {
+    return firstValueFrom(this.http.get<Labels>('/api/labels'));
   }
 
   fs(path?: string): Promise<FsListing> {

@@ -187,3 +187,11 @@ export type ServerMessage =
   | { type: 'removed'; infoHash: string }
   | { type: 'share'; share: ShareJob }
   | { type: 'error'; infoHash: string; error: string };
+
+/** GET /api/labels: categories and tags set through the remote-control APIs. */
+export interface Labels {
+  categories: { name: string; savePath: string }[];
+  tags: string[];
+  /** Only torrents with a category or tags are listed. */
+  torrents: Record<string, { category?: string; tags?: string[] }>;
+}
