@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { RunningDaemon } from '@enjambre/bridge';
-import { rawGet } from '../bridge/helpers';
+import { api, rawGet } from '../bridge/helpers';
 import { makeTestData, makeTorrent } from '../peers';
 import { basic, http, qbClient, removeDir, rpcDaemon, tempDir, trClient } from './helpers';
 
@@ -534,6 +534,65 @@ describe('qBittorrent WebAPI', () => {
     >();
     expect(info).toMatchObject({ category: 'films' });
     expect(String(info.tags).split(', ')).toContain('keep');
+  });
+
+  test('own credentials set through the REST API replace the token, for both APIs', async () => {
+    const rest = api(d);
+    const old = await qbClient(d);
+    expect(
+      (await rest.put('/api/remote-control/credentials', { username: 'me', password: 'short' }))
+        .status,
+    ).toBe(400);
+    expect(
+      (
+        await rest.put('/api/remote-control/credentials', {
+          username: 'me',
+          password: 'a long secret',
+        })
+      ).status,
+    ).toBe(204);
+    expect((await rest.get('/api/remote-control')).body).toEqual({
+      port: d.rpcPort,
+      username: 'me',
+    });
+    // Old login sessions end; the token no longer works; the new pair does.
+    expect((await old.get('torrents/info')).status).toBe(403);
+    const login = (password: string) =>
+      http(d.rpcPort, '/api/v2/auth/login', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'me', password }).toString(),
+      });
+    expect((await login(d.token)).text).toBe('Fails.');
+    expect((await login('a long secret')).text).toBe('Ok.');
+    const tr = (auth: string) =>
+      http(d.rpcPort, '/transmission/rpc', { headers: { authorization: auth } });
+    expect((await tr(basic('x', d.token))).status).toBe(401);
+    expect((await tr(basic('me', 'a long secret'))).status).toBe(409);
+    expect((await rest.put('/api/remote-control/credentials', {})).status).toBe(204);
+    expect((await tr(basic('x', d.token))).status).toBe(409);
+    // The REST API itself still needs its token, whatever the remote-control credentials.
+    expect((await http(d.apiPort, '/api/labels')).status).toBe(401);
+    const labels = await rest.get<{ torrents: Record<string, unknown> }>('/api/labels');
+    expect(labels.body.torrents[infoHash]).toMatchObject({ category: 'films' });
+  });
+
+  test("Transmission's web UI is served behind the same credentials", async () => {
+    expect((await http(d.rpcPort, '/transmission/web/')).status).toBe(401);
+    const auth = { authorization: basic('x', d.token) };
+    const index = await http(d.rpcPort, '/transmission/web/', { headers: auth });
+    expect(index.status).toBe(200);
+    expect(index.text).toContain('Transmission Web Interface');
+    expect(
+      (await http(d.rpcPort, '/transmission/web/../../../etc/passwd', { headers: auth })).status,
+    ).toBe(404);
+    expect(
+      (await http(d.rpcPort, '/transmission/web/%2e%2e/%2e%2e/etc/passwd', { headers: auth }))
+        .status,
+    ).toBe(404);
+    expect(
+      (await http(d.rpcPort, '/transmission', { headers: auth })).headers.get('location'),
+    ).toBe('/transmission/web/');
   });
 
   test('five failed logins ban the address', async () => {
