@@ -5,7 +5,8 @@
  * increments; a property test that random bodies never crash either API; no call without
  * credentials gets data; categories and tags survive a restart.
  */
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import type { RunningDaemon } from '@enjambre/bridge';
@@ -288,6 +289,42 @@ describe('Transmission RPC', () => {
       expect(r.status).toBe(400);
       expect(typeof r.json<{ result: string }>().result).toBe('string');
     }
+  });
+
+  test('torrent-set-location moves the data and keeps the id, labels and paused state', async () => {
+    const c = trClient(d);
+    const data = await makeTestData(join(root, 'src3', 'moved.bin'), 40_000, 'm');
+    const t = await makeTorrent(data.path, {
+      announce: ['http://127.0.0.1:1/announce'],
+      pieceLength: 32768,
+    });
+    const from = join(d.dataDir, 'downloads');
+    await mkdir(from, { recursive: true });
+    await copyFile(data.path, join(from, 'moved.bin'));
+    const added = await c.call<{ 'torrent-added': { id: number } }>('torrent-add', {
+      metainfo: (await readFile(t.torrentFile)).toString('base64'),
+      paused: true,
+      labels: ['keep-me'],
+    });
+    const id = added.arguments['torrent-added'].id;
+    const to = join(d.dataDir, 'downloads', 'elsewhere');
+    const r = await c.call('torrent-set-location', { ids: [id], location: to, move: true });
+    expect(r.result).toBe('success');
+    expect(existsSync(join(to, 'moved.bin'))).toBe(true);
+    expect(existsSync(join(from, 'moved.bin'))).toBe(false);
+    const got = await c.call<{ torrents: Record<string, unknown>[] }>('torrent-get', {
+      ids: [t.infoHash],
+      fields: ['id', 'downloadDir', 'labels', 'status'],
+    });
+    expect(got.arguments.torrents).toEqual([
+      { id, downloadDir: to, labels: ['keep-me'], status: 0 },
+    ]);
+    expect((await c.call('torrent-set-location', { ids: [id], location: '/etc' })).result).toMatch(
+      /outside/,
+    );
+    expect((await c.call('torrent-remove', { ids: [id], 'delete-local-data': true })).result).toBe(
+      'success',
+    );
   });
 
   test('a foreign Host is refused (DNS rebinding)', async () => {

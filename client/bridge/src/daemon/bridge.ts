@@ -1,7 +1,7 @@
 import { ProtocolError } from '@enjambre/bittorrent';
 import type { AddOptions, FilePriority, SessionApi, TorrentSource } from '@enjambre/engine';
-import { cp, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
 import { BridgeState, Settings, TorrentRecord } from './state';
@@ -189,24 +189,20 @@ export class Bridge {
     const status = t.status();
     if (status.downloadDir === downloadDir) return t;
     await this.session.remove(t.infoHash, { deleteData: false });
+    let target = downloadDir;
     if (move && status.name) {
-      const from = join(status.downloadDir, status.name);
-      const to = join(downloadDir, status.name);
       try {
-        await rename(from, to);
+        await moveInto(join(status.downloadDir, status.name), downloadDir);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EXDEV') {
-          await cp(from, to, { recursive: true, errorOnExist: true, force: false });
-          await rm(from, { recursive: true, force: true });
-        } else if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not move data');
-        }
+        // Nothing moved: the torrent goes back where its data is.
+        this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not move data');
+        target = status.downloadDir;
       }
     }
     const next = await this.session.add(
       { torrent: file },
       {
-        downloadDir,
+        downloadDir: target,
         paused: record.paused,
         sequential: record.sequential,
         ...(record.filePriorities
@@ -214,9 +210,10 @@ export class Bridge {
           : {}),
       },
     );
-    record.downloadDir = downloadDir;
+    record.downloadDir = target;
     await this.state.putTorrent(record);
     this.watch(next);
+    if (target !== downloadDir) throw conflict(`could not move the data to ${downloadDir}`);
     return next;
   }
 
@@ -248,6 +245,24 @@ export class Bridge {
         this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not store metadata');
       });
     });
+  }
+}
+
+/**
+ * Moves a file or folder into `dir` (created if missing), across file systems too; a source that
+ * does not exist yet (nothing downloaded) is not an error.
+ */
+async function moveInto(from: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const to = join(dir, basename(from));
+  try {
+    await rename(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EXDEV') throw err;
+    await cp(from, to, { recursive: true, errorOnExist: true, force: false });
+    await rm(from, { recursive: true, force: true });
   }
 }
 
