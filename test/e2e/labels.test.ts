@@ -102,3 +102,34 @@ test('the GUI shows categories and tags set through the qBittorrent API, and fil
   await page.locator(`tr[data-hash="${song}"]`).waitFor();
   await ctx.close();
 });
+
+test('Settings: own remote-control credentials replace the token', async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await ctx.newPage();
+  await page.goto(bridge.url);
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name: 'Settings' })
+    .click();
+  const card = page.getByRole('region', { name: 'Remote control' });
+  await card.getByText('Any user name, with the access token as the password.').waitFor();
+  await card.getByLabel('User name').fill('sonarr');
+  await card.getByLabel(/^Password/).fill('a good long password');
+  await card.getByRole('button', { name: 'Set user and password' }).click();
+  await card.getByTestId('remote-user').getByText('sonarr').waitFor();
+  await page.screenshot({ path: join(SHOTS, '21-remote-control.png'), fullPage: true });
+  const status = async (user: string, password: string) =>
+    (
+      await fetch(`http://127.0.0.1:${rpcPort}/transmission/rpc`, {
+        headers: {
+          authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+        },
+      })
+    ).status;
+  expect(await status('sonarr', 'a good long password')).toBe(409);
+  expect(await status('sonarr', bridge.token)).toBe(401);
+  await card.getByRole('button', { name: 'Use the token again' }).click();
+  await card.getByText('Any user name, with the access token as the password.').waitFor();
+  expect(await status('anyone', bridge.token)).toBe(409);
+  await ctx.close();
+});

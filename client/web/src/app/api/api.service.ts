@@ -12,6 +12,7 @@ import type {
   FsListing,
   Labels,
   PeerStatus,
+  RemoteControl,
   PieceMap,
   Settings,
   ShareJob,
@@ -127,6 +128,15 @@ export class ApiService {
 
   labels(): Promise<Labels> {
     return firstValueFrom(this.http.get<Labels>('/api/labels'));
+  }
+
+  remoteControl(): Promise<RemoteControl> {
+    return firstValueFrom(this.http.get<RemoteControl>('/api/remote-control'));
+  }
+
+  /** Own credentials for the remote-control APIs, or undefined to go back to the token. */
+  async setRemoteCredentials(c: { username: string; password: string } | undefined): Promise<void> {
+    await firstValueFrom(this.http.put('/api/remote-control/credentials', c ?? {}));
   }
 
   fs(path?: string): Promise<FsListing> {

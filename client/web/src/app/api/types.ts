@@ -195,3 +195,11 @@ export interface Labels {
   /** Only torrents with a category or tags are listed. */
   torrents: Record<string, { category?: string; tags?: string[] }>;
 }
+
+/** GET /api/remote-control: the Transmission / qBittorrent port and its user name. */
+export interface RemoteControl {
+  /** 0 when off. */
+  port: number;
+  /** Absent: any user name, with the access token as the password. */
+  username?: string;
+}
