@@ -1,4 +1,4 @@
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { tokenMatches } from '../daemon/token';
 import type { BridgeState, RpcCredentials } from '../daemon/state';
@@ -20,6 +20,11 @@ export const MAX_PASSWORD_LENGTH = 1024;
  */
 export class RpcAuth {
   private custom: RpcCredentials | undefined;
+  /**
+   * SHA-256 of pairs that passed scrypt lately: Basic auth sends the password on every request
+   * (Flood polls each second) and scrypt costs tens of milliseconds by design.
+   */
+  private readonly verified = new Set<string>();
 
   constructor(
     private readonly token: string,
@@ -41,14 +46,22 @@ export class RpcAuth {
     }
     const custom = this.custom;
     if (!custom) return tokenMatches(this.token, password);
+    const key = createHash('sha256').update(`${username}\0${password}`).digest('base64');
+    if (this.verified.has(key)) return true;
     const hash = await scryptAsync(password, Buffer.from(custom.salt, 'base64'), KEY_LENGTH);
     const expected = Buffer.from(custom.hash, 'base64');
     const userOk = tokenMatches(custom.username, username);
-    return expected.length === hash.length && timingSafeEqual(expected, hash) && userOk;
+    const ok = expected.length === hash.length && timingSafeEqual(expected, hash) && userOk;
+    if (ok && custom === this.custom) {
+      if (this.verified.size >= 16) this.verified.clear();
+      this.verified.add(key);
+    }
+    return ok;
   }
 
   /** Sets the user's own credentials, or with `undefined` goes back to the token. */
   async set(credentials: { username: string; password: string } | undefined): Promise<void> {
+    this.verified.clear();
     if (!credentials) {
       await this.state.putRpcCredentials(undefined);
       this.custom = undefined;
