@@ -65,6 +65,7 @@ export class RpcAuth {
     if (!credentials) {
       await this.state.putRpcCredentials(undefined);
       this.custom = undefined;
+      this.verified.clear();
       return;
     }
     const salt = randomBytes(16);
@@ -76,6 +77,8 @@ export class RpcAuth {
     };
     await this.state.putRpcCredentials(next);
     this.custom = next;
+    // Again: a check that started before the change may have finished meanwhile.
+    this.verified.clear();
   }
 }
 
