@@ -47,6 +47,11 @@ interface LogEntry {
 }
 
 const MAX_LOG = 1000;
+/**
+ * Sessions that keep what they were sent (for rid increments); each copy is the whole list, so
+ * only the most recent few do. An evicted one gets a full update next time.
+ */
+const MAX_SYNC_SNAPSHOTS = 8;
 
 type Endpoint = (form: Form, session: SyncState) => Promise<unknown>;
 
@@ -68,6 +73,7 @@ export class QbApi {
     peersRid: 0,
   }));
   private readonly bans = new LoginBans();
+  private readonly snapshots: SyncState[] = [];
   private readonly log: LogEntry[] = [];
   private logId = 0;
   private readonly endpoints: Record<string, { post: boolean; run: Endpoint }>;
@@ -84,6 +90,7 @@ export class QbApi {
   /** Every login session ends (the credentials changed). */
   logoutAll(): void {
     this.sessions.clear();
+    this.snapshots.length = 0;
   }
 
   /** A live login session: everything but auth/login needs one (checked before reading a body). */
@@ -102,6 +109,8 @@ export class QbApi {
     const session = this.sessions.get(sid);
     if (!session) return text(403, 'Forbidden');
     if (name === 'auth/logout') {
+      const i = this.snapshots.indexOf(session);
+      if (i >= 0) this.snapshots.splice(i, 1);
       this.sessions.close(sid);
       return {
         ...ok(),
@@ -377,11 +386,24 @@ export class QbApi {
       if (serverDiff) out.server_state = serverDiff;
     }
     session.rid += 1;
+    this.keepSnapshot(session);
     session.torrents = torrents;
     session.categories = categoriesJson;
     session.tags = tags;
     session.server = server;
     return out;
+  }
+
+  private keepSnapshot(session: SyncState): void {
+    const i = this.snapshots.indexOf(session);
+    if (i >= 0) this.snapshots.splice(i, 1);
+    this.snapshots.push(session);
+    if (this.snapshots.length > MAX_SYNC_SNAPSHOTS) {
+      const evicted = this.snapshots.shift()!;
+      evicted.torrents = new Map();
+      // A rid it never sent: its next call gets a full update.
+      evicted.rid += 1_000_000;
+    }
   }
 
   private info(form: Form): object[] {
