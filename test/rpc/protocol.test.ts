@@ -468,7 +468,10 @@ describe('qBittorrent WebAPI', () => {
     const second = (await qb.get('sync/maindata', { rid: String(first.rid) })).json<Maindata>();
     expect(second.full_update).toBeUndefined();
     expect(second.rid).toBe(first.rid + 1);
-    expect(second.torrents).toEqual({ [infoHash]: { category: 'films' } });
+    // Only what changed: the category (and a clock field such as time_active if a second passed).
+    expect(second.torrents[infoHash]).toMatchObject({ category: 'films' });
+    expect(second.torrents[infoHash]).not.toHaveProperty('name');
+    expect(second.torrents[infoHash]).not.toHaveProperty('hash');
     expect(second.categories).toEqual({ films: { name: 'films', savePath: '' } });
     const stale = (await qb.get('sync/maindata', { rid: String(first.rid) })).json<Maindata>();
     expect(stale.full_update).toBe(true);
