@@ -34,7 +34,7 @@ function header(req: GuardRequest, name: string): string | undefined {
  */
 export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdict {
   const hostnames = opts.hostnames ?? DEFAULT_HOSTNAMES;
-  if (!hostAllowed(hostnames, opts.port, header(req, 'host'))) {
+  if (!hostAllowed(opts, header(req, 'host'))) {
     return {
       ok: false,
       status: 403,
@@ -56,9 +56,16 @@ export function checkRequest(opts: GuardOptions, req: GuardRequest): GuardVerdic
   return { ok: true };
 }
 
-/** Host is `name:port` for one of our names (the remote-control APIs check it too). */
-export function hostAllowed(hostnames: readonly string[], port: number, host?: string): boolean {
-  return host !== undefined && hostnames.some((h) => `${h}:${port}` === host.toLowerCase());
+/** Who the server is: the port it listens on and the host names it answers to. */
+export interface HostPolicy {
+  port: number;
+  hostnames?: readonly string[];
+}
+
+/** Host is `name:port` for one of our names (the remote-control port checks it too). */
+export function hostAllowed(policy: HostPolicy, host: string | undefined): boolean {
+  const names = policy.hostnames ?? DEFAULT_HOSTNAMES;
+  return host !== undefined && names.some((h) => `${h}:${policy.port}` === host.toLowerCase());
 }
 
 const QUERY_TOKEN_PATHS = [

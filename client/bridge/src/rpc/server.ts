@@ -144,7 +144,7 @@ export async function startRpcServer(opts: RpcServerOptions): Promise<RunningRpc
     const url = new URL(req.url ?? '/', 'http://rpc.invalid');
     const path = url.pathname;
     const method = req.method ?? 'GET';
-    if (!hostAllowed(opts.hostnames, port, req.headers.host)) {
+    if (!hostAllowed({ port, hostnames: opts.hostnames }, req.headers.host)) {
       req.resume();
       const text = 'Unknown Host: this port answers only on this machine';
       send(res, 421, html(421, 'Misdirected Request', text), 'text/html; charset=utf-8');
