@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import type { RunningDaemon } from '@enjambre/bridge';
 import { api, rawGet } from '../bridge/helpers';
 import { makeTestData, makeTorrent } from '../peers';
-import { basic, http, qbClient, removeDir, rpcDaemon, tempDir, trClient } from './helpers';
+import { basic, http, qbClient, removeDir, rpcDaemon, tempDir, trClient, waitFor } from './helpers';
 
 jest.setTimeout(180_000);
 
@@ -325,6 +325,43 @@ describe('Transmission RPC', () => {
     expect((await c.call('torrent-remove', { ids: [id], 'delete-local-data': true })).result).toBe(
       'success',
     );
+  });
+
+  test('a seed ratio limit stops a seeding torrent, which then reads as finished', async () => {
+    const c = trClient(d);
+    const data = await makeTestData(join(root, 'src4', 'seeded.bin'), 40_000, 's');
+    const t = await makeTorrent(data.path, {
+      announce: ['http://127.0.0.1:1/announce'],
+      pieceLength: 32768,
+    });
+    await copyFile(data.path, join(d.dataDir, 'downloads', 'seeded.bin'));
+    const added = await c.call<{ 'torrent-added': { id: number } }>('torrent-add', {
+      metainfo: (await readFile(t.torrentFile)).toString('base64'),
+    });
+    const id = added.arguments['torrent-added'].id;
+    await waitFor('the data to verify', () =>
+      d.bridge.get(t.infoHash).status().state === 'seeding' ? true : undefined,
+    );
+    const set = await c.call('torrent-set', { ids: [id], seedRatioLimit: 0, seedRatioMode: 1 });
+    expect(set.result).toBe('success');
+    await waitFor('the ratio limit to stop it', async () => {
+      const got = await c.call<{ torrents: Record<string, unknown>[] }>('torrent-get', {
+        ids: [id],
+        fields: ['status', 'isFinished', 'seedRatioLimit', 'seedRatioMode', 'percentDone'],
+      });
+      const row = got.arguments.torrents[0];
+      return row.status === 0 ? row : undefined;
+    }).then((row) =>
+      expect(row).toEqual({
+        status: 0,
+        isFinished: true,
+        seedRatioLimit: 0,
+        seedRatioMode: 1,
+        percentDone: 1,
+      }),
+    );
+    expect(d.bridge.record(t.infoHash)?.seedRatioLimit).toBe(0);
+    await c.call('torrent-remove', { ids: [id], 'delete-local-data': true });
   });
 
   test('a foreign Host is refused (DNS rebinding)', async () => {
