@@ -228,6 +228,14 @@ describe('Transmission RPC', () => {
       expect([k, Number.isInteger(v)]).toEqual([k, true]);
     }
     expect(all.arguments.torrents[0].status).toBe(0); // added paused: stopped
+    const inherited = await c.call('torrent-get', {
+      fields: ['id', 'constructor', '__proto__', 'toString', 'hasOwnProperty'],
+    });
+    expect(inherited.arguments).toEqual({ torrents: [{ id: 1 }] });
+    const session = await c.call('session-get', {
+      fields: ['version', 'constructor', '__proto__'],
+    });
+    expect(Object.keys(session.arguments)).toEqual(['version']);
     const none = await c.call('torrent-get', {});
     expect(none.result).toBe('no fields specified');
   });

@@ -376,7 +376,7 @@ export class QbApi {
         Object.entries(categories).filter(([n, c]) => before[n]?.savePath !== c.savePath),
       );
       if (Object.keys(changedCategories).length > 0) out.categories = changedCategories;
-      const gone = Object.keys(before).filter((c) => !(c in categories));
+      const gone = Object.keys(before).filter((c) => !Object.hasOwn(categories, c));
       if (gone.length > 0) out.categories_removed = gone;
       const addedTags = tags.filter((t) => !session.tags.includes(t));
       const removedTags = session.tags.filter((t) => !tags.includes(t));
@@ -427,7 +427,7 @@ export class QbApi {
       );
     }
     const sort = f.get('sort');
-    if (sort !== undefined && rows.length > 0 && sort in rows[0]) {
+    if (sort !== undefined && rows.length > 0 && Object.hasOwn(rows[0], sort)) {
       rows.sort((a, b) => compare(a[sort], b[sort]));
     }
     if (this.bool(form, 'reverse')) rows.reverse();
