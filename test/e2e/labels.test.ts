@@ -6,7 +6,8 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium';
 import { freePort, makeTestData, makeTorrent } from '../peers';
 import { StartedBridge, startBridge } from './bridge-process';
 
@@ -46,11 +47,7 @@ beforeAll(async () => {
     '--rpc-port',
     String(rpcPort),
   ]);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {

@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './chromium';
 import type { RunningDaemon } from '@enjambre/bridge';
 import { makeTestData, makeTorrent } from '../peers';
 import { removeDir, rpcDaemon, tempDir, trClient, waitFor } from '../rpc/helpers';
@@ -30,11 +31,7 @@ beforeAll(async () => {
     metainfo: (await readFile(t.torrentFile)).toString('base64'),
   });
   expect(add.result).toBe('success');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
