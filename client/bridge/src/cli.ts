@@ -16,6 +16,7 @@ import {
   shareThroughDaemon,
 } from './cli/remote';
 import { startCommand } from './cli/start';
+import { DEFAULT_RPC_PORT } from './rpc';
 
 const port = intOption(0, 65535);
 
@@ -58,6 +59,11 @@ export function buildProgram(): Command {
     .option('--port <n>', 'TCP port for incoming peers (0: any free port)', port)
     .option('--api-port <n>', `API and GUI port (default ${DEFAULT_API_PORT}; 0: any free)`, port)
     .option('--host <addr>', 'address the API listens on', '127.0.0.1')
+    .option(
+      '--rpc-port <n>',
+      `Transmission RPC and qBittorrent WebAPI port, on the API's address (default ${DEFAULT_RPC_PORT}; 0: off)`,
+      port,
+    )
     .option('--with-tracker', 'also run an enjambre tracker in the daemon, on 127.0.0.1')
     .option('--tracker <url>', 'tracker for shares and catalogs (repeatable)', collect, [])
     .option('--upload-limit <rate>', 'upload limit in bytes/s (0: none)', sizeOption)

@@ -7,6 +7,7 @@ export interface StartCliOptions {
   downloadDir?: string;
   port?: number;
   apiPort?: number;
+  rpcPort?: number;
   host?: string;
   withTracker?: boolean;
   tracker?: string[];
@@ -26,6 +27,7 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       downloadDir: opts.downloadDir,
       listenPort: opts.port,
       apiPort: opts.apiPort,
+      rpcPort: opts.rpcPort,
       host: opts.host,
       withTracker: opts.withTracker,
       trackers: opts.tracker,
@@ -41,13 +43,14 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
     }
     const busy = (err as NodeJS.ErrnoException).code === 'EADDRINUSE';
     throw new UserError(
-      `cannot start the daemon: ${describeError(err)}${busy ? ' (choose another with --api-port)' : ''}`,
+      `cannot start the daemon: ${describeError(err)}${busy ? ' (choose another with --api-port or --rpc-port)' : ''}`,
     );
   }
   out.record({
     event: 'started',
     url: daemon.url,
     apiPort: daemon.apiPort,
+    rpcPort: daemon.rpcPort,
     listenPort: daemon.listenPort,
     dataDir: daemon.dataDir,
     pid: process.pid,

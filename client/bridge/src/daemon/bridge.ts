@@ -6,6 +6,8 @@ import type {
   SessionApi,
   TorrentSource,
 } from '@enjambre/engine';
+import { cp, mkdir, rename, rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
 import { BridgeState, Settings, TorrentRecord } from './state';
@@ -19,7 +21,13 @@ export interface AddRequest {
   seedMode?: boolean;
   /** With seedMode: the files as the creator hashed them (not read again while unchanged). */
   verified?: FileStamps;
+  /** Stored with the record (the remote-control APIs' categories and tags). */
+  category?: string;
+  tags?: string[];
 }
+
+/** What the remote-control APIs change on a record besides engine state. */
+export type RecordLabels = Partial<Pick<TorrentRecord, 'category' | 'tags' | 'seedRatioLimit'>>;
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -110,6 +118,8 @@ export class Bridge {
       sequential: options.sequential!,
       addedAt: status.addedAt || Date.now(),
       ...(req.seedMode ? { shared: true } : {}),
+      ...(req.category ? { category: req.category } : {}),
+      ...(req.tags && req.tags.length > 0 ? { tags: req.tags } : {}),
     };
     await this.state.putTorrent(record);
     this.records.set(t.infoHash, record);
@@ -157,6 +167,65 @@ export class Bridge {
     return t;
   }
 
+  /** The stored record of a torrent (category, tags...); read-only, change it through the methods. */
+  record(infoHash: string): Readonly<TorrentRecord> | undefined {
+    return this.records.get(infoHash);
+  }
+
+  /** Sets (or with `undefined` values, clears) a torrent's category, tags or seed ratio limit. */
+  async setLabels(id: string, change: RecordLabels): Promise<void> {
+    const t = this.get(id);
+    const record = this.records.get(t.infoHash);
+    if (!record) return;
+    for (const key of ['category', 'tags', 'seedRatioLimit'] as const) {
+      if (!(key in change)) continue;
+      if (change[key] === undefined) delete record[key];
+      else Object.assign(record, { [key]: change[key] });
+    }
+    await this.state.putTorrent(record);
+  }
+
+  /**
+   * Points a torrent at another folder: the engine drops it (keeping the data) and adds it again
+   * there, so it re-checks what it finds. With `move`, the torrent's top-level file or folder is
+   * renamed into the new folder first.
+   */
+  async relocate(id: string, downloadDir: string, move: boolean): Promise<Torrent> {
+    const t = this.get(id);
+    const record = this.records.get(t.infoHash);
+    const file = t.torrentFile();
+    if (!record || !file) throw conflict('the torrent has no metadata yet: it cannot be moved');
+    const status = t.status();
+    if (status.downloadDir === downloadDir) return t;
+    await this.session.remove(t.infoHash, { deleteData: false });
+    let target = downloadDir;
+    if (move && status.name) {
+      try {
+        await moveInto(join(status.downloadDir, status.name), downloadDir);
+      } catch (err) {
+        // Nothing moved: the torrent goes back where its data is.
+        this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not move data');
+        target = status.downloadDir;
+      }
+    }
+    const next = await this.session.add(
+      { torrent: file },
+      {
+        downloadDir: target,
+        paused: record.paused,
+        sequential: record.sequential,
+        ...(record.filePriorities
+          ? { filePriorities: record.filePriorities as FilePriority[] }
+          : {}),
+      },
+    );
+    record.downloadDir = target;
+    await this.state.putTorrent(record);
+    this.watch(next);
+    if (target !== downloadDir) throw conflict(`could not move the data to ${downloadDir}`);
+    return next;
+  }
+
   /**
    * Removes a torrent. A share seeds from the user's own files, which enjambre did not download:
    * `deleteData` leaves them alone, and only `deleteOriginals` deletes them. A plain boolean is
@@ -197,6 +266,24 @@ export class Bridge {
         this.log.warn({ infoHash: t.infoHash, err: String(err) }, 'could not store metadata');
       });
     });
+  }
+}
+
+/**
+ * Moves a file or folder into `dir` (created if missing), across file systems too; a source that
+ * does not exist yet (nothing downloaded) is not an error.
+ */
+async function moveInto(from: string, dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const to = join(dir, basename(from));
+  try {
+    await rename(from, to);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    if (code !== 'EXDEV') throw err;
+    await cp(from, to, { recursive: true, errorOnExist: true, force: false });
+    await rm(from, { recursive: true, force: true });
   }
 }
 

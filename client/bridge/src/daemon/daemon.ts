@@ -18,6 +18,7 @@ import { Shares } from './shares';
 import { BridgeState, Settings } from './state';
 import { loadOrCreateToken } from './token';
 import { startEmbeddedTracker, EmbeddedTracker } from './embedded-tracker';
+import { DEFAULT_RPC_PORT, remoteControlRoutes, startRemoteControl } from '../rpc';
 
 export const DEFAULT_API_PORT = 9080;
 export const VERSION = '0.1.0';
@@ -34,6 +35,11 @@ export interface DaemonOptions {
   apiPort?: number;
   /** API address; default 127.0.0.1. */
   host?: string;
+  /**
+   * Transmission RPC and qBittorrent WebAPI port, on the API's address; 0 = off, 'any' = a free
+   * port (tests). Default 9091, skipped with a warning in the log when another program has it.
+   */
+  rpcPort?: number | 'any';
   withTracker?: boolean;
   /** Trackers added to the stored list. */
   trackers?: string[];
@@ -59,6 +65,8 @@ export interface RunningDaemon {
   url: string;
   apiPort: number;
   listenPort: number;
+  /** The remote-control port; 0 when off. */
+  rpcPort: number;
   token: string;
   dataDir: string;
   tracker?: EmbeddedTrackerUrls;
@@ -74,6 +82,8 @@ export interface RunningDaemon {
 export interface DaemonFile {
   pid: number;
   apiPort: number;
+  /** Absent in files of daemons before the remote-control APIs, and when they are off. */
+  rpcPort?: number;
   host: string;
   listenPort: number;
   tracker?: EmbeddedTrackerUrls;
@@ -189,12 +199,38 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     cleanup.push(() => live.close());
 
     const host = opts.host ?? '127.0.0.1';
+    const hostnames = apiHostnames(host);
+    const rpcOptions = {
+      bridge,
+      state,
+      token,
+      folders,
+      version: VERSION,
+      dataDir,
+      log: log.child({ part: 'rpc' }),
+      host,
+      hostnames,
+    };
+    const rpcPort = opts.rpcPort === 'any' ? -1 : (opts.rpcPort ?? DEFAULT_RPC_PORT);
+    let remote = await startRemoteControl({ ...rpcOptions, port: rpcPort }).catch(
+      (err: NodeJS.ErrnoException) => {
+        // Transmission itself may hold 9091: without an explicit --rpc-port, run without it.
+        if (opts.rpcPort !== undefined || err.code !== 'EADDRINUSE') throw err;
+        log.warn(
+          { port: rpcPort },
+          'remote-control port in use: Transmission/qBittorrent APIs off',
+        );
+        return undefined;
+      },
+    );
+    remote ??= await startRemoteControl({ ...rpcOptions, port: 0 });
+    cleanup.push(() => remote.close());
     const { app, routes } = await createServer({
       token,
       webRoot: opts.webRoot ?? defaultWebRoot(),
       // The GUI makes a few calls a second: log warnings and errors, not every request.
       logger: log.child({ part: 'api' }, { level: 'warn' }),
-      hostnames: apiHostnames(host),
+      hostnames,
     });
     const apiPort = () => (app.server.address() as AddressInfo).port;
     await app.register(async (scope) => {
@@ -212,6 +248,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         folders,
         trackers,
       });
+      remoteControlRoutes(scope, remote);
     });
     await app.listen({ host, port: opts.apiPort ?? DEFAULT_API_PORT });
     cleanup.push(() => app.close());
@@ -219,6 +256,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const file: DaemonFile = {
       pid: process.pid,
       apiPort: apiPort(),
+      ...(remote.port ? { rpcPort: remote.port } : {}),
       host,
       listenPort: session.port,
       ...(tracker ? { tracker: tracker.urls } : {}),
@@ -239,6 +277,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       url: `http://${urlHost.includes(':') ? `[${urlHost}]` : urlHost}:${apiPort()}/?token=${token}`,
       apiPort: apiPort(),
       listenPort: session.port,
+      rpcPort: remote.port,
       token,
       dataDir,
       ...(tracker ? { tracker: tracker.urls } : {}),

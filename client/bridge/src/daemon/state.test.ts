@@ -72,3 +72,36 @@ test('settings of an older version load; their allowedRoots are set aside, not a
   expect(await s.legacyAllowedRoots()).toEqual(['/', '/srv/media']);
   await s.close();
 });
+
+test('a database from before categories and tags loads, and they persist once set', async () => {
+  const s1 = new BridgeState(join(dir, 'db'));
+  await s1.open();
+  // A record as the bridge wrote it before the remote-control APIs: no category, no tags.
+  await s1.putTorrent({
+    infoHash: 'c'.repeat(40),
+    magnet: 'magnet:?xt=urn:btih:' + 'c'.repeat(40),
+    downloadDir: '/tmp/dl',
+    paused: false,
+    sequential: false,
+    addedAt: 3,
+  });
+  expect(await s1.getCategories()).toEqual([]);
+  expect(await s1.getTags()).toEqual([]);
+  expect(await s1.getRpcCredentials()).toBeUndefined();
+  await s1.putCategories([{ name: 'tv', savePath: '/tmp/dl/tv' }]);
+  await s1.putTags(['hd']);
+  const [old] = await s1.listTorrents();
+  await s1.putTorrent({ ...old, category: 'tv', tags: ['hd'] });
+  await s1.close();
+
+  const s2 = new BridgeState(join(dir, 'db'));
+  await s2.open();
+  expect(await s2.getCategories()).toEqual([{ name: 'tv', savePath: '/tmp/dl/tv' }]);
+  expect(await s2.getTags()).toEqual(['hd']);
+  expect((await s2.listTorrents())[0]).toMatchObject({
+    category: 'tv',
+    tags: ['hd'],
+    paused: false,
+  });
+  await s2.close();
+});

@@ -27,6 +27,27 @@ export interface TorrentRecord {
   addedAt: number;
   /** Created by a share: restored in seed mode, so it is verified and published again. */
   shared?: boolean;
+  /** qBittorrent's category (one per torrent); absent = none. Records before RPC have none. */
+  category?: string;
+  /** qBittorrent's tags, which are also Transmission's labels. */
+  tags?: string[];
+  /** Seeding stops once the ratio reaches this (Transmission seedRatioLimit); absent = never. */
+  seedRatioLimit?: number;
+}
+
+/** A qBittorrent category: a name and the folder its torrents go in ('' = the default). */
+export interface Category {
+  name: string;
+  savePath: string;
+}
+
+/** The remote-control APIs' own user name and password (scrypt), when the user set them. */
+export interface RpcCredentials {
+  username: string;
+  /** base64 */
+  salt: string;
+  /** base64 scrypt(password, salt) */
+  hash: string;
 }
 
 /**
@@ -83,6 +104,37 @@ export class BridgeState {
 
   async deleteTorrent(infoHash: string): Promise<void> {
     await this.db.del(`torrent:${infoHash}`);
+  }
+
+  async getCategories(): Promise<Category[]> {
+    return this.getJson<Category[]>('categories', []);
+  }
+
+  async putCategories(categories: Category[]): Promise<void> {
+    await this.db.put('categories', JSON.stringify(categories));
+  }
+
+  async getTags(): Promise<string[]> {
+    return this.getJson<string[]>('tags', []);
+  }
+
+  async putTags(tags: string[]): Promise<void> {
+    await this.db.put('tags', JSON.stringify(tags));
+  }
+
+  async getRpcCredentials(): Promise<RpcCredentials | undefined> {
+    return this.getJson<RpcCredentials | undefined>('rpc-credentials', undefined);
+  }
+
+  /** `undefined` removes them (back to any user name and the token). */
+  async putRpcCredentials(credentials: RpcCredentials | undefined): Promise<void> {
+    if (credentials) await this.db.put('rpc-credentials', JSON.stringify(credentials));
+    else await this.db.del('rpc-credentials');
+  }
+
+  private async getJson<T>(key: string, fallback: T): Promise<T> {
+    const raw = await this.db.get(key);
+    return raw === undefined ? fallback : (JSON.parse(raw) as T);
   }
 
   async listTorrents(): Promise<TorrentRecord[]> {

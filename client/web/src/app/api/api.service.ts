@@ -10,7 +10,9 @@ import type {
   FilePriority,
   FileStatus,
   FsListing,
+  Labels,
   PeerStatus,
+  RemoteControl,
   PieceMap,
   Settings,
   SettingsChange,
@@ -123,6 +125,19 @@ export class ApiService {
 
   saveSettings(changes: SettingsChange): Promise<Settings> {
     return firstValueFrom(this.http.put<Settings>('/api/settings', changes));
+  }
+
+  labels(): Promise<Labels> {
+    return firstValueFrom(this.http.get<Labels>('/api/labels'));
+  }
+
+  remoteControl(): Promise<RemoteControl> {
+    return firstValueFrom(this.http.get<RemoteControl>('/api/remote-control'));
+  }
+
+  /** Own credentials for the remote-control APIs, or undefined to go back to the token. */
+  async setRemoteCredentials(c: { username: string; password: string } | undefined): Promise<void> {
+    await firstValueFrom(this.http.put('/api/remote-control/credentials', c ?? {}));
   }
 
   fs(path?: string): Promise<FsListing> {

@@ -193,3 +193,19 @@ export type ServerMessage =
   | { type: 'removed'; infoHash: string }
   | { type: 'share'; share: ShareJob }
   | { type: 'error'; infoHash: string; error: string };
+
+/** GET /api/labels: categories and tags set through the remote-control APIs. */
+export interface Labels {
+  categories: { name: string; savePath: string }[];
+  tags: string[];
+  /** Only torrents with a category or tags are listed. */
+  torrents: Record<string, { category?: string; tags?: string[] }>;
+}
+
+/** GET /api/remote-control: the Transmission / qBittorrent port and its user name. */
+export interface RemoteControl {
+  /** 0 when off. */
+  port: number;
+  /** Absent: any user name, with the access token as the password. */
+  username?: string;
+}

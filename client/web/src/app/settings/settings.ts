@@ -5,12 +5,13 @@ import type { BridgeStatus, TrackerHealth } from '../api/types';
 import { Icon } from '../ui/icon';
 import { ToastService } from '../ui/toast.service';
 import { FORMAT_PIPES } from '../util/format.pipes';
+import { RemoteControlCard } from './remote-control';
 import { DraftProblems, SettingsDraft, fromDraft, toDraft } from './settings-form';
 
 @Component({
   selector: 'ej-settings',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [Icon, ...FORMAT_PIPES],
+  imports: [Icon, RemoteControlCard, ...FORMAT_PIPES],
   templateUrl: './settings.html',
   styleUrl: './settings.css',
 })

@@ -5,6 +5,7 @@ import type { TorrentStatus } from '../api/types';
 import { TorrentStore } from '../state/torrent-store';
 import { Icon } from '../ui/icon';
 import { FORMAT_PIPES } from '../util/format.pipes';
+import { LabelFilter } from './label-filter';
 import { countByState, Sort, SortKey, StateFilter, toggleSort, viewTorrents } from './list-view';
 import { RemoveDialog } from './remove-dialog';
 import { TorrentActions } from './torrent-actions';
@@ -21,7 +22,7 @@ export const STATE_LABELS: Record<TorrentStatus['state'], string> = {
 @Component({
   selector: 'ej-torrent-list',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterLink, Icon, AddDialog, RemoveDialog, ...FORMAT_PIPES],
+  imports: [RouterLink, Icon, AddDialog, RemoveDialog, LabelFilter, ...FORMAT_PIPES],
   templateUrl: './torrent-list.html',
   styleUrl: './torrent-list.css',
   host: {
@@ -40,11 +41,13 @@ export class TorrentList {
   protected readonly adding = signal(false);
   protected readonly droppedFile = signal<File | undefined>(undefined);
   protected readonly removing = signal<TorrentStatus | undefined>(undefined);
+  /** The torrents of the chosen category or tag chip; undefined = all. */
+  protected readonly labelHashes = signal<ReadonlySet<string> | undefined>(undefined);
 
   protected readonly counts = computed(() => countByState(this.store.torrents()));
   protected readonly rows = computed(() =>
     viewTorrents(
-      this.store.torrents(),
+      this.store.torrents().filter((t) => this.labelHashes()?.has(t.infoHash) ?? true),
       { state: this.stateFilter(), text: this.text() },
       this.sort(),
     ),
