@@ -2,7 +2,9 @@ import type { EngineLogger, IoStats } from './api';
 import type { ResumeDb } from './resume/resume-db';
 import type { FdCache } from './storage/fd-cache';
 import type { PieceHasher } from './storage/hasher';
+import type { AnnounceQueue } from './tracker/announce-queue';
 import type { TrackerClient } from './tracker/client';
+import type { Ticker } from './util/ticker';
 import type { TokenBucket } from './util/token-bucket';
 
 /** What a torrent borrows from its session (shared pools, limits, identity). */
@@ -24,5 +26,9 @@ export interface SessionContext {
   /** Our own listen addresses ("127.0.0.1:port"), never dialled. */
   selfAddresses(): Set<string>;
   trackerClient(url: string): TrackerClient | undefined;
+  /** Every tracker announce of the session waits its turn here (bounded in flight). */
+  announces: AnnounceQueue;
+  /** The once-a-second timer every active torrent's tick shares. */
+  ticker: Ticker;
   logger?: EngineLogger;
 }

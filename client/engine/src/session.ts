@@ -21,9 +21,13 @@ import { createIoStats } from './util/io-stats';
 import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
+import { AnnounceQueue } from './tracker/announce-queue';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
+import { Ticker } from './util/ticker';
 import { TokenBucket } from './util/token-bucket';
+
+const TORRENT_TICK_MS = 1_000;
 
 /**
  * The engine's entry point: one listen socket, one resume database, one hashing pool and one
@@ -44,6 +48,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private readonly downloadBucket: TokenBucket;
   private readonly trackerClients = new Map<string, TrackerClient>();
   private readonly incoming = new Set<PeerConnection>();
+  private readonly announces = new AnnounceQueue();
+  private readonly ticker = new Ticker(TORRENT_TICK_MS);
   private ctx?: SessionContext;
   private closed = false;
 
@@ -116,6 +122,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
           formatAddress(this.opts.listenHost, this.boundPort),
         ]),
       trackerClient: (url) => this.trackerClient(url),
+      announces: this.announces,
+      ticker: this.ticker,
       logger: this.opts.logger,
     };
   }
@@ -167,6 +175,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.closed = true;
     await Promise.all([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
+    this.announces.close();
+    this.ticker.stop();
     for (const c of this.incoming) c.close('session closed');
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),

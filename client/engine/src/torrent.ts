@@ -44,6 +44,7 @@ import { Swarm, parseAddress, type Candidate } from './torrent/swarm';
 import { Uploader } from './torrent/uploader';
 import { TrackerManager } from './tracker/manager';
 import { Bitfield } from './util/bitfield';
+import type { Tick } from './util/ticker';
 import { RateMeter } from './util/rate';
 
 export interface TorrentInit {
@@ -60,7 +61,6 @@ export interface TorrentInit {
   peers?: Array<{ host: string; port: number }>;
 }
 
-const TICK_MS = 1_000;
 const PEX_INTERVAL_MS = 60_000;
 const RESUME_SAVE_DELAY_MS = 2_000;
 
@@ -97,7 +97,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   private uploadedTotal = 0;
   private downloadedTotal = 0;
   private swarmCounts: { seeders?: number; leechers?: number } = {};
-  private timer?: NodeJS.Timeout;
+  private timer?: Tick;
   private lastChoke = 0;
   private lastPex = 0;
   private resumeTimer?: NodeJS.Timeout;
@@ -535,6 +535,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
         this.swarmCounts = { seeders, leechers };
       },
       clientFor: (url) => this.ctx.trackerClient(url),
+      queue: this.ctx.announces,
       log: (msg, obj) => this.ctx.logger?.debug({ ...obj, infoHash: this.infoHash }, msg),
     });
   }
@@ -804,8 +805,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     if (this.meta) {
       if (this.state !== 'checking') this.setState(this.isDone() ? 'seeding' : 'downloading');
     } else this.setState('metadata');
-    this.timer = setInterval(() => this.tick(), TICK_MS);
-    this.timer.unref();
+    this.timer = this.ctx.ticker.add(() => this.tick());
     // the first round comes one interval after start: until then interested peers take the free
     // slots as they come (Choker.offerSlot)
     this.lastChoke = Date.now();
@@ -818,7 +818,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
 
   private async deactivate(reason: string): Promise<void> {
     if (this.timer) {
-      clearInterval(this.timer);
+      this.timer.cancel();
       this.timer = undefined;
     }
     this.swarm.closeAll(reason);
@@ -827,6 +827,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   }
 
   private tick(): void {
+    // nothing to time out, fill, dial or gossip: most of 10,000 seeding torrents, most seconds
+    if (this.swarm.idle()) return;
     const now = Date.now();
     for (const c of this.swarm.conns) {
       if (!c.ready) continue;
