@@ -8,7 +8,7 @@
 // first paint of the list, rows in the DOM and scroll frame times. Then a table and the ratios.
 //
 //   node bench/scale/run.mjs [--quick] [--n 1000,5000,10000] [--idle S] [--only enjambre,qbittorrent]
-//                            [--no-gui] [--no-restart] [--keep]
+//                            [--no-gui] [--no-restart] [--keep] [--profile]
 //
 // Needs `npx tsc -b` and the web build (`node scripts/build-web.mjs`) first; qbittorrent-nox
 // from Debian (`apt-get install -y qbittorrent-nox`) or it is skipped with a note.
@@ -42,6 +42,10 @@ const idleS = Number(value('idle', quick ? 10 : 30));
 const only = value('only', 'enjambre,qbittorrent').split(',');
 const gui = !flag('no-gui');
 const restart = !flag('no-restart');
+// V8 CPU profiles of each enjambre process, into bench/out/profiles/scale/
+const profileArgs = flag('profile')
+  ? ['--cpu-prof', `--cpu-prof-dir=${path.join(out, 'profiles', 'scale')}`]
+  : [];
 const QBT = '/usr/bin/qbittorrent-nox';
 const CHROMIUM = '/usr/bin/chromium';
 const TRACKER = 'http://127.0.0.1:9/announce'; // discard port: nothing listens, refused at once
@@ -201,6 +205,7 @@ function enjambre(set) {
     async launch() {
       apiPort ??= await freePort();
       child = start('enjambre', process.execPath, [
+        ...profileArgs,
         ENJAMBRE_CLI,
         'start',
         '--data-dir',

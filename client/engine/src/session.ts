@@ -22,6 +22,7 @@ import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { AnnounceQueue } from './tracker/announce-queue';
+import { TrackerBreaker } from './tracker/breaker';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
 import { Ticker } from './util/ticker';
@@ -196,7 +197,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private trackerClient(url: string): TrackerClient | undefined {
     let c = this.trackerClients.get(url);
     if (!c) {
-      c = createTrackerClient(url, { logger: this.opts.logger });
+      const inner = createTrackerClient(url, { logger: this.opts.logger });
+      c = inner && new TrackerBreaker(inner);
       if (c) this.trackerClients.set(url, c);
     }
     return c;
