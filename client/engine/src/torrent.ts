@@ -647,6 +647,8 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
   private async checkExisting(seedMode: boolean, skipCheck: boolean): Promise<void> {
     const meta = this.meta!;
     this.setState('checking');
+    // resume data whose files are as saved need not be written again at start-up
+    let unchanged = false;
     try {
       const stats = await this.storage!.fileStats();
       const resume = await this.ctx.resume?.load(this.infoHash);
@@ -656,6 +658,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
       } else if (resume && resume.bitfield.length === Math.ceil(meta.pieceCount / 8)) {
         const saved = new Bitfield(meta.pieceCount, resume.bitfield);
         const changed = this.fileTable!.changedFiles(resume.files, stats);
+        unchanged = changed.length === 0;
         const recheck = new Set<number>();
         for (const f of changed) {
           const { first, last } = this.fileTable!.map.pieceRange(f);
@@ -690,7 +693,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi, 
     }
     this.setState(this.isDone() ? 'seeding' : 'downloading');
     if (this.isDone()) this.completedAt ??= Date.now();
-    this.scheduleResumeSave(0);
+    if (!unchanged) this.scheduleResumeSave(0);
   }
 
   private async fullCheck(): Promise<void> {
