@@ -40,8 +40,8 @@ export const STATE_LABELS: Record<TorrentStatus['state'], string> = {
   host: {
     '(dragover)': 'onDragOver($event)',
     '(drop)': 'onDrop($event)',
-    '(window:scroll)': 'measure()',
-    '(window:resize)': 'measure()',
+    '(window:scroll)': 'onScroll()',
+    '(window:resize)': 'onResize()',
   },
 })
 export class TorrentList {
@@ -72,12 +72,25 @@ export class TorrentList {
    */
   private readonly table = viewChild<ElementRef<HTMLTableElement>>('table');
   private readonly rowHeight = signal(DEFAULT_ROW_PX);
-  private readonly listTop = signal(0);
+  /** Where the first row starts in the document: measured when the list changes, not on scroll. */
+  private readonly listDocTop = signal(0);
+  private readonly scrollY = signal(0);
   private readonly viewportHeight = signal(
     typeof window === 'undefined' ? 800 : window.innerHeight,
   );
-  protected readonly window = computed(() =>
-    virtualWindow(this.rows().length, this.rowHeight(), this.listTop(), this.viewportHeight()),
+  protected readonly window = computed(
+    () =>
+      virtualWindow(
+        this.rows().length,
+        this.rowHeight(),
+        this.listDocTop() - this.scrollY(),
+        this.viewportHeight(),
+      ),
+    // a scroll inside the same rows re-renders nothing
+    {
+      equal: (a, b) =>
+        a.start === b.start && a.end === b.end && a.before === b.before && a.after === b.after,
+    },
   );
   protected readonly visibleRows = computed(() => {
     const w = this.window();
@@ -85,21 +98,30 @@ export class TorrentList {
   });
 
   constructor() {
-    // After each render: where the list starts on screen, and how tall a row really is.
     afterRenderEffect({
       read: () => {
-        this.window();
+        this.rows();
         this.measure();
       },
     });
   }
 
-  protected measure(): void {
+  /** Scrolling reads only the scroll position: no layout is forced while the user scrolls. */
+  protected onScroll(): void {
+    this.scrollY.set(window.scrollY);
+  }
+
+  protected onResize(): void {
+    this.viewportHeight.set(window.innerHeight);
+    this.measure();
+  }
+
+  private measure(): void {
     const table = this.table()?.nativeElement;
     if (!table) return;
     const head = table.tHead?.offsetHeight ?? 0;
-    this.listTop.set(table.getBoundingClientRect().top + head);
-    this.viewportHeight.set(window.innerHeight);
+    this.scrollY.set(window.scrollY);
+    this.listDocTop.set(table.getBoundingClientRect().top + window.scrollY + head);
     const row = table.tBodies[0]?.querySelector<HTMLElement>('tr[data-hash]');
     const h = row?.offsetHeight ?? 0;
     if (h > 0 && Math.abs(h - this.rowHeight()) >= 1) this.rowHeight.set(h);
