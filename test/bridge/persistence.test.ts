@@ -174,3 +174,36 @@ test('share and catalog through the daemon from the command line', async () => {
   d.child.kill('SIGTERM');
   expect(await d.exited).toBe(0);
 });
+
+test('add takes many files in one call; one that fails does not stop the others', async () => {
+  const dataDir = join(root, 'many');
+  const { d, X } = await start(dataDir);
+  const dl = join(dataDir, 'downloads');
+  await mkdir(dl, { recursive: true });
+  const files: string[] = [];
+  const hashes: string[] = [];
+  for (let i = 0; i < 12; i++) {
+    await writeFile(join(dl, `part-${i}.bin`), randomBytes(2_000));
+    const created = await createTorrentFromPath(join(dl, `part-${i}.bin`), {
+      announce: ['http://127.0.0.1:1/announce'],
+    });
+    const file = join(root, `part-${i}.torrent`);
+    await writeFile(file, created.torrent);
+    files.push(file);
+    hashes.push(created.metainfo.infoHash);
+  }
+  const missing = join(root, 'missing.torrent');
+  const added = await run(['add', ...files, missing, '--data-dir', dataDir]);
+  expect(added.code).toBe(1);
+  expect(added.stdout.trim().split('\n')).toHaveLength(12);
+  expect(added.stderr).toContain('missing.torrent');
+  expect(added.stderr).toMatch(/1 of 13 could not be added/);
+  const list = (await X.get<TorrentStatus[]>('/api/torrents')).body;
+  expect(list.map((t) => t.infoHash).sort()).toEqual([...hashes].sort());
+  // Two of them again: each is refused as already added, and says so.
+  const again = await run(['add', ...files.slice(0, 2), '--data-dir', dataDir]);
+  expect(again.code).toBe(1);
+  expect(again.stderr).toMatch(/already added/);
+  d.child.kill('SIGTERM');
+  expect(await d.exited).toBe(0);
+});

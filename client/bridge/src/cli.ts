@@ -107,12 +107,12 @@ export function buildProgram(): Command {
     .description('list the daemon’s torrents')
     .action((o) => lsCommand(dataDirOf(o), output(!!o.json)));
 
-  withJson(withDataDir(program.command('add <torrent>')))
-    .description('add a .torrent file, magnet link or info-hash to the daemon')
+  withJson(withDataDir(program.command('add <torrent...>')))
+    .description('add .torrent files, magnet links or info-hashes to the daemon (many at once)')
     .option('--dir <dir>', 'download folder (default: the daemon’s)')
     .option('--paused', 'add without starting')
     .option('--sequential', 'download pieces in order (for streaming)')
-    .action((arg: string, o) => addCommand(dataDirOf(o), arg, o, output(!!o.json)));
+    .action((args: string[], o) => addCommand(dataDirOf(o), args, o, output(!!o.json)));
 
   for (const action of ['pause', 'resume'] as const) {
     withJson(withDataDir(program.command(`${action} <id>`)))

@@ -240,6 +240,7 @@ export interface IoStats {
 }
 
 export interface SessionEvents {
+  /** A new torrent: emitted by add() before it returns (synchronously), never for an existing one. */
   added: [Torrent];
   removed: [string];
 }

@@ -2,7 +2,9 @@ import type { EngineLogger, IoStats } from './api';
 import type { ResumeDb } from './resume/resume-db';
 import type { FdCache } from './storage/fd-cache';
 import type { PieceHasher } from './storage/hasher';
+import type { AnnounceQueue } from './tracker/announce-queue';
 import type { TrackerClient } from './tracker/client';
+import type { Ticker } from './util/ticker';
 import type { TokenBucket } from './util/token-bucket';
 import type { PeerSourceFactory } from './torrent/peer-source';
 
@@ -27,5 +29,9 @@ export interface SessionContext {
   trackerClient(url: string): TrackerClient | undefined;
   /** Session-wide peer sources (DHT, LSD): each torrent asks every one for its own source. */
   peerSources(): readonly PeerSourceFactory[];
+  /** Every tracker announce of the session waits its turn here (bounded in flight). */
+  announces: AnnounceQueue;
+  /** The once-a-second timer every active torrent's tick shares. */
+  ticker: Ticker;
   logger?: EngineLogger;
 }

@@ -28,10 +28,15 @@ import { CHOKE_INTERVAL_MS } from './choker/choker';
 import { Torrent, type TorrentInit } from './torrent';
 import { formatAddress } from './torrent/swarm';
 import { loadPublisherKey } from './publisher-key';
+import { AnnounceQueue } from './tracker/announce-queue';
+import { TrackerBreaker } from './tracker/breaker';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
 import type { PeerSourceFactory } from './torrent/peer-source';
+import { Ticker } from './util/ticker';
 import { TokenBucket } from './util/token-bucket';
+
+const TORRENT_TICK_MS = 1_000;
 
 /**
  * The engine's entry point: one listen socket, one resume database, one hashing pool and one
@@ -55,6 +60,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   /** Signs catalog publishes (see publisher-key.ts); loaded at start. */
   private publisherKey?: KeyObject;
   private readonly peerSourceFactories: PeerSourceFactory[] = [];
+  private readonly announces = new AnnounceQueue();
+  private readonly ticker = new Ticker(TORRENT_TICK_MS);
   private ctx?: SessionContext;
   private closed = false;
 
@@ -129,6 +136,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
         ]),
       trackerClient: (url) => this.trackerClient(url),
       peerSources: () => this.peerSourceFactories,
+      announces: this.announces,
+      ticker: this.ticker,
       logger: this.opts.logger,
     };
   }
@@ -194,6 +203,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.closed = true;
     await Promise.all([...this.torrents.values()].map((t) => t.close()));
     this.torrents.clear();
+    this.announces.close();
+    this.ticker.stop();
     for (const c of this.incoming) c.close('session closed');
     await new Promise<void>((resolve) =>
       this.server ? this.server.close(() => resolve()) : resolve(),
@@ -213,7 +224,11 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private trackerClient(url: string): TrackerClient | undefined {
     let c = this.trackerClients.get(url);
     if (!c) {
-      c = createTrackerClient(url, { logger: this.opts.logger, publisherKey: this.publisherKey });
+      const inner = createTrackerClient(url, {
+        logger: this.opts.logger,
+        publisherKey: this.publisherKey,
+      });
+      c = inner && new TrackerBreaker(inner);
       if (c) this.trackerClients.set(url, c);
     }
     return c;

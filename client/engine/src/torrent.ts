@@ -29,10 +29,9 @@ import { parseAddress, type Swarm } from './torrent/swarm';
 import { privacyOf, type TorrentSources } from './torrent/sources';
 import { describeError, waitForPiece, whenDone } from './torrent/waits';
 import type { TorrentInit } from './torrent/init';
+import type { Tick } from './util/ticker';
 
 export type { TorrentInit };
-
-const TICK_MS = 1_000;
 
 /**
  * One torrent: moves between its phases and routes peer events to the phase that handles them.
@@ -50,7 +49,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   private paused: boolean;
   private removed = false;
   /** Set while connected: the once-a-second tick of the metadata and live phases. */
-  private ticker?: NodeJS.Timeout;
+  private timer?: Tick;
   private readonly transfer = new Transfer();
   private readonly swarm: Swarm;
   private readonly metadata: MetadataExchange;
@@ -79,7 +78,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       transfer: this.transfer,
       content: () => this.content,
       live: () => this.live,
-      connected: () => this.ticker !== undefined,
+      connected: () => this.timer !== undefined,
       onMetadata: (info) => this.onMetadata(info),
     }));
     this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
@@ -172,7 +171,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   async recheck(): Promise<void> {
     const content = this.content;
     if (!content || this.phase.name === 'checking') return;
-    if (this.ticker) await this.deactivate('recheck');
+    if (this.timer) await this.deactivate('recheck');
     this.setPhase({ name: 'checking', content });
     try {
       await fullCheck(content, this.ctx.hasher);
@@ -280,8 +279,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   /** Checking: marks what is on disk. False when the torrent failed or went away meanwhile. */
   private async check(content: TorrentContent, seedMode: boolean, skipCheck: boolean) {
     this.setPhase({ name: 'checking', content });
+    let unchanged = false;
     try {
-      await startupCheck(content, {
+      unchanged = await startupCheck(content, {
         hasher: this.ctx.hasher,
         resume: await this.ctx.resume?.load(this.infoHash),
         seedMode,
@@ -295,15 +295,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     }
     if (this.removed) return false;
     if (content.done) this.completedAt ??= Date.now();
-    this.resumeSaver.schedule(0);
+    // a record that still matches every file need not be written again (10,000 torrents at start)
+    if (!unchanged) this.resumeSaver.schedule(0);
     return this.phase.name === 'checking'; // else paused (or failed) meanwhile
   }
 
   /** Connects: the magnet's metadata phase, or live with the content. */
   private activate(): void {
-    if (this.ticker || this.removed || this.phase.name === 'error') return;
-    this.ticker = setInterval(() => this.tick(), TICK_MS);
-    this.ticker.unref();
+    if (this.timer || this.removed || this.phase.name === 'error') return;
+    this.timer = this.ctx.ticker.add(() => this.tick());
     const content = this.content;
     if (content) this.goLive(content);
     else this.setPhase({ name: 'metadata' });
@@ -324,14 +324,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
 
   /** Disconnects; the phase stays until the caller moves on (the run sees its peers close). */
   private async deactivate(reason: string): Promise<void> {
-    clearInterval(this.ticker);
-    this.ticker = undefined;
+    this.timer?.cancel();
+    this.timer = undefined;
     this.swarm.closeAll(reason);
     await this.sources.discovery.stop();
     await this.resumeSaver.save();
   }
 
   private tick(): void {
+    if (this.swarm.idle()) return;
     const now = Date.now();
     this.live?.tick(now);
     this.swarm.maintain();

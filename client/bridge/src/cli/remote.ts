@@ -14,7 +14,7 @@ import { hashingBar } from './progress';
 async function resolveId(client: DaemonClient, id: string): Promise<string> {
   if (!/^[0-9a-fA-F]{1,40}$/.test(id)) throw new UserError(`not a torrent id: ${id}`);
   const prefix = id.toLowerCase();
-  const all = await client.request<TorrentStatus[]>('GET', '/api/torrents');
+  const all = await client.request<TorrentStatus[]>('GET', '/api/torrents?fields=infoHash');
   const hits = all.filter((t) => t.infoHash.startsWith(prefix));
   if (hits.length === 1) return hits[0].infoHash;
   if (hits.length === 0) throw new UserError(`no torrent with id ${id}`);
@@ -59,13 +59,48 @@ export interface AddCliOptions {
   sequential?: boolean;
 }
 
+/** Requests in flight at once when adding many: the daemon adds them in parallel too. */
+const ADD_IN_FLIGHT = 8;
+
+/**
+ * `enjambre add A [B ...]`: each a .torrent file, magnet link or info-hash. With many, each is
+ * reported as it lands and a failure does not stop the rest; the command fails if any failed.
+ */
 export async function addCommand(
   dataDir: string,
-  arg: string,
+  args: string[],
   opts: AddCliOptions,
   out: Output,
 ): Promise<void> {
   const client = await DaemonClient.connect(dataDir);
+  if (args.length === 1) {
+    await addOne(client, args[0], opts, out);
+    return;
+  }
+  let failed = 0;
+  let next = 0;
+  const worker = async () => {
+    while (next < args.length) {
+      const arg = args[next++];
+      try {
+        await addOne(client, arg, opts, out);
+      } catch (err) {
+        failed++;
+        out.record({ source: arg, error: describeError(err) });
+        process.stderr.write(`enjambre: ${arg}: ${describeError(err)}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(ADD_IN_FLIGHT, args.length) }, worker));
+  if (failed > 0) throw new UserError(`${failed} of ${args.length} could not be added`);
+}
+
+async function addOne(
+  client: DaemonClient,
+  arg: string,
+  opts: AddCliOptions,
+  out: Output,
+): Promise<void> {
   let body: Record<string, unknown>;
   if (isMagnet(arg)) body = { magnet: arg };
   else if (/^[0-9a-fA-F]{40}$/.test(arg)) body = { infoHash: arg };

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { FilePriority, TorrentSource } from '@enjambre/engine';
 import { Bridge } from './bridge';
 import { badRequest, HttpError, notFound } from './http-error';
+import { ListQuery, page, parseFields, pick } from './listing';
 import type { AllowedFolders } from './roots';
 import * as S from './schemas';
 import { contentTypeFor, parseRange } from './stream';
@@ -55,10 +56,38 @@ export function torrentRoutes(app: FastifyInstance, deps: TorrentRoutesDeps): vo
   const { bridge } = deps;
   const tags = ['torrents'];
 
-  app.get(
+  app.get<{ Querystring: ListQuery }>(
     '/api/torrents',
-    { schema: { tags, response: { 200: { type: 'array', items: S.torrentStatus } } } },
-    async () => bridge.session.list().map((t) => t.status()),
+    {
+      schema: {
+        tags,
+        description:
+          'Torrents in the order they were added; `offset` and `limit` page the list (the ' +
+          'header `x-total-count` gives its length), `fields` (comma-separated) selects fields.',
+        querystring: {
+          type: 'object',
+          properties: {
+            offset: { type: 'integer', minimum: 0, default: 0 },
+            limit: { type: 'integer', minimum: 0, maximum: 1_000_000 },
+            fields: { type: 'string', maxLength: 2000 },
+          },
+        },
+        response: { 200: { type: 'array', items: S.torrentStatus }, ...S.errors },
+      },
+    },
+    async (req, reply) => {
+      const fields = parseFields(req.query.fields);
+      const all = bridge.session.list();
+      const list = page(all, req.query.offset, req.query.limit).map((t) =>
+        pick(t.status(), fields),
+      );
+      // JSON.stringify is about twice as fast as the schema's serializer on 10,000 statuses,
+      // and the statuses are the engine's own objects: nothing to strip
+      return reply
+        .header('x-total-count', all.length)
+        .type('application/json; charset=utf-8')
+        .send(JSON.stringify(list));
+    },
   );
 
   app.post<{ Body: AddBody }>(

@@ -29,17 +29,24 @@ export interface StartupCheckOptions {
 /**
  * What a torrent has on disk when it starts: the resume record's pieces for files whose size and
  * mtime still match it, plus a hash check of every other piece that might be there. Marks the
- * good pieces on `content`; throws (seed mode) when pieces are missing.
+ * good pieces on `content`; throws (seed mode) when pieces are missing. True when the resume record
+ * matched every file (so it need not be saved again).
  */
-export async function startupCheck(content: TorrentContent, o: StartupCheckOptions): Promise<void> {
+export async function startupCheck(
+  content: TorrentContent,
+  o: StartupCheckOptions,
+): Promise<boolean> {
   const meta = content.meta;
   const stats = await content.storage.fileStats();
   const record = usable(o.resume, meta.pieceCount) ?? fromVerified(o.verified, meta.pieceCount);
   let toCheck: number[] = [];
+  let unchanged = false;
   if (record) {
     const saved = new Bitfield(meta.pieceCount, record.bitfield);
     const recheck = new Set<number>();
-    for (const f of content.fileTable.changedFiles(record.files, stats)) {
+    const changed = content.fileTable.changedFiles(record.files, stats);
+    unchanged = changed.length === 0;
+    for (const f of changed) {
       const { first, last } = content.fileTable.map.pieceRange(f);
       for (let p = first; p <= last; p++) recheck.add(p);
     }
@@ -65,6 +72,7 @@ export async function startupCheck(content: TorrentContent, o: StartupCheckOptio
     const missing = meta.pieceCount - content.have.cardinality;
     throw new Error(`seed mode: ${missing} of ${meta.pieceCount} pieces are missing or damaged`);
   }
+  return unchanged;
 }
 
 /** `recheck()`: hashes every piece again; pieces that fail are no longer had. */

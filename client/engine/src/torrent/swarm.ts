@@ -89,6 +89,11 @@ export class Swarm {
     return this.connecting.has(address);
   }
 
+  /** No connection, none being opened and no address to try: a tick has nothing to do. */
+  idle(): boolean {
+    return this.conns.size === 0 && this.connecting.size === 0 && this.candidates.size === 0;
+  }
+
   /** Opens connections to known addresses while there is room. */
   maintain(): void {
     const now = Date.now();

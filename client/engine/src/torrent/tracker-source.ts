@@ -72,6 +72,7 @@ export class TrackerSource implements PeerSource {
         this.swarm = { seeders, leechers };
       },
       clientFor: (url) => this.ctx.trackerClient(url),
+      queue: this.ctx.announces,
       log: (msg, obj) => this.ctx.logger?.debug({ ...obj, infoHash }, msg),
     });
   }

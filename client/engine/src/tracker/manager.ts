@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { TrackerStatus } from '../api';
+import { AnnounceQueue, jitter, retryDelay, type QueuedAnnounce } from './announce-queue';
 import type { AnnounceRequest, AnnounceResult, PublishInfo, TrackerClient } from './client';
 
 export interface TrackerManagerOptions {
@@ -12,6 +13,8 @@ export interface TrackerManagerOptions {
   clientFor: (url: string) => TrackerClient | undefined;
   onSwarm?: (seeders: number | undefined, leechers: number | undefined) => void;
   log?: (msg: string, obj: object) => void;
+  /** The session's queue, shared by all its torrents; a manager of its own otherwise. */
+  queue?: AnnounceQueue;
 }
 
 interface Entry {
@@ -24,23 +27,26 @@ interface Entry {
 const MIN_INTERVAL_S = 30;
 const ANNOUNCE_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 3_000;
-const RETRY_S = [15, 30, 60, 120, 300];
 
 /**
  * BEP 12 announce tiers: trackers are shuffled inside each tier and tried in order; the first
  * that answers is moved to the front of its tier. Tiers are announced independently (so every
- * tier's swarm is reached), each re-announcing on its tracker's interval.
+ * tier's swarm is reached), each re-announcing on its tracker's interval (with jitter) or, after
+ * failures, on a doubling back-off. Every announce waits its turn in the session's queue.
  */
 export class TrackerManager {
   private readonly tiers: Entry[][];
-  private readonly timers = new Map<number, NodeJS.Timeout>();
+  private readonly timers = new Map<number, QueuedAnnounce>();
+  private readonly queue: AnnounceQueue;
   private readonly failures = new Map<number, number>();
   private readonly key = randomInt(0, 0x7fffffff);
+  private readonly pendingEvent = new Map<number, AnnounceRequest['event']>();
   private readonly aborts = new Set<AbortController>();
   private running = false;
   private sentCompleted = false;
 
   constructor(private readonly opts: TrackerManagerOptions) {
+    this.queue = opts.queue ?? new AnnounceQueue();
     this.tiers = opts.tiers.map((urls, tier) =>
       shuffle([...new Set(urls)]).map((url) => ({
         url,
@@ -66,26 +72,26 @@ export class TrackerManager {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.tiers.forEach((_, t) => void this.announceTier(t, 'started'));
+    this.tiers.forEach((_, t) => this.schedule(t, 0, 'started'));
   }
 
   /** The download finished: tell every tier (once). */
   completed(): void {
     if (!this.running || this.sentCompleted) return;
     this.sentCompleted = true;
-    this.tiers.forEach((_, t) => void this.announceTier(t, 'completed'));
+    this.tiers.forEach((_, t) => this.schedule(t, 0, 'completed'));
   }
 
   /** Ask for more peers now (e.g. we lost them all). */
   reannounce(): void {
-    if (this.running) this.tiers.forEach((_, t) => void this.announceTier(t, 'none'));
+    if (this.running) this.tiers.forEach((_, t) => this.schedule(t, 0, 'none'));
   }
 
   /** Stops re-announcing and sends `stopped` to the working tracker of each tier (bounded wait). */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) t.cancel();
     this.timers.clear();
     for (const a of this.aborts) a.abort();
     const sends = this.tiers.map(async (tier) => {
@@ -151,7 +157,8 @@ export class TrackerManager {
 
   private async announceTier(t: number, event: AnnounceRequest['event']): Promise<void> {
     const tier = this.tiers[t];
-    clearTimeout(this.timers.get(t));
+    this.timers.get(t)?.cancel();
+    this.timers.delete(t);
     for (let i = 0; i < tier.length; i++) {
       if (!this.running) return;
       const e = tier[i];
@@ -179,7 +186,7 @@ export class TrackerManager {
         this.failures.set(t, 0);
         this.opts.onSwarm?.(res.seeders, res.leechers);
         if (res.peers.length > 0) this.opts.onPeers(res.peers);
-        this.schedule(t, interval * 1000);
+        this.schedule(t, jitter(interval * 1000));
         return;
       } catch (err) {
         Object.assign(e.status, {
@@ -195,7 +202,7 @@ export class TrackerManager {
     }
     const n = (this.failures.get(t) ?? 0) + 1;
     this.failures.set(t, n);
-    const retry = RETRY_S[Math.min(n - 1, RETRY_S.length - 1)] * 1000;
+    const retry = jitter(retryDelay(n), 0.2);
     for (const e of tier) if (e.client) e.status.nextAnnounce = Date.now() + retry;
     this.schedule(
       t,
@@ -204,11 +211,18 @@ export class TrackerManager {
     );
   }
 
+  /** The tier's next announce; replaces one already waiting (a `completed` is never lost). */
   private schedule(t: number, ms: number, event: AnnounceRequest['event'] = 'none'): void {
     if (!this.running) return;
-    const timer = setTimeout(() => void this.announceTier(t, event), ms);
-    timer.unref();
-    this.timers.set(t, timer);
+    const waiting = this.timers.get(t);
+    const ev = this.pendingEvent.get(t);
+    if (waiting && ev && ev !== 'none' && event === 'none') event = ev;
+    waiting?.cancel();
+    this.pendingEvent.set(t, event);
+    this.timers.set(
+      t,
+      this.queue.schedule(() => this.announceTier(t, event), ms),
+    );
   }
 }
 

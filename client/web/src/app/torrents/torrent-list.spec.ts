@@ -124,4 +124,23 @@ describe('TorrentList', () => {
     await fixture.whenStable();
     await vi.waitFor(() => expect(el.querySelector('[aria-label="Resume x"]')).not.toBeNull());
   });
+  it('keeps only the rows on screen of a long list in the DOM, the rest as empty space', async () => {
+    const many = Array.from({ length: 2000 }, (_, i) =>
+      torrent({
+        infoHash: i.toString(16).padStart(40, '0'),
+        name: `t-${String(i).padStart(4, '0')}`,
+        addedAt: i,
+      }),
+    );
+    store.apply({ type: 'torrents', torrents: many });
+    await fixture.whenStable();
+    const rows = el.querySelectorAll('tbody tr[data-hash]');
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.length).toBeLessThan(100);
+    expect(rowNames()[0]).toBe('t-1999'); // newest first
+    const spacer = el.querySelector<HTMLElement>('tbody tr.spacer');
+    expect(parseFloat(spacer!.style.height)).toBeGreaterThan(0);
+    expect(el.querySelector('table')!.getAttribute('aria-rowcount')).toBe('2001');
+    expect(el.textContent).toContain('2000'); // the All chip counts every torrent
+  });
 });
