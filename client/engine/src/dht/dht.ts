@@ -307,6 +307,13 @@ export class Dht extends EventEmitter<DhtEvents> {
     await this.db.save(this._nodeId, this.nodes());
   }
 
+  /** Nodes list us too: never query ourselves. */
+  private isSelf(n: NodeInfo): boolean {
+    if (n.id.equals(this._nodeId)) return true;
+    const a = this.socket!.address();
+    return n.port === a.port && (n.ip === a.ip || n.ip === this.externalIp);
+  }
+
   private tableFor(ip: string): RoutingTable {
     return ip.includes(':') ? this.table6 : this.table4;
   }
@@ -354,7 +361,7 @@ export class Dht extends EventEmitter<DhtEvents> {
       target,
       seeds,
       alpha: this.opts.alpha ?? ALPHA,
-      accept: (n) => this.socket!.canReach(n.ip),
+      accept: (n) => !this.isSelf(n) && this.socket!.canReach(n.ip),
       ask: async (n) => {
         const args: Omit<QueryArgs, 'id'> =
           method === 'get_peers' ? { infoHash: target, want } : { target, want };
