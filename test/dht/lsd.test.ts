@@ -1,0 +1,120 @@
+// LSD (BEP 14) against python3-libtorrent, both on loopback inside a fresh network namespace
+// (multicast on loopback needs one: the host's own loopback is shared with other tests).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ManagedProcess, removeLater, stopAll } from '../peers/process';
+import { tempDir, waitFor } from '../peers/util';
+
+const NS_PREFIX = 'ejlsd';
+const ns = `${NS_PREFIX}${process.pid}`;
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+
+function removeStaleNamespaces(): void {
+  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
+  for (const line of list.split('\n')) {
+    const m = new RegExp(`^${NS_PREFIX}(\\d+)\\b`).exec(line);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch {
+      try {
+        ip('netns', 'del', `${NS_PREFIX}${m[1]}`);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+interface Line {
+  type: string;
+  [k: string]: unknown;
+}
+
+function collect(p: ManagedProcess): Line[] {
+  const out: Line[] = [];
+  p.onLine((l) => {
+    try {
+      out.push(JSON.parse(l) as Line);
+    } catch {
+      // not ours
+    }
+  });
+  return out;
+}
+
+describe('LSD with libtorrent in a network namespace', () => {
+  beforeAll(() => {
+    removeStaleNamespaces();
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    ip('-n', ns, 'link', 'set', 'lo', 'multicast', 'on');
+    ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
+  });
+  afterAll(async () => {
+    await stopAll();
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // already gone
+    }
+  });
+
+  it('libtorrent finds us, we find libtorrent, and we ignore our own announces', async () => {
+    const ours = randomBytes(20).toString('hex');
+    const theirs = randomBytes(20).toString('hex');
+    const dir = await tempDir('lsd');
+    removeLater(dir);
+    const lt = new ManagedProcess('lt-lsd', 'ip', [
+      'netns',
+      'exec',
+      ns,
+      '/usr/bin/python3',
+      path.join(__dirname, 'lt_lsd.py'),
+      JSON.stringify({ ip: '127.0.0.1', info_hash: theirs, dir, interval: 1 }),
+    ]);
+    const ltLines = collect(lt);
+    const child = new ManagedProcess('enjambre-lsd', 'ip', [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      path.join(__dirname, '..', 'engine', 'ts-child.js'),
+      path.join(__dirname, 'lsd-child.ts'),
+      JSON.stringify({ announce: [ours, theirs], interval: 1000 }),
+    ]);
+    const lines = collect(child);
+    const ltPort = (
+      await waitFor(
+        () => ltLines.find((l) => l.type === 'listening'),
+        20000,
+        'libtorrent listening',
+      )
+    ).port as number;
+    const started = await waitFor(
+      () => lines.find((l) => l.type === 'started'),
+      20000,
+      'lsd child started',
+    );
+    // we hear libtorrent's announce of its torrent, with its peer port
+    await waitFor(
+      () => lines.some((l) => l.type === 'peer' && l.infoHash === theirs && l.port === ltPort),
+      30000,
+      `enjambre hears libtorrent (${child.tail()})`,
+    );
+    // libtorrent heard ours for the torrent it has, and dialed our peer port
+    await waitFor(
+      () => lines.some((l) => l.type === 'dialed' && l.infoHash === theirs),
+      30000,
+      `libtorrent dials enjambre (${lt.tail()})`,
+    );
+    // our own announces came back through multicast loopback and were ignored
+    await waitFor(
+      () => lines.some((l) => l.type === 'stats' && (l.ownIgnored as number) > 0),
+      10000,
+      'own announces ignored',
+    );
+    expect(lines.some((l) => l.type === 'peer' && l.port === started.peerPort)).toBe(false);
+  }, 90000);
+});
