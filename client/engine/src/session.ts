@@ -24,14 +24,18 @@ import { formatAddress } from './torrent/swarm';
 import { createTrackerClient } from './tracker/factory';
 import type { TrackerClient } from './tracker/client';
 import { TokenBucket } from './util/token-bucket';
+import { Dht } from './dht/dht';
+import { Lsd } from './lsd/lsd';
 
 /**
  * The engine's entry point: one listen socket, one resume database, one hashing pool and one
  * set of rate limits shared by every torrent.
  */
 export class Session extends EventEmitter<SessionEvents> implements SessionApi {
-  private readonly opts: Required<Omit<SessionOptions, 'logger' | 'peerId'>> &
-    Pick<SessionOptions, 'logger'>;
+  private readonly opts: Required<Omit<SessionOptions, 'logger' | 'peerId' | 'dht' | 'lsd'>> &
+    Pick<SessionOptions, 'logger' | 'dht' | 'lsd'>;
+  private _dht?: Dht;
+  private _lsd?: Lsd;
   readonly peerId: Buffer;
   private readonly torrents = new Map<string, Torrent>();
   private server?: net.Server;
@@ -62,6 +66,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       chokeIntervalMs: options.chokeIntervalMs ?? CHOKE_INTERVAL_MS,
       defaultTrackers: options.defaultTrackers ?? [],
       logger: options.logger,
+      dht: options.dht,
+      lsd: options.lsd,
     };
     this.peerId = options.peerId ?? createPeerId();
     if (this.peerId.length !== 20) throw new Error('peerId must be 20 bytes');
@@ -71,6 +77,16 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The DHT node, when `SessionOptions.dht` asked for one (after `start`). */
+  get dht(): Dht | undefined {
+    return this._dht;
+  }
+
+  /** Local Service Discovery, when `SessionOptions.lsd` asked for it (after `start`). */
+  get lsd(): Lsd | undefined {
+    return this._lsd;
   }
 
   async start(): Promise<void> {
@@ -92,6 +108,12 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       this.opts.logger?.error({ err: err.message }, 'listen socket error'),
     );
     this.boundPort = (this.server.address() as net.AddressInfo).port;
+    try {
+      await this.startDiscovery();
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
     const opts = this.opts;
     this.ctx = {
       peerId: this.peerId,
@@ -172,9 +194,30 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
     for (const c of this.trackerClients.values()) c.close?.();
+    await this._dht?.close();
+    await this._lsd?.close();
     await this.hasher?.close();
     await this.fds.closeAll();
     await this.resume?.close();
+  }
+
+  /** DHT and LSD are session-wide; torrents take their peers through dht/peer-source.ts. */
+  private async startDiscovery(): Promise<void> {
+    const { dht, lsd, logger } = this.opts;
+    if (dht) {
+      const o = dht === true ? {} : dht;
+      this._dht = new Dht({
+        port: this.boundPort,
+        dataDir: path.join(this.opts.dataDir, 'dht'),
+        logger,
+        ...o,
+      });
+      await this._dht.start();
+    }
+    if (lsd) {
+      this._lsd = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
+      await this._lsd.start();
+    }
   }
 
   private connectionCount(): number {

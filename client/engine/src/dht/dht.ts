@@ -125,6 +125,7 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   constructor(options: DhtOptions = {}) {
     super();
+    this.setMaxListeners(0); // one listener per torrent (peer-source.ts)
     this.opts = options;
     if (options.nodeId && options.nodeId.length !== NODE_ID_LENGTH)
       throw new Error('nodeId must be 20 bytes');

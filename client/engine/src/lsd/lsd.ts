@@ -62,6 +62,7 @@ export class Lsd extends EventEmitter<LsdEvents> {
 
   constructor(private readonly opts: LsdOptions) {
     super();
+    this.setMaxListeners(0); // one listener per torrent (dht/peer-source.ts)
   }
 
   private get port(): number {
