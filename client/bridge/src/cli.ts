@@ -63,6 +63,10 @@ export function buildProgram(): Command {
     .option('--upload-limit <rate>', 'upload limit in bytes/s (0: none)', sizeOption)
     .option('--download-limit <rate>', 'download limit in bytes/s (0: none)', sizeOption)
     .option('--web-root <dir>', 'folder of the built web GUI')
+    .option('--dht-port <n>', 'UDP port of the DHT node (default: the peer port)', port)
+    .option('--dht-bootstrap <host:port>', 'DHT node to join through (repeatable)', collect, [])
+    .option('--no-dht', 'run no DHT node')
+    .option('--no-lsd', 'no Local Service Discovery')
     .addOption(new Option('--listen-host <addr>', 'address to accept peers on').hideHelp())
     .action((o) =>
       startCommand(

@@ -108,12 +108,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       this.opts.logger?.error({ err: err.message }, 'listen socket error'),
     );
     this.boundPort = (this.server.address() as net.AddressInfo).port;
-    try {
-      await this.startDiscovery();
-    } catch (err) {
-      await this.close();
-      throw err;
-    }
+    await this.startDiscovery();
     const opts = this.opts;
     this.ctx = {
       peerId: this.peerId,
@@ -201,22 +196,39 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     await this.resume?.close();
   }
 
-  /** DHT and LSD are session-wide; torrents take their peers through dht/peer-source.ts. */
+  /**
+   * DHT and LSD are session-wide; torrents take their peers through dht/peer-source.ts. Like an
+   * unreachable tracker, a discovery that cannot start (UDP port taken, no multicast) is logged
+   * and the session runs without it (`session.dht` / `session.lsd` stay undefined).
+   */
   private async startDiscovery(): Promise<void> {
     const { dht, lsd, logger } = this.opts;
     if (dht) {
-      const o = dht === true ? {} : dht;
-      this._dht = new Dht({
+      const d = new Dht({
         port: this.boundPort,
+        // a session bound to one address keeps its DHT there too (tests, multi-homed hosts)
+        ...(!['0.0.0.0', '::'].includes(this.opts.listenHost) && { host: this.opts.listenHost }),
         dataDir: path.join(this.opts.dataDir, 'dht'),
         logger,
-        ...o,
+        ...(dht === true ? {} : dht),
       });
-      await this._dht.start();
+      try {
+        await d.start();
+        this._dht = d;
+      } catch (err) {
+        await d.close().catch(() => undefined);
+        logger?.warn({ err: (err as Error).message }, 'DHT not started');
+      }
     }
     if (lsd) {
-      this._lsd = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
-      await this._lsd.start();
+      const l = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
+      try {
+        await l.start();
+        this._lsd = l;
+      } catch (err) {
+        await l.close().catch(() => undefined);
+        logger?.warn({ err: (err as Error).message }, 'LSD not started');
+      }
     }
   }
 

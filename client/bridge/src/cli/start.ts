@@ -14,6 +14,11 @@ export interface StartCliOptions {
   downloadLimit?: number;
   webRoot?: string;
   listenHost?: string;
+  /** commander's `--no-dht` / `--no-lsd`: true unless given. */
+  dht?: boolean;
+  lsd?: boolean;
+  dhtPort?: number;
+  dhtBootstrap?: string[];
 }
 
 /** `enjambre start`: runs the daemon in the foreground until SIGINT/SIGTERM. */
@@ -32,6 +37,8 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       downloadRateLimit: opts.downloadLimit,
       webRoot: opts.webRoot,
       listenHost: opts.listenHost,
+      dht: opts.dht === false ? false : { port: opts.dhtPort, bootstrap: opts.dhtBootstrap },
+      lsd: opts.lsd !== false,
     });
   } catch (err) {
     if (err instanceof DataDirLocked) throw new UserError(err.message);
