@@ -10,13 +10,18 @@ Run with /usr/bin/python3. The single argument is a JSON object:
   dir            save path for the magnets
   every          seconds between repeats (default 2)
 
+Commands on stdin (one JSON object a line, for bench/dht): {"get_peers": hex, "tag": any} starts
+one lookup; its reply is printed as {"type": "lookup", "tag": ..., "ms": ..., "peers": N}.
+
 Prints JSON lines: {"type": "listening", "port": N} once, {"type": "dht", "nodes": N}
 periodically, {"type": "peers", "info_hash": hex, "peers": ["ip:port", ...]} for each
 get_peers reply. Exits on SIGTERM/SIGINT.
 """
 import json
+import queue
 import signal
 import sys
+import threading
 import time
 
 import libtorrent as lt
@@ -70,6 +75,17 @@ def main():
         params.save_path = cfg["dir"]
         handles.append(s.add_torrent(params))
     wanted = [lt.sha1_hash(bytes.fromhex(h)) for h in cfg.get("get_peers", [])]
+    commands = queue.Queue()
+
+    def read_commands():
+        for line in sys.stdin:
+            try:
+                commands.put(json.loads(line))
+            except ValueError:
+                pass
+
+    threading.Thread(target=read_commands, daemon=True).start()
+    timed = {}  # info-hash hex -> (tag, start time)
     last = 0.0
     while not stopping:
         now = time.time()
@@ -80,8 +96,16 @@ def main():
             for h in wanted:
                 s.dht_get_peers(h)
             s.post_dht_stats()
+        while not commands.empty():
+            c = commands.get()
+            timed[c["get_peers"]] = (c.get("tag"), time.monotonic())
+            s.dht_get_peers(lt.sha1_hash(bytes.fromhex(c["get_peers"])))
         for a in s.pop_alerts():
-            if isinstance(a, lt.dht_get_peers_reply_alert):
+            if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) in timed:
+                tag, started = timed.pop(str(a.info_hash))
+                ms = (time.monotonic() - started) * 1000
+                emit({"type": "lookup", "tag": tag, "ms": ms, "peers": len(a.peers())})
+            elif isinstance(a, lt.dht_get_peers_reply_alert):
                 emit(
                     {
                         "type": "peers",
@@ -91,7 +115,7 @@ def main():
                 )
             elif isinstance(a, lt.dht_stats_alert):
                 emit({"type": "dht", "nodes": sum(b["num_nodes"] for b in a.routing_table)})
-        s.wait_for_alert(200)
+        s.wait_for_alert(20)
     emit({"type": "stopped"})
 
 
