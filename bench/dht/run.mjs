@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
@@ -35,7 +36,7 @@ const median = (xs) => {
 const fmt = (x) => (Number.isFinite(x) ? x.toFixed(1) : '-');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const addr = (i) => `127.0.${80 + Math.floor(i / 200)}.${10 + (i % 200)}`;
-const gc = () => global.gc && (global.gc(), global.gc());
+const gc = () => globalThis.gc && (globalThis.gc(), globalThis.gc());
 
 async function pool(items, n, fn) {
   let next = 0;
@@ -131,6 +132,7 @@ async function main() {
       host: addr(i),
       queryTimeoutMs: 1500,
       rateLimit: { rate: 1000, burst: 2000 },
+      alpha: ALPHA,
     });
     await d.start();
     ours.push(d);
