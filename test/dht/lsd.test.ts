@@ -1,4 +1,4 @@
-// LSD (BEP 14) against python3-libtorrent, both on loopback inside a fresh network namespace
+// LSD (BEP 14) against python3-libtorrent (lt_dht.py with LSD on), both on loopback inside a fresh network namespace
 // (multicast on loopback needs one: the host's own loopback is shared with other tests).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -71,8 +71,16 @@ describe('LSD with libtorrent in a network namespace', () => {
       'exec',
       ns,
       '/usr/bin/python3',
-      path.join(__dirname, 'lt_lsd.py'),
-      JSON.stringify({ ip: '127.0.0.1', info_hash: theirs, dir, interval: 1 }),
+      path.join(__dirname, 'lt_dht.py'),
+      JSON.stringify({
+        ip: '127.0.0.1',
+        dht: false,
+        lsd: true,
+        lsd_interval: 1,
+        announce: [theirs],
+        dir,
+        every: 3600,
+      }),
     ]);
     const ltLines = collect(lt);
     const child = new ManagedProcess('enjambre-lsd', 'ip', [

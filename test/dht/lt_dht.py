@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A python3-libtorrent (Debian, 2.0.x) DHT node for enjambre's DHT tests.
+"""A python3-libtorrent (Debian, 2.0.x) DHT node (or LSD peer) for enjambre's DHT and LSD tests.
 
 Run with /usr/bin/python3. The single argument is a JSON object:
   ip             loopback address to listen on (one per node: libtorrent limits nodes per IP)
@@ -9,6 +9,9 @@ Run with /usr/bin/python3. The single argument is a JSON object:
   get_peers      [info-hash hex, ...]: dht_get_peers() every `every` s
   dir            save path for the magnets
   every          seconds between repeats (default 2)
+  dht            run the DHT (default true)
+  lsd            run Local Service Discovery (default false); `announce` torrents are announced
+  lsd_interval   LSD announce interval in seconds (default 1)
 
 Commands on stdin (one JSON object a line, for bench/dht): {"get_peers": hex, "tag": any} starts
 one lookup; its reply is printed as {"type": "lookup", "tag": ..., "ms": ..., "peers": N}.
@@ -47,8 +50,11 @@ def main():
         {
             "listen_interfaces": "%s:%d" % (ip, cfg.get("port", 0)),
             "outgoing_interfaces": ip,
-            "enable_dht": True,
-            "enable_lsd": False,
+            "enable_dht": cfg.get("dht", True),
+            "enable_lsd": cfg.get("lsd", False),
+            "local_service_announce_interval": cfg.get("lsd_interval", 1),
+            "enable_incoming_utp": False,
+            "enable_outgoing_utp": False,
             "enable_upnp": False,
             "enable_natpmp": False,
             "dht_bootstrap_nodes": "",

@@ -204,31 +204,35 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private async startDiscovery(): Promise<void> {
     const { dht, lsd, logger } = this.opts;
     if (dht) {
-      const d = new Dht({
-        port: this.boundPort,
-        // a session bound to one address keeps its DHT there too (tests, multi-homed hosts)
-        ...(!['0.0.0.0', '::'].includes(this.opts.listenHost) && { host: this.opts.listenHost }),
-        dataDir: path.join(this.opts.dataDir, 'dht'),
-        logger,
-        ...(dht === true ? {} : dht),
-      });
-      try {
-        await d.start();
-        this._dht = d;
-      } catch (err) {
-        await d.close().catch(() => undefined);
-        logger?.warn({ err: (err as Error).message }, 'DHT not started');
-      }
+      this._dht = await this.startOrSkip(
+        'DHT',
+        new Dht({
+          port: this.boundPort,
+          // a session bound to one address keeps its DHT there too (tests, multi-homed hosts)
+          ...(!['0.0.0.0', '::'].includes(this.opts.listenHost) && { host: this.opts.listenHost }),
+          dataDir: path.join(this.opts.dataDir, 'dht'),
+          logger,
+          ...(dht === true ? {} : dht),
+        }),
+      );
     }
     if (lsd) {
       const l = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
-      try {
-        await l.start();
-        this._lsd = l;
-      } catch (err) {
-        await l.close().catch(() => undefined);
-        logger?.warn({ err: (err as Error).message }, 'LSD not started');
-      }
+      this._lsd = await this.startOrSkip('LSD', l);
+    }
+  }
+
+  private async startOrSkip<T extends { start(): Promise<void>; close(): Promise<void> }>(
+    what: string,
+    service: T,
+  ): Promise<T | undefined> {
+    try {
+      await service.start();
+      return service;
+    } catch (err) {
+      await service.close().catch(() => undefined);
+      this.opts.logger?.warn({ err: (err as Error).message }, `${what} not started`);
+      return undefined;
     }
   }
 
