@@ -118,4 +118,21 @@ describe('a network of enjambre DHT nodes', () => {
     }
     expect(answered).toBe(false);
   });
+  it('dual-stack (BEP 32): one socket keeps an IPv4 and an IPv6 table and finds IPv6 peers', async () => {
+    const x = new Dht({ queryTimeoutMs: 1000 }); // no host: dual-stack '::' when available
+    const v4 = new Dht({ host: '127.0.61.50', queryTimeoutMs: 1000 });
+    const v6a = new Dht({ host: '::1', queryTimeoutMs: 1000 });
+    const v6b = new Dht({ host: '::1', queryTimeoutMs: 1000 });
+    nodes = [x, v4, v6a, v6b];
+    for (const d of nodes) await d.start();
+    expect(await x.addNode('127.0.61.50', v4.port)).toBe(true);
+    expect(await x.addNode('::1', v6a.port)).toBe(true);
+    expect(x.stats()).toMatchObject({ nodes4: 1, nodes6: 1 });
+    expect(await v6b.addNode('::1', x.port)).toBe(true);
+    const h = randomBytes(20);
+    expect((await v6a.announce(h, 6006)).announcedTo).toBeGreaterThan(0);
+    expect((await v6b.lookup(h)).peers).toContainEqual({ ip: '::1', port: 6006 });
+    // an IPv4 querier gets no IPv6 peers in `values`
+    expect((await v4.lookup(h)).peers).toEqual([]);
+  });
 });
