@@ -1,64 +1,19 @@
 // LSD (BEP 14) against python3-libtorrent (lt_dht.py with LSD on), both on loopback inside a fresh network namespace
 // (multicast on loopback needs one: the host's own loopback is shared with other tests).
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ManagedProcess, removeLater, stopAll } from '../peers/process';
 import { tempDir, waitFor } from '../peers/util';
+import { collectJson as collect } from './helpers';
+import { LoopbackNamespace } from './netns';
 
-const NS_PREFIX = 'ejlsd';
-const ns = `${NS_PREFIX}${process.pid}`;
-const ip = (...args: string[]) => execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-
-function removeStaleNamespaces(): void {
-  const list = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' });
-  for (const line of list.split('\n')) {
-    const m = new RegExp(`^${NS_PREFIX}(\\d+)\\b`).exec(line);
-    if (!m) continue;
-    try {
-      process.kill(Number(m[1]), 0);
-    } catch {
-      try {
-        ip('netns', 'del', `${NS_PREFIX}${m[1]}`);
-      } catch {
-        // already gone
-      }
-    }
-  }
-}
-
-interface Line {
-  type: string;
-  [k: string]: unknown;
-}
-
-function collect(p: ManagedProcess): Line[] {
-  const out: Line[] = [];
-  p.onLine((l) => {
-    try {
-      out.push(JSON.parse(l) as Line);
-    } catch {
-      // not ours
-    }
-  });
-  return out;
-}
+const ns = new LoopbackNamespace('ejlsd');
 
 describe('LSD with libtorrent in a network namespace', () => {
-  beforeAll(() => {
-    removeStaleNamespaces();
-    ip('netns', 'add', ns);
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'multicast', 'on');
-    ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'lo');
-  });
+  beforeAll(() => ns.create([], true));
   afterAll(async () => {
     await stopAll();
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
+    ns.destroy();
   });
 
   it('libtorrent finds us, we find libtorrent, and we ignore our own announces', async () => {
@@ -66,32 +21,32 @@ describe('LSD with libtorrent in a network namespace', () => {
     const theirs = randomBytes(20).toString('hex');
     const dir = await tempDir('lsd');
     removeLater(dir);
-    const lt = new ManagedProcess('lt-lsd', 'ip', [
-      'netns',
-      'exec',
-      ns,
-      '/usr/bin/python3',
-      path.join(__dirname, 'lt_dht.py'),
-      JSON.stringify({
-        ip: '127.0.0.1',
-        dht: false,
-        lsd: true,
-        lsd_interval: 1,
-        announce: [theirs],
-        dir,
-        every: 3600,
-      }),
-    ]);
+    const lt = new ManagedProcess(
+      'lt-lsd',
+      'ip',
+      ns.exec(
+        '/usr/bin/python3',
+        path.join(__dirname, 'lt_dht.py'),
+        JSON.stringify({
+          ip: '127.0.0.1',
+          dht: false,
+          lsd: true,
+          lsd_interval: 1,
+          announce: [theirs],
+          dir,
+          every: 3600,
+        }),
+      ),
+    );
     const ltLines = collect(lt);
-    const child = new ManagedProcess('enjambre-lsd', 'ip', [
-      'netns',
-      'exec',
-      ns,
-      process.execPath,
-      path.join(__dirname, '..', 'engine', 'ts-child.js'),
-      path.join(__dirname, 'lsd-child.ts'),
-      JSON.stringify({ announce: [ours, theirs], interval: 1000 }),
-    ]);
+    const child = new ManagedProcess(
+      'enjambre-lsd',
+      'ip',
+      ns.node(
+        path.join(__dirname, 'lsd-child.ts'),
+        JSON.stringify({ announce: [ours, theirs], interval: 1000 }),
+      ),
+    );
     const lines = collect(child);
     const ltPort = (
       await waitFor(
