@@ -1,4 +1,5 @@
 import { Dht, type DhtOptions } from '@enjambre/engine';
+import type { ManagedProcess } from '../peers/process';
 
 /** Starts `n` of our DHT nodes, each on its own loopback address 127.0.<net>.<10+i>, joined in a chain. */
 export async function startNetwork(
@@ -23,4 +24,22 @@ export async function startNetwork(
 
 export async function closeAll(nodes: Dht[]): Promise<void> {
   await Promise.all(nodes.map((d) => d.close()));
+}
+
+export interface JsonLine {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** The JSON lines a child prints, collected as they come (other lines are skipped). */
+export function collectJson(p: ManagedProcess): JsonLine[] {
+  const out: JsonLine[] = [];
+  p.onLine((l) => {
+    try {
+      out.push(JSON.parse(l) as JsonLine);
+    } catch {
+      // not ours
+    }
+  });
+  return out;
 }

@@ -3,7 +3,12 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import path from 'node:path';
 import { Dht } from '@enjambre/engine';
-import { decodeKrpc, encodeQuery } from '@enjambre/bittorrent';
+import {
+  decodeKrpc,
+  encodeQuery,
+  encodeResponse,
+  nodeIdMatchesAddress,
+} from '@enjambre/bittorrent';
 import { removeDir, tempDir } from '../peers/util';
 import { closeAll, startNetwork } from './helpers';
 
@@ -117,5 +122,51 @@ describe('a network of enjambre DHT nodes', () => {
       s2.close();
     }
     expect(answered).toBe(false);
+  });
+  it('dual-stack (BEP 32): one socket keeps an IPv4 and an IPv6 table and finds IPv6 peers', async () => {
+    const x = new Dht({ queryTimeoutMs: 1000 }); // no host: dual-stack '::' when available
+    const v4 = new Dht({ host: '127.0.61.50', queryTimeoutMs: 1000 });
+    const v6a = new Dht({ host: '::1', queryTimeoutMs: 1000 });
+    const v6b = new Dht({ host: '::1', queryTimeoutMs: 1000 });
+    nodes = [x, v4, v6a, v6b];
+    for (const d of nodes) await d.start();
+    expect(await x.addNode('127.0.61.50', v4.port)).toBe(true);
+    expect(await x.addNode('::1', v6a.port)).toBe(true);
+    expect(x.stats()).toMatchObject({ nodes4: 1, nodes6: 1 });
+    expect(await v6b.addNode('::1', x.port)).toBe(true);
+    const h = randomBytes(20);
+    expect((await v6a.announce(h, 6006)).announcedTo).toBeGreaterThan(0);
+    expect((await v6b.lookup(h)).peers).toContainEqual({ ip: '::1', port: 6006 });
+    // an IPv4 querier gets no IPv6 peers in `values`
+    expect((await v4.lookup(h)).peers).toEqual([]);
+  });
+  it('BEP 42: its id follows the public address three answering nodes report', async () => {
+    const me = new Dht({ host: '127.0.61.60', queryTimeoutMs: 1000 });
+    nodes = [me];
+    await me.start();
+    const first = me.nodeId;
+    const liars: dgram.Socket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const s = dgram.createSocket('udp4');
+        liars.push(s);
+        await new Promise<void>((r) => s.bind(0, `127.0.61.${70 + i}`, () => r()));
+        const id = randomBytes(20);
+        s.on('message', (m) => {
+          const q = decodeKrpc(m);
+          if (q.type !== 'query') return;
+          const reply = encodeResponse(q.t, { id }, { ip: { ip: '203.0.113.7', port: 6881 } });
+          s.send(reply, me.port, '127.0.61.60');
+        });
+        expect(await me.addNode(`127.0.61.${70 + i}`, s.address().port)).toBe(true);
+        if (i < 2) expect(me.nodeId).toEqual(first); // two votes are not enough
+      }
+      expect(me.externalIp).toBe('203.0.113.7');
+      expect(me.nodeId).not.toEqual(first);
+      expect(nodeIdMatchesAddress(me.nodeId, '203.0.113.7')).toBe(true);
+      expect(me.nodeCount).toBe(3); // the table was kept
+    } finally {
+      for (const s of liars) s.close();
+    }
   });
 });

@@ -76,6 +76,10 @@ export function buildProgram(): Command {
       collect,
       [],
     )
+    .option('--dht-port <n>', 'UDP port of the DHT node (default: the peer port)', port)
+    .option('--dht-bootstrap <host:port>', 'DHT node to join through (repeatable)', collect, [])
+    .option('--no-dht', 'run no DHT node')
+    .option('--no-lsd', 'no Local Service Discovery')
     .addOption(new Option('--listen-host <addr>', 'address to accept peers on').hideHelp())
     .action((o) =>
       startCommand(

@@ -1,3 +1,5 @@
+import type { DhtOptions } from './dht/dht';
+import type { LsdOptions } from './lsd/lsd';
 /**
  * The engine's public contract: what the bridge, the command line and the tests may rely on.
  * The engine implements these types (`Session` in session.ts is the entry point); nothing outside
@@ -36,6 +38,11 @@ export interface SessionOptions {
   peerId?: Buffer;
   /** pino-compatible logger; silent when absent. */
   logger?: EngineLogger;
+  /** Run a Mainline DHT node (BEP 5): `true` for the defaults, or its options (`port` defaults
+   * to the listen port, the table is kept under `dataDir/dht`). Default off. */
+  dht?: boolean | DhtOptions;
+  /** Run Local Service Discovery (BEP 14): `true` or its options. Default off. */
+  lsd?: boolean | Omit<LsdOptions, 'peerPort'>;
 }
 
 export interface EngineLogger {

@@ -9,3 +9,4 @@ export type {
   PeerSourceFactory,
   PeerSourceTarget,
 } from './torrent/peer-source';
+export * from './lsd';

@@ -35,6 +35,8 @@ import type { TrackerClient } from './tracker/client';
 import type { PeerSourceFactory } from './torrent/peer-source';
 import { Ticker } from './util/ticker';
 import { TokenBucket } from './util/token-bucket';
+import { Dht } from './dht/dht';
+import { Lsd } from './lsd/lsd';
 
 const TORRENT_TICK_MS = 1_000;
 
@@ -43,8 +45,10 @@ const TORRENT_TICK_MS = 1_000;
  * set of rate limits shared by every torrent.
  */
 export class Session extends EventEmitter<SessionEvents> implements SessionApi {
-  private readonly opts: Required<Omit<SessionOptions, 'logger' | 'peerId'>> &
-    Pick<SessionOptions, 'logger'>;
+  private readonly opts: Required<Omit<SessionOptions, 'logger' | 'peerId' | 'dht' | 'lsd'>> &
+    Pick<SessionOptions, 'logger' | 'dht' | 'lsd'>;
+  private _dht?: Dht;
+  private _lsd?: Lsd;
   readonly peerId: Buffer;
   private readonly torrents = new Map<string, Torrent>();
   private server?: net.Server;
@@ -80,6 +84,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       chokeIntervalMs: options.chokeIntervalMs ?? CHOKE_INTERVAL_MS,
       defaultTrackers: options.defaultTrackers ?? [],
       logger: options.logger,
+      dht: options.dht,
+      lsd: options.lsd,
     };
     this.peerId = options.peerId ?? createPeerId();
     if (this.peerId.length !== 20) throw new Error('peerId must be 20 bytes');
@@ -89,6 +95,16 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
 
   get port(): number {
     return this.boundPort;
+  }
+
+  /** The DHT node, when `SessionOptions.dht` asked for one (after `start`). */
+  get dht(): Dht | undefined {
+    return this._dht;
+  }
+
+  /** Local Service Discovery, when `SessionOptions.lsd` asked for it (after `start`). */
+  get lsd(): Lsd | undefined {
+    return this._lsd;
   }
 
   async start(): Promise<void> {
@@ -111,6 +127,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       this.opts.logger?.error({ err: err.message }, 'listen socket error'),
     );
     this.boundPort = (server.address() as net.AddressInfo).port;
+    await this.startDiscovery();
     const opts = this.opts;
     this.ctx = {
       peerId: this.peerId,
@@ -210,9 +227,51 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       this.server ? this.server.close(() => resolve()) : resolve(),
     );
     for (const c of this.trackerClients.values()) c.close?.();
+    await this._dht?.close();
+    await this._lsd?.close();
     await this.hasher?.close();
     await this.fds.closeAll();
     await this.resume?.close();
+  }
+
+  /**
+   * DHT and LSD are session-wide; torrents take their peers through dht/peer-source.ts. Like an
+   * unreachable tracker, a discovery that cannot start (UDP port taken, no multicast) is logged
+   * and the session runs without it (`session.dht` / `session.lsd` stay undefined).
+   */
+  private async startDiscovery(): Promise<void> {
+    const { dht, lsd, logger } = this.opts;
+    if (dht) {
+      this._dht = await this.startOrSkip(
+        'DHT',
+        new Dht({
+          port: this.boundPort,
+          // a session bound to one address keeps its DHT there too (tests, multi-homed hosts)
+          ...(!['0.0.0.0', '::'].includes(this.opts.listenHost) && { host: this.opts.listenHost }),
+          dataDir: path.join(this.opts.dataDir, 'dht'),
+          logger,
+          ...(dht === true ? {} : dht),
+        }),
+      );
+    }
+    if (lsd) {
+      const l = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
+      this._lsd = await this.startOrSkip('LSD', l);
+    }
+  }
+
+  private async startOrSkip<T extends { start(): Promise<void>; close(): Promise<void> }>(
+    what: string,
+    service: T,
+  ): Promise<T | undefined> {
+    try {
+      await service.start();
+      return service;
+    } catch (err) {
+      await service.close().catch(() => undefined);
+      this.opts.logger?.warn({ err: (err as Error).message }, `${what} not started`);
+      return undefined;
+    }
   }
 
   private connectionCount(): number {

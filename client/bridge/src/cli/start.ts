@@ -16,6 +16,11 @@ export interface StartCliOptions {
   webRoot?: string;
   listenHost?: string;
   allowFolder?: string[];
+  /** commander's `--no-dht` / `--no-lsd`: true unless given. */
+  dht?: boolean;
+  lsd?: boolean;
+  dhtPort?: number;
+  dhtBootstrap?: string[];
 }
 
 /** `enjambre start`: runs the daemon in the foreground until SIGINT/SIGTERM. */
@@ -36,6 +41,8 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       webRoot: opts.webRoot,
       listenHost: opts.listenHost,
       allowFolders: opts.allowFolder,
+      dht: opts.dht === false ? false : { port: opts.dhtPort, bootstrap: opts.dhtBootstrap },
+      lsd: opts.lsd !== false,
     });
   } catch (err) {
     if (err instanceof DataDirLocked || err instanceof ConfigError) {

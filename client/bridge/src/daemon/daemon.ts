@@ -55,6 +55,10 @@ export interface DaemonOptions {
   webRoot?: string;
   /** Where logs go; default `daemon.log` in the data dir. */
   logger?: Logger;
+  /** DHT node: off with false; `port` default the peer port. Default off (the CLI turns it on). */
+  dht?: false | { port?: number; bootstrap?: string[] };
+  /** Local Service Discovery. Default off (the CLI turns it on). */
+  lsd?: boolean;
   /** For tests: another engine or torrent creator. */
   sessionFactory?: (opts: SessionOptions) => SessionApi;
   createTorrent?: TorrentCreator;
@@ -184,6 +188,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       downloadRateLimit: settings.downloadRateLimit,
       defaultTrackers: [...embedded, ...settings.trackers.filter((t) => !embedded.includes(t))],
       logger: log.child({ part: 'engine' }),
+      ...(opts.dht && {
+        dht: {
+          ...(opts.dht.port !== undefined && { port: opts.dht.port }),
+          bootstrap: opts.dht.bootstrap ?? [],
+        },
+      }),
+      ...(opts.lsd && { lsd: true }),
     });
     await session.start();
     cleanup.push(() => session.close());

@@ -14,7 +14,9 @@ import { EventEmitter } from 'node:events';
 import {
   KRPC_METHOD_UNKNOWN,
   KRPC_PROTOCOL_ERROR,
+  isLocalAddress,
   nodeIdForAddress,
+  nodeIdMatchesAddress,
   NODE_ID_LENGTH,
   type KrpcMethod,
   type KrpcQuery,
@@ -28,7 +30,7 @@ import { DhtDb } from './dht-db';
 import { KrpcSocket, QueryError, type Answer, type SocketCounters } from './krpc-socket';
 import { ALPHA, iterativeLookup, type LookupResult } from './lookup';
 import { PeerStore } from './peer-store';
-import { RoutingTable } from './routing-table';
+import { RoutingTable, type RoutingTableOptions } from './routing-table';
 import { TokenManager } from './tokens';
 
 export interface DhtOptions {
@@ -92,6 +94,8 @@ const VALUES_PER_ANSWER = { 4: 50, 6: 25 } as const;
 const SAMPLES_PER_ANSWER = 20;
 const SAVE_EVERY_MS = 5 * 60_000;
 const MAX_CANDIDATE_PINGS = 32;
+/** Distinct nodes that must report the same external address before our id follows it. */
+const VOTES_FOR_ID = 3;
 
 /** Splits `host:port` / `[v6]:port`. */
 export function parseHostPort(s: string): { host: string; port: number } {
@@ -113,7 +117,8 @@ export class Dht extends EventEmitter<DhtEvents> {
   private readonly store = new PeerStore();
   private tokens = new TokenManager(Date.now());
   private readonly candidatePings = new Set<string>();
-  private readonly ipVotes = new Map<string, number>();
+  /** BEP 42: our external IP as answering nodes see it -> the IPs of the nodes that said so. */
+  private readonly ipVotes = new Map<string, Set<string>>();
   private timer?: NodeJS.Timeout;
   private lastSave = 0;
   private refreshing = false;
@@ -125,6 +130,7 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   constructor(options: DhtOptions = {}) {
     super();
+    this.setMaxListeners(0); // one listener per torrent (peer-source.ts)
     this.opts = options;
     if (options.nodeId && options.nodeId.length !== NODE_ID_LENGTH)
       throw new Error('nodeId must be 20 bytes');
@@ -150,15 +156,15 @@ export class Dht extends EventEmitter<DhtEvents> {
       saved = s.nodes;
       if (!this.opts.nodeId && s.nodeId) this._nodeId = s.nodeId;
     }
-    if (!this.opts.nodeId && this.opts.externalIp) {
+    if (
+      !this.opts.nodeId &&
+      this.opts.externalIp &&
+      !nodeIdMatchesAddress(this._nodeId, this.opts.externalIp)
+    ) {
       this._nodeId = nodeIdForAddress(this.opts.externalIp, randomBytes(NODE_ID_LENGTH));
     }
-    const tableOpts = {
-      maxPerIpPerBucket: this.opts.maxPerIpPerBucket,
-      enforceNodeId: this.opts.enforceNodeId,
-    };
-    this.table4 = new RoutingTable(this._nodeId, tableOpts, Date.now());
-    this.table6 = new RoutingTable(this._nodeId, tableOpts, Date.now());
+    this.table4 = new RoutingTable(this._nodeId, this.tableOptions(), Date.now());
+    this.table6 = new RoutingTable(this._nodeId, this.tableOptions(), Date.now());
     this.socket = new KrpcSocket({
       host: this.opts.host,
       port: this.opts.port ?? 0,
@@ -261,7 +267,8 @@ export class Dht extends EventEmitter<DhtEvents> {
   get externalIp(): string | undefined {
     let best: string | undefined;
     let count = 0;
-    for (const [ip, c] of this.ipVotes) if (c > count) [best, count] = [ip, c];
+    for (const [ip, voters] of this.ipVotes)
+      if (voters.size > count) [best, count] = [ip, voters.size];
     return best;
   }
 
@@ -305,6 +312,20 @@ export class Dht extends EventEmitter<DhtEvents> {
     if (!this.db || !this.table4) return;
     this.lastSave = Date.now();
     await this.db.save(this._nodeId, this.nodes());
+  }
+
+  private tableOptions(): RoutingTableOptions {
+    return {
+      maxPerIpPerBucket: this.opts.maxPerIpPerBucket,
+      enforceNodeId: this.opts.enforceNodeId,
+    };
+  }
+
+  /** Nodes list us too: never query ourselves. */
+  private isSelf(n: NodeInfo): boolean {
+    if (n.id.equals(this._nodeId)) return true;
+    const a = this.socket!.address();
+    return n.port === a.port && (n.ip === a.ip || n.ip === this.externalIp);
   }
 
   private tableFor(ip: string): RoutingTable {
@@ -354,7 +375,7 @@ export class Dht extends EventEmitter<DhtEvents> {
       target,
       seeds,
       alpha: this.opts.alpha ?? ALPHA,
-      accept: (n) => this.socket!.canReach(n.ip),
+      accept: (n) => !this.isSelf(n) && this.socket!.canReach(n.ip),
       ask: async (n) => {
         const args: Omit<QueryArgs, 'id'> =
           method === 'get_peers' ? { infoHash: target, want } : { target, want };
@@ -396,10 +417,40 @@ export class Dht extends EventEmitter<DhtEvents> {
     const r = this.tableFor(a.from.ip).onResponse({ id: a.response.body.id, ...a.from }, now);
     if (r.result === 'rejected') this.rejectedNodes++;
     if (r.result === 'full') void this.ask(r.ping, 'ping', {});
-    if (a.response.ip) {
-      if (this.ipVotes.size > 64) this.ipVotes.clear();
-      this.ipVotes.set(a.response.ip.ip, (this.ipVotes.get(a.response.ip.ip) ?? 0) + 1);
+    if (a.response.ip) this.vote(a.response.ip.ip, a.from.ip);
+  }
+
+  /**
+   * BEP 42 for ourselves: once VOTES_FOR_ID distinct nodes agree on a public external address our
+   * id does not fit, take an id derived from it (unless the id was given), keeping the table.
+   */
+  private vote(external: string, voter: string): void {
+    if (this.ipVotes.size >= 16 && !this.ipVotes.has(external)) this.ipVotes.clear();
+    let voters = this.ipVotes.get(external);
+    if (!voters) this.ipVotes.set(external, (voters = new Set()));
+    if (voters.size < 64) voters.add(voter);
+    if (
+      this.opts.nodeId ||
+      voters.size < VOTES_FOR_ID ||
+      this.externalIp !== external ||
+      isLocalAddress(external) ||
+      nodeIdMatchesAddress(this._nodeId, external)
+    ) {
+      return;
     }
+    this._nodeId = nodeIdForAddress(external, randomBytes(NODE_ID_LENGTH));
+    const now = Date.now();
+    const rebuild = (old: RoutingTable) => {
+      const t = new RoutingTable(this._nodeId, this.tableOptions(), now);
+      for (const n of old.nodes()) if (n.lastResponse > 0) t.onResponse(n, n.lastResponse);
+      return t;
+    };
+    this.table4 = rebuild(this.table4);
+    this.table6 = rebuild(this.table6);
+    this.opts.logger?.info(
+      { external, nodeId: this._nodeId.toString('hex') },
+      'dht: node id follows BEP 42',
+    );
   }
 
   private onQuery(q: KrpcQuery, from: PeerAddress): void {

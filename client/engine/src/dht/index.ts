@@ -8,3 +8,12 @@ export {
 } from './dht';
 export type { LookupResult, ClosestNode } from './lookup';
 export type { SocketCounters } from './krpc-socket';
+export {
+  dhtPeerSource,
+  lsdPeerSource,
+  DHT_ANNOUNCE_INTERVAL_MS,
+  type SourceFactory,
+  type DiscoverySource,
+  type SourceTarget,
+  type SourcePeer,
+} from './peer-source';

@@ -1,0 +1,128 @@
+/**
+ * Adapters from the session-wide DHT node and LSD socket to a torrent's peer-source seam
+ * (`PeerSourceFactory` in torrent/peer-source.ts of the lifecycle work). The types here are
+ * structural copies of that seam, so `session.addPeerSource(dhtPeerSource(dht))` fits it
+ * without this module importing it.
+ */
+import type { PeerAddress } from '@enjambre/bittorrent';
+import type { Lsd } from '../lsd/lsd';
+import type { Dht } from './dht';
+
+/** How often a torrent looks itself up / announces on the DHT (BEP 5 clients use ~15 min). */
+export const DHT_ANNOUNCE_INTERVAL_MS = 15 * 60_000;
+
+export type DiscoveryMode = 'lookup' | 'announce';
+
+export interface SourceTarget {
+  readonly infoHash: Buffer;
+  port(): number;
+}
+
+export interface SourcePeer {
+  host: string;
+  port: number;
+}
+
+export interface DiscoverySource {
+  readonly kind: 'dht' | 'lsd';
+  readonly publicOnly: boolean;
+  readonly lookupBeforeMetadata?: boolean;
+  start(mode: DiscoveryMode): void;
+  stop(): Promise<void>;
+  close(): void;
+}
+
+export type SourceFactory = (
+  target: SourceTarget,
+  found: (peers: SourcePeer[]) => void,
+) => DiscoverySource | undefined;
+
+const toSource = (peers: PeerAddress[]): SourcePeer[] =>
+  peers.map((p) => ({ host: p.ip, port: p.port }));
+
+/**
+ * The DHT as a torrent's peer source: get_peers lookups only while a magnet's privacy is unknown
+ * (`lookup`), lookups with announce_peer once it is public (`announce`); at start and every
+ * `intervalMs`. Peers stream in as the lookup finds them.
+ */
+export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): SourceFactory {
+  return (target, found) => {
+    let timer: NodeJS.Timeout | undefined;
+    let mode: DiscoveryMode | undefined;
+    let running: Promise<unknown> = Promise.resolve();
+    const onPeers = (h: Buffer, peers: PeerAddress[]) => {
+      if (mode && h.equals(target.infoHash)) found(toSource(peers));
+    };
+    const run = () => {
+      const m = mode;
+      if (!m) return;
+      running = (
+        m === 'announce'
+          ? dht.announce(target.infoHash, target.port())
+          : dht.lookup(target.infoHash)
+      ).catch(() => undefined);
+    };
+    const stop = async () => {
+      mode = undefined;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      await running;
+    };
+    return {
+      kind: 'dht',
+      publicOnly: true,
+      lookupBeforeMetadata: true,
+      start(m) {
+        const changed = mode !== m;
+        mode = m;
+        if (!timer) {
+          dht.on('peers', onPeers);
+          timer = setInterval(run, intervalMs);
+          timer.unref();
+        }
+        if (changed) run();
+      },
+      stop: async () => {
+        dht.off('peers', onPeers);
+        await stop();
+      },
+      close() {
+        dht.off('peers', onPeers);
+        void stop();
+      },
+    };
+  };
+}
+
+/**
+ * LSD as a torrent's peer source: announces the torrent on the LAN and takes the peers others
+ * announce for it. Announcing tells the LAN we are in the swarm, so it runs only for torrents
+ * known to be public (no `lookupBeforeMetadata`).
+ */
+export function lsdPeerSource(lsd: Lsd): SourceFactory {
+  return (target, found) => {
+    const hex = target.infoHash.toString('hex');
+    const onPeer = (h: string, peer: PeerAddress) => {
+      if (h === hex) found(toSource([peer]));
+    };
+    let on = false;
+    const stop = () => {
+      if (!on) return;
+      on = false;
+      lsd.off('peer', onPeer);
+      lsd.remove(hex);
+    };
+    return {
+      kind: 'lsd',
+      publicOnly: true,
+      start(mode) {
+        if (mode !== 'announce' || on) return;
+        on = true;
+        lsd.on('peer', onPeer);
+        lsd.announce(hex);
+      },
+      stop: async () => stop(),
+      close: stop,
+    };
+  };
+}
