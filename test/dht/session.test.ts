@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { dhtPeerSource, Dht, Session, type SourcePeer } from '@enjambre/engine';
+import { dhtPeerSource, Dht, Session, type PeerAddress } from '@enjambre/engine';
 import { removeDir, tempDir, waitFor } from '../peers/util';
 
 describe('Session with a DHT node', () => {
@@ -30,6 +30,8 @@ describe('Session with a DHT node', () => {
     return s;
   }
 
+  const noStats = () => ({ uploaded: 0, downloaded: 0, left: 0 });
+
   it('starts the DHT on the peer port and the sources find each other', async () => {
     router = new Dht({ host: '127.0.65.2' });
     await router.start();
@@ -42,12 +44,12 @@ describe('Session with a DHT node', () => {
     expect(await readdir(path.join(dirs[0], 'data'))).toContain('dht');
 
     const infoHash = randomBytes(20);
-    const foundByA: SourcePeer[] = [];
-    const foundByB: SourcePeer[] = [];
-    const srcA = dhtPeerSource(a.dht!)({ infoHash, port: () => a.port }, (p) =>
+    const foundByA: PeerAddress[] = [];
+    const foundByB: PeerAddress[] = [];
+    const srcA = dhtPeerSource(a.dht!)({ infoHash, port: () => a.port, stats: noStats }, (p) =>
       foundByA.push(...p),
     )!;
-    const srcB = dhtPeerSource(b.dht!, 500)({ infoHash, port: () => b.port }, (p) =>
+    const srcB = dhtPeerSource(b.dht!, 500)({ infoHash, port: () => b.port, stats: noStats }, (p) =>
       foundByB.push(...p),
     )!;
     expect(srcA.publicOnly).toBe(true);

@@ -36,6 +36,7 @@ import type { PeerSourceFactory } from './torrent/peer-source';
 import { Ticker } from './util/ticker';
 import { TokenBucket } from './util/token-bucket';
 import { Dht } from './dht/dht';
+import { dhtPeerSource, lsdPeerSource } from './dht/peer-source';
 import { Lsd } from './lsd/lsd';
 
 const TORRENT_TICK_MS = 1_000;
@@ -258,6 +259,10 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       const l = new Lsd({ logger, ...(lsd === true ? {} : lsd), peerPort: this.boundPort });
       this._lsd = await this.startOrSkip('LSD', l);
     }
+    // every torrent, present and future, takes peers from them (public torrents only: the seam
+    // keeps private ones and magnets of unknown privacy off them)
+    if (this._dht) this.addPeerSource(dhtPeerSource(this._dht));
+    if (this._lsd) this.addPeerSource(lsdPeerSource(this._lsd));
   }
 
   private async startOrSkip<T extends { start(): Promise<void>; close(): Promise<void> }>(

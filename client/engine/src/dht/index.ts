@@ -12,8 +12,4 @@ export {
   dhtPeerSource,
   lsdPeerSource,
   DHT_ANNOUNCE_INTERVAL_MS,
-  type SourceFactory,
-  type DiscoverySource,
-  type SourceTarget,
-  type SourcePeer,
 } from './peer-source';

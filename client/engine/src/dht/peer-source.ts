@@ -1,43 +1,21 @@
 /**
  * Adapters from the session-wide DHT node and LSD socket to a torrent's peer-source seam
- * (`PeerSourceFactory` in torrent/peer-source.ts of the lifecycle work). The types here are
- * structural copies of that seam, so `session.addPeerSource(dhtPeerSource(dht))` fits it
- * without this module importing it.
+ * (torrent/peer-source.ts): the session registers `dhtPeerSource(dht)` and `lsdPeerSource(lsd)`
+ * with `addPeerSource` when it starts them.
  */
-import type { PeerAddress } from '@enjambre/bittorrent';
+import type { PeerAddress as WirePeer } from '@enjambre/bittorrent';
 import type { Lsd } from '../lsd/lsd';
+import type {
+  DiscoveryMode,
+  PeerAddress,
+  PeerSourceFactory,
+} from '../torrent/peer-source';
 import type { Dht } from './dht';
 
 /** How often a torrent looks itself up / announces on the DHT (BEP 5 clients use ~15 min). */
 export const DHT_ANNOUNCE_INTERVAL_MS = 15 * 60_000;
 
-export type DiscoveryMode = 'lookup' | 'announce';
-
-export interface SourceTarget {
-  readonly infoHash: Buffer;
-  port(): number;
-}
-
-export interface SourcePeer {
-  host: string;
-  port: number;
-}
-
-export interface DiscoverySource {
-  readonly kind: 'dht' | 'lsd';
-  readonly publicOnly: boolean;
-  readonly lookupBeforeMetadata?: boolean;
-  start(mode: DiscoveryMode): void;
-  stop(): Promise<void>;
-  close(): void;
-}
-
-export type SourceFactory = (
-  target: SourceTarget,
-  found: (peers: SourcePeer[]) => void,
-) => DiscoverySource | undefined;
-
-const toSource = (peers: PeerAddress[]): SourcePeer[] =>
+const toSource = (peers: WirePeer[]): PeerAddress[] =>
   peers.map((p) => ({ host: p.ip, port: p.port }));
 
 /**
@@ -45,12 +23,12 @@ const toSource = (peers: PeerAddress[]): SourcePeer[] =>
  * (`lookup`), lookups with announce_peer once it is public (`announce`); at start and every
  * `intervalMs`. Peers stream in as the lookup finds them.
  */
-export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): SourceFactory {
+export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): PeerSourceFactory {
   return (target, found) => {
     let timer: NodeJS.Timeout | undefined;
     let mode: DiscoveryMode | undefined;
     let running: Promise<unknown> = Promise.resolve();
-    const onPeers = (h: Buffer, peers: PeerAddress[]) => {
+    const onPeers = (h: Buffer, peers: WirePeer[]) => {
       if (mode && h.equals(target.infoHash)) found(toSource(peers));
     };
     const run = () => {
@@ -99,10 +77,10 @@ export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): 
  * announce for it. Announcing tells the LAN we are in the swarm, so it runs only for torrents
  * known to be public (no `lookupBeforeMetadata`).
  */
-export function lsdPeerSource(lsd: Lsd): SourceFactory {
+export function lsdPeerSource(lsd: Lsd): PeerSourceFactory {
   return (target, found) => {
     const hex = target.infoHash.toString('hex');
-    const onPeer = (h: string, peer: PeerAddress) => {
+    const onPeer = (h: string, peer: WirePeer) => {
       if (h === hex) found(toSource([peer]));
     };
     let on = false;
