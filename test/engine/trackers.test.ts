@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { encodeTorrent, parseTorrent } from '@enjambre/bittorrent';
 import { startTracker, type RunningTracker } from '@enjambre/tracker';
@@ -89,4 +91,28 @@ test('through opentracker over HTTP and UDP (two tiers)', async () => {
       .map((x) => x.url)
       .sort(),
   ).toEqual([ot.httpAnnounce, ot.udpAnnounce].sort());
+});
+
+test('reannounce asks the tracker again at once, long before its interval', async () => {
+  // a tracker that asks for half an hour between announces, and counts them
+  let announces = 0;
+  const server = http.createServer((req, res) => {
+    if (req.url?.startsWith('/announce')) announces++;
+    res.end('d8:intervali1800e5:peers0:e');
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/announce`;
+    const seedDir = path.join(ws.root, 'seed');
+    const t = await makeTorrent(seedDir, 'again.bin', 100_000, { announce: [url] });
+    const s = await startSession(path.join(ws.root, 's'));
+    ws.sessions.push(s);
+    const torrent = await s.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
+    await waitFor(() => torrent.trackers()[0]?.status === 'working', 30_000, 'first announce');
+    const before = announces;
+    torrent.reannounce();
+    await waitFor(() => announces > before, 10_000, 'the announce asked for');
+  } finally {
+    server.close();
+  }
 });

@@ -211,6 +211,8 @@ export interface Torrent extends EventEmitter<TorrentEvents> {
   resume(): Promise<void>;
   /** Verify every piece on disk again. */
   recheck(): Promise<void>;
+  /** Ask every tracker for peers now, outside the announce interval (a paused torrent: nothing). */
+  reannounce(): void;
   setFilePriority(fileIndex: number, priority: FilePriority): void;
   setSequential(on: boolean): void;
   /** Connect to a peer directly ("host:port"), besides those from trackers and PEX. */

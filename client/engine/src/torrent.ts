@@ -168,6 +168,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.activate();
   }
 
+  reannounce(): void {
+    this.sources.trackers.reannounce();
+  }
+
   async recheck(): Promise<void> {
     const content = this.content;
     if (!content || this.phase.name === 'checking') return;

@@ -575,7 +575,7 @@ export class QbApi {
         }),
       ),
       // The engine announces on its own schedule and has no "announce now".
-      'torrents/reannounce': post((f) => this.forEach(f, async () => undefined)),
+      'torrents/reannounce': post((f) => this.forEach(f, async (t) => t.reannounce())),
       'torrents/setLocation': post(async (f) => {
         const location = f.fields.get('location') ?? '';
         if (location === '') throw new RpcError(400, 'missing location');

@@ -532,11 +532,8 @@ async function portTest(_args: Args, ctx: RpcContext): Promise<Args> {
   return { 'port-is-open': open };
 }
 
-const reannounce = eachTorrent(async (t) => {
-  // The engine announces on its own schedule and has no "announce now"; a stopped torrent
-  // announces when started. Nothing to do beyond reporting success, as Transmission would.
-  void t;
-});
+// a stopped torrent announces when it is started, as in Transmission
+const reannounce = eachTorrent(async (t) => t.reannounce());
 
 const METHODS: Record<string, Method> = {
   'session-get': sessionGet,

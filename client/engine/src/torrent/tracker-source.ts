@@ -32,6 +32,10 @@ export class TrackerSource implements PeerSource {
     this.manager.completed();
   }
 
+  reannounce(): void {
+    this.manager.reannounce();
+  }
+
   stop(): Promise<void> {
     return this.manager.stop();
   }
