@@ -2,6 +2,7 @@
 // exactly as the Helm chart (the same objects as the kustomize base) configures the StatefulSet's
 // pods (see cluster.ts). Clients announce throughout through the agent, each listing all replicas
 // as announce-list tiers.
+import * as fs from 'node:fs';
 import { Cluster, buildTracker, until, type Replica } from './cluster';
 
 jest.setTimeout(180_000);
@@ -91,6 +92,28 @@ async function liveLinks(replicas: Replica[], n: number): Promise<void> {
     await until(
       `${r.name} has ${n} live links`,
       async () => (await cluster.metric(r, 'enjambre_tracker_replicas_live')) === n,
+      90_000,
+      logs,
+    );
+  }
+}
+
+/**
+ * StatefulSet pod N beyond the manifests' three: the one started before (its data kept, as its
+ * PersistentVolumeClaim is), or a new one (`kubectl scale` / the HPA). Ask in ascending order.
+ */
+function pod(n: number): Replica {
+  const name = `${r0.name.slice(0, r0.name.lastIndexOf('-'))}-${n}`;
+  const r = cluster.replicas.find((x) => x.name === name) ?? cluster.scaleUp();
+  if (r.name !== name) throw new Error(`scaled up to ${r.name}, wanted ${name}`);
+  return r;
+}
+
+async function knownLinks(replicas: Replica[], n: number): Promise<void> {
+  for (const r of replicas) {
+    await until(
+      `${r.name} knows ${n} replicas`,
+      async () => (await cluster.metric(r, 'enjambre_tracker_replicas_known')) === n,
       90_000,
       logs,
     );
@@ -267,7 +290,7 @@ it('a partitioned replica lacks what was published while it was cut off, and con
 });
 
 it('scales up and down through the peers file without restarts: the replicas follow', async () => {
-  const r3 = cluster.scaleUp();
+  const r3 = pod(3);
   cluster.writePeers(4);
   cluster.start(r3);
   await allReady([r3]);
@@ -368,4 +391,108 @@ it('with two of three replicas down, the last one serves everything', async () =
     event: 'started',
   });
   expect(probe.peers).toHaveLength(CLIENTS);
+});
+
+// The HPA or `kubectl scale` adds pods the peers ConfigMap does not list: each has the 3-entry
+// list, introduces itself to the listed replicas by KnowMe, and they replicate back to it.
+describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
+  async function joined(extra: Replica[]): Promise<void> {
+    for (const r of extra) cluster.start(r);
+    await allReady(extra);
+    // Each listed replica: the two others and every newcomer; each newcomer: the three listed.
+    await liveLinks([r0, r1, r2], 2 + extra.length);
+    await liveLinks(extra, 3);
+  }
+
+  it('a 4th and 5th replica given the 3-entry peers list replicate both ways', async () => {
+    const [r3, r4] = [pod(3), pod(4)];
+    expect(Object.keys(JSON.parse(fs.readFileSync(cluster.peersFile, 'utf8')))).toHaveLength(3);
+    await joined([r3, r4]);
+    for (const r of [r3, r4]) {
+      expect(cluster.log(r)).toMatch(/"answered":3[,}].*"caught up"/);
+      expect(await list(r)).toEqual(await list(r0));
+    }
+    for (const r of [r0, r1, r2]) expect(cluster.log(r)).toMatch(/replica introduced itself/);
+
+    // Both ways between every listed replica and every newcomer: catalog entries and seeders.
+    // (Newcomers do not link to each other: see the chart README, "Autoscaling".)
+    const seed = async (at: Replica, swarm: string, n: number) =>
+      cluster.call('announce', {
+        target: cluster.target(at),
+        infoHash: swarm,
+        peerId: peerId(40 + n),
+        port: 6400 + n,
+        left: 0,
+        event: 'started',
+      });
+    const has = (r: Replica, entries: string[], swarms: string[]) =>
+      until(
+        `${r.name} has ${entries.length} entries and ${swarms.length} seeders`,
+        async () => {
+          const present = await infoHashes(r);
+          const counts = await scrape(r, swarms);
+          return entries.every((h) => present.includes(h)) && counts.every((c) => c.complete === 1);
+        },
+        60_000,
+        logs,
+      );
+    const fromOld = [freshHash(), freshHash()];
+    await publish(r1, fromOld[0], 'published-at-a-listed-replica');
+    await seed(r2, fromOld[1], 1);
+    const from3 = [freshHash(), freshHash()];
+    const from4 = [freshHash(), freshHash()];
+    await publish(r3, from3[0], 'published-at-the-4th');
+    await seed(r3, from3[1], 3);
+    await publish(r4, from4[0], 'published-at-the-5th');
+    await seed(r4, from4[1], 4);
+    for (const r of [r0, r1, r2]) {
+      await has(r, [fromOld[0], from3[0], from4[0]], [fromOld[1], from3[1], from4[1]]);
+    }
+    await has(r3, [fromOld[0]], [fromOld[1]]);
+    await has(r4, [fromOld[0]], [fromOld[1]]);
+  });
+
+  it("a scaled-down replica's links are dropped by the others", async () => {
+    const [r3, r4] = [pod(3), pod(4)];
+    await joined([r3, r4]);
+    // The StatefulSet removes the highest ordinal first.
+    await cluster.stop(r4);
+    await knownLinks([r0, r1, r2], 3);
+    await liveLinks([r0, r1, r2], 3);
+    await cluster.stop(r3);
+    await knownLinks([r0, r1, r2], 2);
+    await liveLinks([r0, r1, r2], 2);
+  });
+
+  it('a rolling restart one by one (highest ordinal first, one down at a time as the PDB allows) loses no seeder', async () => {
+    const r3 = pod(3);
+    await joined([r3]);
+    const all = [r0, r1, r2, r3];
+    const swarm = freshHash();
+    const entry = freshHash();
+    await publish(r0, entry, 'published-before-the-rollout');
+    await startLoad(swarm, 0);
+    await until(
+      'every replica has every seeder',
+      async () =>
+        (await Promise.all(all.map((r) => scrape(r, [swarm])))).every(
+          ([s]) => s.complete === CLIENTS,
+        ),
+      60_000,
+      logs,
+    );
+    // Nobody re-announces during the rollout: only what the replicas hold counts.
+    await cluster.call('loadStop');
+    const seeders = async (r: Replica) => (await scrape(r, [swarm]))[0].complete;
+    for (const r of [r3, r2, r1, r0]) {
+      await cluster.stop(r);
+      for (const live of all.filter((x) => x !== r)) expect(await seeders(live)).toBe(CLIENTS);
+      cluster.start(r);
+      await allReady([r]);
+      expect(await seeders(r)).toBe(CLIENTS);
+      expect(await infoHashes(r)).toContain(entry);
+      await liveLinks([r], 3);
+    }
+    for (const r of all) expect(await list(r)).toEqual(await list(r0));
+  });
 });
