@@ -27,8 +27,22 @@ const variants: Record<string, object> = {
     networkPolicy: { metricsNamespaces: ['monitoring', 'observability'] },
   },
   'no NetworkPolicy': { networkPolicy: { enabled: false } },
+  LoadBalancer: { service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['0.0.0.0/0'] } },
+  NodePort: { service: { type: 'NodePort', nodePorts: { http: 30969, udp: 30969, grpc: 30168 } } },
+  Ingress: {
+    ingress: {
+      enabled: true,
+      className: 'nginx',
+      tlsSecret: 'tracker-tls',
+      grpc: { enabled: true },
+    },
+    tracker: { trustedProxies: ['10.244.0.0/16', 'fd00:10:244::/56'] },
+  },
   autoscaling: { autoscaling: { enabled: true, announcesPerSecond: { enabled: true } } },
   everything: {
+    service: { type: 'LoadBalancer' },
+    ingress: { enabled: true, grpc: { enabled: true } },
+    tracker: { trustedProxies: ['10.0.0.0/8'] },
     autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 20 },
     replicaCount: 5,
     tls: { enabled: true, existingSecret: 'tracker-tls' },
@@ -203,6 +217,11 @@ it.each([
 });
 
 it.each([
+  ['an unknown Service type', { service: { type: 'ExternalName' } }],
+  ['a bad externalTrafficPolicy', { service: { externalTrafficPolicy: 'Nearest' } }],
+  ['a node port out of the node-port range', { service: { nodePorts: { udp: 6969 } } }],
+  ['a trusted proxy that is not a CIDR', { tracker: { trustedProxies: ['the ingress'] } }],
+  ['an Ingress host that is not a host name', { ingress: { host: 'http://tracker' } }],
   ['a bad autoscaling metric name', { autoscaling: { announcesPerSecond: { metricName: 'a b' } } }],
   [
     'a scale-down window as a string',
