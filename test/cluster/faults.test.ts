@@ -274,6 +274,16 @@ it('a partitioned replica lacks what was published while it was cut off, and con
   expect((await cluster.callInside<Torrent[]>(r2, 'list')).map((t) => t.infoHash)).not.toContain(
     during,
   );
+  // The others show the link to r2 down, per peer.
+  await until(
+    'r0 shows its link to r2 down',
+    async () =>
+      (await cluster.metric(r0, 'enjambre_tracker_replicas_live')) === 1 &&
+      (await cluster.metric(
+        r0,
+        `enjambre_tracker_replication_link_up{peer="${r2.env.ENJAMBRE_TRACKER_ADVERTISE}"}`,
+      )) === 0,
+  );
 
   cluster.net.setLink('r2', true);
   await until(
@@ -455,6 +465,21 @@ describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
   it("a scaled-down replica's links are dropped by the others", async () => {
     const [r3, r4] = [pod(3), pod(4)];
     await joined([r3, r4]);
+    const linkOf = (r: Replica) =>
+      `enjambre_tracker_replication_link_up{peer="${r.env.ENJAMBRE_TRACKER_ADVERTISE}"}`;
+    const linkSeries = async (r: Replica) =>
+      (
+        await cluster.call<{ text: string }>('http', {
+          url: `http://${r.address}:${cluster.metricsPort}/metrics`,
+        })
+      ).text
+        .split('\n')
+        .filter((l) => l.startsWith('enjambre_tracker_replication_link_up{'));
+    for (const r of [r0, r1, r2]) {
+      expect(await linkSeries(r)).toEqual(
+        expect.arrayContaining([`${linkOf(r3)} 1`, `${linkOf(r4)} 1`]),
+      );
+    }
     // The StatefulSet removes the highest ordinal first.
     await cluster.stop(r4);
     await knownLinks([r0, r1, r2], 3);
@@ -462,6 +487,11 @@ describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
     await cluster.stop(r3);
     await knownLinks([r0, r1, r2], 2);
     await liveLinks([r0, r1, r2], 2);
+    // Per peer: the listed replicas up, the dropped ones gone (not left at 0).
+    for (const r of [r0, r1, r2]) {
+      const others = [r0, r1, r2].filter((x) => x !== r);
+      expect((await linkSeries(r)).sort()).toEqual(others.map((x) => `${linkOf(x)} 1`).sort());
+    }
   });
 
   it('a rolling restart one by one (highest ordinal first, one down at a time as the PDB allows) loses no seeder', async () => {

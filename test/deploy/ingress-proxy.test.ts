@@ -102,7 +102,8 @@ function nginxConfig(prefix: string, listen: Record<string, number>, tracker: Po
   const servers = ingressObjects
     .filter((o) => o.kind === 'Ingress')
     .map((ing) => {
-      const grpc = ing.metadata.annotations?.['nginx.ingress.kubernetes.io/backend-protocol'];
+      const annotations = ing.metadata.annotations as Record<string, string> | undefined;
+      const grpc = annotations?.['nginx.ingress.kubernetes.io/backend-protocol'];
       const locations = ing.spec.rules.flatMap(
         (rule: {
           http: {
