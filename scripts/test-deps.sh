@@ -18,6 +18,8 @@ declare -A wanted=(
   [ip]=iproute2
   [openssl]=openssl
   [/usr/bin/chromium]=chromium
+  # The reverse proxy in front of a tracker (the Ingress stand-in), run unprivileged by the tests.
+  [/usr/sbin/nginx]=nginx
 )
 
 missing=()
@@ -71,5 +73,11 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "Installing test peers: ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Installing must not start services (nginx would take port 80): the tests run their own.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod 0755 /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d; rm -rf "${work:-}"' EXIT
+fi
 apt-get update -qq
 apt-get install -y -qq "${missing[@]}" >/dev/null

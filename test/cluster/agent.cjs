@@ -91,14 +91,18 @@ async function announceTiers(c) {
   throw last;
 }
 
-// Continuous load: each client re-announces every periodMs to its tiers (rotated per client).
-const load = { running: false, clients: [] };
-async function runClient(state, c) {
-  while (load.running) {
+// Continuous load: each client re-announces every periodMs to its tiers (rotated per client). A new
+// loadStart or a loadStop ends the loops of the one before (its generation is over).
+const load = { generation: 0, clients: [] };
+async function runClient(state, c, generation) {
+  while (load.generation === generation) {
     try {
       const r = await announceTiers({ ...c, event: state.announced ? 'none' : 'started' });
       state.announced = true;
       state.ok++;
+      state.mark.ok++;
+      const fewest = state.mark.minPeers;
+      state.mark.minPeers = fewest === null ? r.peers.length : Math.min(fewest, r.peers.length);
       state.last = {
         at: Date.now(),
         target: r.target,
@@ -108,11 +112,15 @@ async function runClient(state, c) {
       };
     } catch (err) {
       state.failed++;
+      state.mark.failed++;
       state.lastError = String(err.message || err);
     }
     await new Promise((r) => setTimeout(r, c.periodMs));
   }
 }
+
+// minPeers: null until an announce since the mark succeeded.
+const freshMark = () => ({ ok: 0, failed: 0, minPeers: null });
 
 let captured = null;
 
@@ -178,19 +186,24 @@ const ops = {
     return { status: res.status, text: await res.text() };
   },
   async loadStart(c) {
-    load.running = true;
+    const generation = ++load.generation;
     load.clients = c.clients.map((cl) => ({
       ...cl,
-      state: { ok: 0, failed: 0, announced: false, last: null },
+      state: { ok: 0, failed: 0, announced: false, last: null, mark: freshMark() },
     }));
-    for (const cl of load.clients) runClient(cl.state, cl);
+    for (const cl of load.clients) runClient(cl.state, cl, generation);
     return true;
   },
   async loadStats() {
     return load.clients.map((cl) => ({ peerId: cl.peerId, ...cl.state }));
   },
+  /** Starts counting afresh: announces, failures and the fewest peers any answer gave. */
+  async loadMark() {
+    for (const cl of load.clients) cl.state.mark = freshMark();
+    return true;
+  },
   async loadStop() {
-    load.running = false;
+    load.generation++;
     return true;
   },
   /** A KnowMe exchange as a replica with the key performs it; its messages are kept. */

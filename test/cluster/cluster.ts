@@ -236,6 +236,35 @@ export class Cluster {
     });
   }
 
+  /**
+   * One agent operation from inside the replica's own namespace (on its loopback), so a replica cut
+   * off from the network can still be asked what it holds. `target` in `args` defaults to the
+   * replica's client gRPC port there.
+   */
+  callInside<T>(r: Replica, op: string, args: object = {}): Promise<T> {
+    const agent = spawn(
+      'ip',
+      ['netns', 'exec', r.ns, process.execPath, path.join(__dirname, 'agent.cjs')],
+      { stdio: ['pipe', 'pipe', 'inherit'], cwd: repoRoot },
+    );
+    let out = '';
+    return new Promise<T>((resolve, reject) => {
+      agent.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const nl = out.indexOf('\n');
+        if (nl < 0) return;
+        const msg = JSON.parse(out.slice(0, nl)) as { ok: boolean; result?: T; error?: string };
+        agent.stdin!.end();
+        if (msg.ok) resolve(msg.result as T);
+        else reject(new Error(msg.error));
+      });
+      agent.once('exit', (code) => reject(new Error(`agent in ${r.ns} exited (${code})`)));
+      agent.stdin!.write(
+        JSON.stringify({ id: 1, op, target: `127.0.0.1:${this.grpcPort}`, ...args }) + '\n',
+      );
+    });
+  }
+
   /** The replica's /metrics and /readyz as the client sees them. */
   async metric(r: Replica, name: string): Promise<number> {
     const res = await this.call<{ status: number; text: string }>('http', {

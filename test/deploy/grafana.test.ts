@@ -69,6 +69,32 @@ it('shows what the issue asks for', () => {
   for (const gauge of ['torrents', 'seeders', 'leechers', 'replicas_live']) {
     expect(joined).toContain(`enjambre_tracker_${gauge}{`);
   }
+  // What operators ask for beyond that: refusals by reason, each link per peer, the catalog
+  // (and its spread between replicas), memory per peer.
+  const panel = (title: RegExp) => {
+    const found = panels.filter((p) => title.test(p.title));
+    expect(found).toHaveLength(1);
+    return found[0].targets!.map((t) => t.expr).join('\n');
+  };
+  expect(panel(/^Refused requests/)).toMatch(
+    /^sum by \(protocol, reason\) \(rate\(enjambre_tracker_refused_total\{/,
+  );
+  expect(panel(/^Replication link state per peer/)).toMatch(
+    /^enjambre_tracker_replication_link_up\{/,
+  );
+  expect(
+    (
+      panels.find((p) => /link state per peer/.test(p.title))!.targets![0] as {
+        legendFormat?: string;
+      }
+    ).legendFormat,
+  ).toContain('{{peer}}');
+  expect(panel(/^Catalog entries per replica/)).toMatch(
+    /max\(enjambre_tracker_catalog_torrents\{.*\) - min\(enjambre_tracker_catalog_torrents\{/,
+  );
+  expect(panel(/^Resident memory per peer/)).toMatch(
+    /^process_resident_memory_bytes\{.*\} \/ clamp_min\(enjambre_tracker_seeders\{.*\} \+ enjambre_tracker_leechers\{/,
+  );
 });
 
 it('has only queries that promtool parses', () => {

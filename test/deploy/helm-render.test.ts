@@ -27,7 +27,23 @@ const variants: Record<string, object> = {
     networkPolicy: { metricsNamespaces: ['monitoring', 'observability'] },
   },
   'no NetworkPolicy': { networkPolicy: { enabled: false } },
+  LoadBalancer: { service: { type: 'LoadBalancer', loadBalancerSourceRanges: ['0.0.0.0/0'] } },
+  NodePort: { service: { type: 'NodePort', nodePorts: { http: 30969, udp: 30969, grpc: 30168 } } },
+  Ingress: {
+    ingress: {
+      enabled: true,
+      className: 'nginx',
+      tlsSecret: 'tracker-tls',
+      grpc: { enabled: true },
+    },
+    tracker: { trustedProxies: ['10.244.0.0/16', 'fd00:10:244::/56'] },
+  },
+  autoscaling: { autoscaling: { enabled: true, announcesPerSecond: { enabled: true } } },
   everything: {
+    service: { type: 'LoadBalancer' },
+    ingress: { enabled: true, grpc: { enabled: true } },
+    tracker: { trustedProxies: ['10.0.0.0/8'] },
+    autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 20 },
     replicaCount: 5,
     tls: { enabled: true, existingSecret: 'tracker-tls' },
     serviceMonitor: { enabled: true },
@@ -42,6 +58,7 @@ const rendered = Object.fromEntries(
 describe.each(Object.keys(variants))('helm chart, %s', (variant) => {
   const values = variants[variant] as {
     replicaCount?: number;
+    autoscaling?: { enabled?: boolean };
     networkPolicy?: { enabled?: boolean; metricsNamespaces?: string[] };
     networkKey?: { existingSecret?: string; value?: string };
   };
@@ -73,7 +90,8 @@ describe.each(Object.keys(variants))('helm chart, %s', (variant) => {
     const sts = findObject(objects, 'StatefulSet');
     const env = containerEnv(objects);
     const n = values.replicaCount ?? 3;
-    expect(sts.spec.replicas).toBe(n);
+    // With autoscaling the HPA owns the count; the peers ConfigMap still lists replicaCount.
+    expect(sts.spec.replicas).toBe(values.autoscaling?.enabled ? undefined : n);
     const { peers } = peersFromConfigMap(objects);
     const port = Number(env.ENJAMBRE_TRACKER_REPLICATION_PORT);
     expect(port).not.toBe(Number(env.ENJAMBRE_TRACKER_PORT));
@@ -136,7 +154,79 @@ it('with TLS mounts the certificate Secret and probes over the metrics port', ()
   }
 });
 
+it('autoscales only when asked: CPU and announces per second, scale-down held back and one by one', () => {
+  expect(rendered.default.some((o) => o.kind === 'HorizontalPodAutoscaler')).toBe(false);
+  const objects = rendered.autoscaling;
+  const hpa = findObject(objects, 'HorizontalPodAutoscaler');
+  const sts = findObject(objects, 'StatefulSet');
+  expect(hpa.spec.scaleTargetRef).toEqual({
+    apiVersion: 'apps/v1',
+    kind: 'StatefulSet',
+    name: sts.metadata.name,
+  });
+  expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([3, 10]);
+  expect(hpa.spec.metrics).toEqual([
+    {
+      type: 'Resource',
+      resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } },
+    },
+    {
+      type: 'Pods',
+      pods: {
+        metric: { name: 'enjambre_tracker_announces_per_second' },
+        target: { type: 'AverageValue', averageValue: '500' },
+      },
+    },
+  ]);
+  expect(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds).toBe(600);
+  expect(hpa.spec.behavior.scaleDown.policies).toEqual([
+    { type: 'Pods', value: 1, periodSeconds: 120 },
+  ]);
+  // The HPA never takes more than the PodDisruptionBudget allows down at once.
+  expect(findObject(objects, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+  // CPU utilisation needs a CPU request to be measured against.
+  expect(sts.spec.template.spec.containers[0].resources.requests.cpu).toBeDefined();
+  const cpuOnly = findObject(
+    renderHelm({ autoscaling: { enabled: true } }),
+    'HorizontalPodAutoscaler',
+  );
+  expect(cpuOnly.spec.metrics.map((m: { type: string }) => m.type)).toEqual(['Resource']);
+});
+
 it.each([
+  [
+    'fewer autoscaled replicas than the peers ConfigMap lists',
+    { replicaCount: 5, autoscaling: { enabled: true, minReplicas: 3 } },
+    /at least replicaCount/,
+  ],
+  [
+    'maxReplicas below minReplicas',
+    { autoscaling: { enabled: true, minReplicas: 4, maxReplicas: 3 } },
+    /at least autoscaling.minReplicas/,
+  ],
+  [
+    'autoscaling without a metric',
+    { autoscaling: { enabled: true, targetCPUUtilizationPercentage: 0 } },
+    /needs a metric/,
+  ],
+])('helm template refuses %s', (_name, values, message) => {
+  const r = runHelm(['template', 't', chartDir], values);
+  expect(r.status).not.toBe(0);
+  expect(r.stderr).toMatch(message);
+  expect(r.stdout).toBe('');
+});
+
+it.each([
+  ['an unknown Service type', { service: { type: 'ExternalName' } }],
+  ['a bad externalTrafficPolicy', { service: { externalTrafficPolicy: 'Nearest' } }],
+  ['a node port out of the node-port range', { service: { nodePorts: { udp: 6969 } } }],
+  ['a trusted proxy that is not a CIDR', { tracker: { trustedProxies: ['the ingress'] } }],
+  ['an Ingress host that is not a host name', { ingress: { host: 'http://tracker' } }],
+  ['a bad autoscaling metric name', { autoscaling: { announcesPerSecond: { metricName: 'a b' } } }],
+  [
+    'a scale-down window as a string',
+    { autoscaling: { scaleDown: { stabilizationWindowSeconds: '600' } } },
+  ],
   ['no replicas', { replicaCount: 0 }],
   ['a fractional replica count', { replicaCount: 1.5 }],
   ['a port out of range', { ports: { replication: 70000 } }],

@@ -36,7 +36,7 @@ it('fires as its promtool unit tests expect', () => {
   expect(out).toMatch(/SUCCESS/);
 });
 
-it('covers a replica down, not ready, replication lag and the error rate, each tested', () => {
+it('covers a replica down, not ready, replication lag, the error rate, a link per peer, refusals and catalog divergence, each tested', () => {
   const alerts: { alert: string; labels: { severity: string }; annotations: object }[] =
     rules.groups.flatMap((g: { rules: object[] }) => g.rules);
   const names = alerts.map((a) => a.alert);
@@ -45,6 +45,9 @@ it('covers a replica down, not ready, replication lag and the error rate, each t
     'EnjambreTrackerReplicaNotReady',
     'EnjambreTrackerReplicationLagHigh',
     'EnjambreTrackerErrorRateHigh',
+    'EnjambreTrackerReplicationLinkDown',
+    'EnjambreTrackerRefusingRequests',
+    'EnjambreTrackerCatalogDiverged',
   ]) {
     expect(names).toContain(needed);
   }

@@ -12,6 +12,8 @@ export const trackerMetrics: { name: string; type: 'counter' | 'gauge' | 'histog
   { name: 'enjambre_tracker_persistence_duration_seconds', type: 'histogram' },
   { name: 'enjambre_tracker_replicas_known', type: 'gauge' },
   { name: 'enjambre_tracker_replicas_live', type: 'gauge' },
+  { name: 'enjambre_tracker_replication_link_up', type: 'gauge' },
+  { name: 'enjambre_tracker_refused_total', type: 'counter' },
   { name: 'enjambre_tracker_replication_messages_total', type: 'counter' },
   { name: 'enjambre_tracker_replication_bytes_total', type: 'counter' },
   { name: 'enjambre_tracker_replication_failures_total', type: 'counter' },

@@ -70,6 +70,13 @@ export class Link {
     this.unblock?.();
   }
 
+  /** The peer has just reached us: if the link is down, retry now and count failures afresh. */
+  revive(): void {
+    if (this.state !== 'down') return;
+    this.failures = 0;
+    this.wake?.();
+  }
+
   /** Queues local changes (only while live: a new session starts with the whole state). */
   send(batch: ChangeBatch): void {
     if (this.state !== 'live') return;

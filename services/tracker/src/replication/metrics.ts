@@ -15,6 +15,7 @@ export type FailureReason =
 export class ReplicationMetrics {
   readonly known: Gauge;
   readonly live: Gauge;
+  readonly linkUp: Gauge<'peer'>;
   readonly messages: Counter<'direction'>;
   readonly bytes: Counter<'direction'>;
   readonly failures: Counter<'reason'>;
@@ -30,6 +31,12 @@ export class ReplicationMetrics {
     this.live = new Gauge({
       name: 'enjambre_tracker_replicas_live',
       help: 'Other replicas this replica is currently replicating to',
+      registers,
+    });
+    this.linkUp = new Gauge({
+      name: 'enjambre_tracker_replication_link_up',
+      help: 'Per other replica (its address): 1 while replicating to it, 0 while the link is down',
+      labelNames: ['peer'],
       registers,
     });
     this.messages = new Counter({

@@ -240,7 +240,13 @@ export class Replicator {
       metrics: this.metrics,
       fullState: () => this.fullState(),
       onState: (l) => {
-        if (l.learned && l.state === 'down' && l.failures >= 5) this.dropLink(l);
+        if (l.learned && l.state === 'down' && l.failures >= 5) {
+          this.dropLink(l);
+          this.opts.logger.info(
+            { target: l.target },
+            'introduced replica unreachable: link dropped',
+          );
+        }
         if (l.state === 'self')
           this.opts.logger.info({ target: l.target }, 'peers file entry is this replica');
         this.updateGauges();
@@ -273,12 +279,22 @@ export class Replicator {
 
   /** A replica proved the key to us: make sure we replicate back to it. */
   private introduced(s: Session): void {
+    // A replica back from a restart may find our link to it still failing: keep that link and
+    // retry at once, else it is dropped after its fifth failure and nothing links back to the
+    // replica (its own link to us is live, so it does not introduce itself again).
     for (const link of this.links.values()) {
-      if (link.peerId !== null && link.peerId.equals(s.peerId) && link.state !== 'stopped') return;
+      if (link.peerId !== null && link.peerId.equals(s.peerId) && link.state !== 'stopped') {
+        link.revive();
+        return;
+      }
     }
     const target = s.peerAdvertise;
-    if (target === '' || this.links.has(target) || !/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(target))
+    if (target === '' || !/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(target)) return;
+    const existing = this.links.get(target);
+    if (existing !== undefined) {
+      existing.revive();
       return;
+    }
     this.opts.logger.info({ target, peer: s.peerId.toString('hex') }, 'replica introduced itself');
     this.addLink(target, true);
     this.updateGauges();
@@ -303,10 +319,13 @@ export class Replicator {
   private updateGauges(): void {
     let known = 0;
     let live = 0;
+    // Dropped links leave the gauge with their series.
+    this.metrics.linkUp.reset();
     for (const link of this.links.values()) {
       if (link.state === 'self' || link.state === 'stopped') continue;
       known++;
       if (link.state === 'live') live++;
+      this.metrics.linkUp.set({ peer: link.target }, link.state === 'live' ? 1 : 0);
     }
     this.metrics.known.set(known);
     this.metrics.live.set(live);
