@@ -1,6 +1,8 @@
 // gRPC announce load for enjambre's tracker: WORKERS worker threads, each with CHANNELS HTTP/2
 // connections of its own, each connection keeping INFLIGHT `Tracker.Announce` calls outstanding.
-// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT]
+// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [MODE]
+// MODE: compact (default; peers as BEP 23 bytes, what enjambre's engine asks for) or full (one
+// Peer message with id and address text per peer, for other clients).
 // Prints one JSON object: answered, errors, rps, p50_us, p99_us, p999_us.
 //
 // It speaks gRPC on Node's http2 directly, with the request encoded by hand (six protobuf fields),
@@ -17,11 +19,18 @@ const HIST_US = 2_000_000;
 const PATH = '/enjambre.tracker.v1.Tracker/Announce';
 
 if (isMainThread) {
-  const [target, hashFile, seconds, workers = '1', channels = '4', inflight = '16'] =
-    process.argv.slice(2);
-  if (!target || !hashFile || !seconds) {
+  const [
+    target,
+    hashFile,
+    seconds,
+    workers = '1',
+    channels = '4',
+    inflight = '16',
+    mode = 'compact',
+  ] = process.argv.slice(2);
+  if (!target || !hashFile || !seconds || !['compact', 'full'].includes(mode)) {
     console.error(
-      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT]',
+      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [compact|full]',
     );
     process.exit(2);
   }
@@ -35,6 +44,7 @@ if (isMainThread) {
         seconds: Number(seconds),
         channels: Number(channels),
         inflight: Number(inflight),
+        compact: mode === 'compact',
       },
     });
     worker.on('message', (result) => {
@@ -94,7 +104,7 @@ function varint(value, out) {
 }
 
 /** A gRPC frame holding an AnnounceRequest (proto/enjambre/tracker/v1/tracker.proto). */
-function announceFrame(infoHash, peerId, left, port) {
+function announceFrame(infoHash, peerId, left, port, compact) {
   const tail = [];
   if (left > 0) {
     tail.push(0x30); // 6: left
@@ -103,6 +113,7 @@ function announceFrame(infoHash, peerId, left, port) {
   tail.push(0x38, 50); // 7: numwant = 50
   tail.push(0x40); // 8: port
   varint(port, tail);
+  if (compact) tail.push(0x50, 1); // 10: compact = true
   const length = 2 + 20 + 2 + 20 + tail.length;
   const frame = Buffer.allocUnsafe(5 + length);
   frame[0] = 0; // not compressed
@@ -117,7 +128,7 @@ function announceFrame(infoHash, peerId, left, port) {
   return frame;
 }
 
-async function run({ target, hashFile, seconds, channels, inflight }) {
+async function run({ target, hashFile, seconds, channels, inflight, compact }) {
   const raw = readFileSync(hashFile);
   const hashes = [];
   for (let i = 0; i + 20 <= raw.length; i += 20) hashes.push(raw.subarray(i, i + 20));
@@ -155,6 +166,7 @@ async function run({ target, hashFile, seconds, channels, inflight }) {
           take(20),
           random(2) * 1_000_000,
           1024 + random(60000),
+          compact,
         );
         const stream = session.request({
           ':method': 'POST',

@@ -1,8 +1,10 @@
 import type { KeyObject } from 'node:crypto';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { decodeCompactPeers } from '@enjambre/bittorrent';
 import {
   AnnounceEvent,
   TrackerClient as GrpcTracker,
+  type AnnounceResponse,
   publishSignedBytes,
   rawPublicKey,
   signBytes,
@@ -21,6 +23,17 @@ const EVENTS: Record<AnnounceRequest['event'], AnnounceEvent> = {
   stopped: AnnounceEvent.ANNOUNCE_EVENT_STOPPED,
   completed: AnnounceEvent.ANNOUNCE_EVENT_COMPLETED,
 };
+
+/**
+ * The answer's peers: compact bytes (what we ask for), or the repeated field from a tracker that
+ * predates the compact field.
+ */
+function toResult(res: AnnounceResponse): AnnounceResult {
+  const peers = res.peers.map((p) => ({ host: p.address, port: p.port }));
+  for (const p of decodeCompactPeers(res.peers4, 4)) peers.push({ host: p.ip, port: p.port });
+  for (const p of decodeCompactPeers(res.peers6, 6)) peers.push({ host: p.ip, port: p.port });
+  return { interval: res.interval, peers, seeders: res.seeders, leechers: res.leechers };
+}
 
 /** Client of the enjambre tracker's gRPC API for `grpc://host:port` and `grpcs://host:port`. */
 export class GrpcTrackerClient implements TrackerClient {
@@ -50,18 +63,19 @@ export class GrpcTrackerClient implements TrackerClient {
           numwant: req.numwant,
           port: req.port,
           ip: '',
+          compact: true,
         },
         md,
-        (err, res) =>
-          cb(
-            err,
-            res && {
-              interval: res.interval,
-              peers: res.peers.map((p) => ({ host: p.address, port: p.port })),
-              seeders: res.seeders,
-              leechers: res.leechers,
-            },
-          ),
+        (err, res) => {
+          let result: AnnounceResult | undefined;
+          try {
+            result = res && toResult(res);
+          } catch (e) {
+            cb(e as Error, undefined);
+            return;
+          }
+          cb(err, result);
+        },
       ),
     );
   }

@@ -223,3 +223,51 @@ describe('gRPC Tracker service', () => {
     health.close();
   });
 });
+
+describe('gRPC compact announce', () => {
+  let tracker: RunningTracker;
+  let client: ReturnType<typeof trackerClient>;
+  beforeAll(async () => {
+    tracker = await startTestTracker({ allowIpParam: true });
+    client = trackerClient(tracker.grpcPort);
+  });
+  afterAll(async () => {
+    client.close();
+    await tracker.close();
+  });
+
+  const announce = (n: number, ip: string, compact: boolean) =>
+    client.announce({
+      infoHash: hash(3),
+      peerId: id(n),
+      event: AnnounceEvent.ANNOUNCE_EVENT_STARTED,
+      uploaded: 0,
+      downloaded: 0,
+      left: 100,
+      port: 7000 + n,
+      ip,
+      compact,
+    });
+
+  it('answers both families as BEP 23 bytes, the same peers as the full answer', async () => {
+    await announce(1, '192.0.2.1', false);
+    await announce(2, '2001:db8::2', false);
+    const c = await announce(3, '192.0.2.3', true);
+    expect(c.peers).toEqual([]);
+    expect(Buffer.from(c.peers4)).toEqual(Buffer.from([192, 0, 2, 1, 0x1b, 0x59]));
+    expect(Buffer.from(c.peers6)).toEqual(
+      Buffer.concat([
+        Buffer.from('20010db8000000000000000000000002', 'hex'),
+        Buffer.from([0x1b, 0x5a]),
+      ]),
+    );
+    const full = await announce(4, '192.0.2.4', false);
+    expect(full.peers4).toHaveLength(0);
+    expect(full.peers6).toHaveLength(0);
+    expect(full.peers.map((p) => `${p.address}:${p.port}`).sort()).toEqual([
+      '192.0.2.1:7001',
+      '192.0.2.3:7003',
+      '2001:db8::2:7002',
+    ]);
+  });
+});

@@ -76,6 +76,7 @@ export function tolerantService(): typeof TrackerService {
   } as typeof TrackerService;
 }
 const MAX_PAGE = 500;
+const EMPTY = Buffer.alloc(0);
 
 /** Decodes a store sample with peer ids into gRPC peers. */
 function toPeers(buf: Buffer, ipLength: number): Peer[] {
@@ -106,9 +107,23 @@ export interface GrpcAddressPolicy {
   publishLimiter?: RateLimiter;
 }
 
+/** Parsed connection addresses: a connection makes many calls, each naming its peer as text. */
+const peerIps = new Map<string, Buffer | null>();
+const MAX_PEER_IPS = 4096;
+
+function connectionIp(peer: string): Buffer | null {
+  let ip = peerIps.get(peer);
+  if (ip === undefined) {
+    ip = grpcPeerIp(peer);
+    if (peerIps.size >= MAX_PEER_IPS) peerIps.clear();
+    peerIps.set(peer, ip);
+  }
+  return ip;
+}
+
 /** The address the request came from: the connection's, or a trusted proxy's forwarded one. */
 function senderIp(call: ServerUnaryCall<unknown, unknown>, policy: GrpcAddressPolicy): Buffer {
-  const peer = grpcPeerIp(call.getPeer());
+  const peer = connectionIp(call.getPeer());
   if (peer === null) throw new InvalidRequest('the connection has no IP address', 'bad_ip');
   if (policy.trustedProxies === undefined || !policy.trustedProxies.has(peer)) return peer;
   const forwarded = call.metadata.get('x-forwarded-for');
@@ -312,15 +327,29 @@ export function trackerService(
         downloaded: req.downloaded,
         left: req.left,
         numwant: req.numwant,
-        withPeerIds: true,
+        withPeerIds: !req.compact,
       });
       metrics.announce('grpc', event);
+      if (req.compact)
+        return {
+          interval: r.interval,
+          minInterval: r.minInterval,
+          peers: [],
+          seeders: r.seeders,
+          leechers: r.leechers,
+          // Copies: the samples are views of the store's reusable buffer, and an interceptor
+          // may serialize the answer after the next call.
+          peers4: Buffer.from(r.peers4),
+          peers6: Buffer.from(r.peers6),
+        };
       return {
         interval: r.interval,
         minInterval: r.minInterval,
         peers: [...toPeers(r.peers4, 4), ...toPeers(r.peers6, 16)],
         seeders: r.seeders,
         leechers: r.leechers,
+        peers4: EMPTY,
+        peers6: EMPTY,
       };
     }),
 

@@ -140,6 +140,11 @@ export interface AnnounceRequest {
   port: number;
   /** Address other peers should connect to; empty: the caller's address as the tracker sees it. */
   ip: string;
+  /**
+   * True: the answer carries its peers as compact bytes in peers4 and peers6 (BEP 23 layout, no
+   * peer ids) and leaves peers empty. Lighter for both sides; enjambre's engine asks for it.
+   */
+  compact?: boolean | undefined;
 }
 
 export interface Peer {
@@ -160,6 +165,10 @@ export interface AnnounceResponse {
   /** Peers with nothing left to download. */
   seeders: number;
   leechers: number;
+  /** With compact: IPv4 peers, 6 bytes each (4 address bytes, 2 port bytes, network order). */
+  peers4: Buffer;
+  /** With compact: IPv6 peers, 18 bytes each (16 address bytes, 2 port bytes, network order). */
+  peers6: Buffer;
 }
 
 export interface ScrapeRequest {
@@ -774,6 +783,7 @@ function createBaseAnnounceRequest(): AnnounceRequest {
     numwant: undefined,
     port: 0,
     ip: "",
+    compact: undefined,
   };
 }
 
@@ -805,6 +815,9 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     }
     if (message.ip !== "") {
       writer.uint32(74).string(message.ip);
+    }
+    if (message.compact !== undefined) {
+      writer.uint32(80).bool(message.compact);
     }
     return writer;
   },
@@ -894,6 +907,14 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
             message.ip = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.compact = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -925,6 +946,7 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
       numwant: isSet(object.numwant) ? globalThis.Number(object.numwant) : undefined,
       port: isSet(object.port) ? globalThis.Number(object.port) : 0,
       ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      compact: isSet(object.compact) ? globalThis.Boolean(object.compact) : undefined,
     };
   },
 
@@ -957,6 +979,9 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     if (message.ip !== "") {
       obj.ip = message.ip;
     }
+    if (message.compact !== undefined) {
+      obj.compact = message.compact;
+    }
     return obj;
   },
 
@@ -974,6 +999,7 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     message.numwant = object.numwant ?? undefined;
     message.port = object.port ?? 0;
     message.ip = object.ip ?? "";
+    message.compact = object.compact ?? undefined;
     return message;
   },
 };
@@ -1100,7 +1126,15 @@ export const Peer: MessageFns<Peer> = {
 };
 
 function createBaseAnnounceResponse(): AnnounceResponse {
-  return { interval: 0, minInterval: 0, peers: [], seeders: 0, leechers: 0 };
+  return {
+    interval: 0,
+    minInterval: 0,
+    peers: [],
+    seeders: 0,
+    leechers: 0,
+    peers4: Buffer.alloc(0),
+    peers6: Buffer.alloc(0),
+  };
 }
 
 export const AnnounceResponse: MessageFns<AnnounceResponse> = {
@@ -1119,6 +1153,12 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     }
     if (message.leechers !== 0) {
       writer.uint32(40).uint32(message.leechers);
+    }
+    if (message.peers4.length !== 0) {
+      writer.uint32(50).bytes(message.peers4);
+    }
+    if (message.peers6.length !== 0) {
+      writer.uint32(58).bytes(message.peers6);
     }
     return writer;
   },
@@ -1176,6 +1216,22 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
             message.leechers = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.peers4 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.peers6 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1199,6 +1255,8 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
       peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => Peer.fromJSON(e)) : [],
       seeders: isSet(object.seeders) ? globalThis.Number(object.seeders) : 0,
       leechers: isSet(object.leechers) ? globalThis.Number(object.leechers) : 0,
+      peers4: isSet(object.peers4) ? Buffer.from(bytesFromBase64(object.peers4)) : Buffer.alloc(0),
+      peers6: isSet(object.peers6) ? Buffer.from(bytesFromBase64(object.peers6)) : Buffer.alloc(0),
     };
   },
 
@@ -1219,6 +1277,12 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     if (message.leechers !== 0) {
       obj.leechers = Math.round(message.leechers);
     }
+    if (message.peers4.length !== 0) {
+      obj.peers4 = base64FromBytes(message.peers4);
+    }
+    if (message.peers6.length !== 0) {
+      obj.peers6 = base64FromBytes(message.peers6);
+    }
     return obj;
   },
 
@@ -1232,6 +1296,8 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
     message.seeders = object.seeders ?? 0;
     message.leechers = object.leechers ?? 0;
+    message.peers4 = object.peers4 ?? Buffer.alloc(0);
+    message.peers6 = object.peers6 ?? Buffer.alloc(0);
     return message;
   },
 };
