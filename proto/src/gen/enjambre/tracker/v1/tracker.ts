@@ -171,6 +171,25 @@ export interface AnnounceResponse {
   peers6: Buffer;
 }
 
+export interface AnnounceManyRequest {
+  announces: AnnounceRequest[];
+}
+
+export interface AnnounceOutcome {
+  /**
+   * 0 (OK): response holds the answer; else the gRPC status code Announce would have answered
+   * (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...) with error as its details.
+   */
+  code: number;
+  error: string;
+  response: AnnounceResponse | undefined;
+}
+
+export interface AnnounceManyResponse {
+  /** One outcome per announce, in request order. */
+  outcomes: AnnounceOutcome[];
+}
+
 export interface ScrapeRequest {
   infoHashes: Buffer[];
 }
@@ -1302,6 +1321,251 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
   },
 };
 
+function createBaseAnnounceManyRequest(): AnnounceManyRequest {
+  return { announces: [] };
+}
+
+export const AnnounceManyRequest: MessageFns<AnnounceManyRequest> = {
+  encode(message: AnnounceManyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.announces) {
+      AnnounceRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceManyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceManyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.announces.push(AnnounceRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceManyRequest {
+    return {
+      announces: globalThis.Array.isArray(object?.announces)
+        ? object.announces.map((e: any) => AnnounceRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AnnounceManyRequest): unknown {
+    const obj: any = {};
+    if (message.announces?.length) {
+      obj.announces = message.announces.map((e) => AnnounceRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceManyRequest>, I>>(base?: I): AnnounceManyRequest {
+    return AnnounceManyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceManyRequest>, I>>(object: I): AnnounceManyRequest {
+    const message = createBaseAnnounceManyRequest();
+    message.announces = object.announces?.map((e) => AnnounceRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAnnounceOutcome(): AnnounceOutcome {
+  return { code: 0, error: "", response: undefined };
+}
+
+export const AnnounceOutcome: MessageFns<AnnounceOutcome> = {
+  encode(message: AnnounceOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    if (message.response !== undefined) {
+      AnnounceResponse.encode(message.response, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.response = AnnounceResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceOutcome {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      response: isSet(object.response) ? AnnounceResponse.fromJSON(object.response) : undefined,
+    };
+  },
+
+  toJSON(message: AnnounceOutcome): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.response !== undefined) {
+      obj.response = AnnounceResponse.toJSON(message.response);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceOutcome>, I>>(base?: I): AnnounceOutcome {
+    return AnnounceOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceOutcome>, I>>(object: I): AnnounceOutcome {
+    const message = createBaseAnnounceOutcome();
+    message.code = object.code ?? 0;
+    message.error = object.error ?? "";
+    message.response = (object.response !== undefined && object.response !== null)
+      ? AnnounceResponse.fromPartial(object.response)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAnnounceManyResponse(): AnnounceManyResponse {
+  return { outcomes: [] };
+}
+
+export const AnnounceManyResponse: MessageFns<AnnounceManyResponse> = {
+  encode(message: AnnounceManyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      AnnounceOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceManyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceManyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(AnnounceOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceManyResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => AnnounceOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AnnounceManyResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => AnnounceOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceManyResponse>, I>>(base?: I): AnnounceManyResponse {
+    return AnnounceManyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceManyResponse>, I>>(object: I): AnnounceManyResponse {
+    const message = createBaseAnnounceManyResponse();
+    message.outcomes = object.outcomes?.map((e) => AnnounceOutcome.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseScrapeRequest(): ScrapeRequest {
   return { infoHashes: [] };
 }
@@ -2011,6 +2275,20 @@ export const TrackerService = {
     responseSerialize: (value: AnnounceResponse): Buffer => Buffer.from(AnnounceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AnnounceResponse => AnnounceResponse.decode(value),
   },
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany: {
+    path: "/enjambre.tracker.v1.Tracker/AnnounceMany" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AnnounceManyRequest): Buffer => Buffer.from(AnnounceManyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AnnounceManyRequest => AnnounceManyRequest.decode(value),
+    responseSerialize: (value: AnnounceManyResponse): Buffer =>
+      Buffer.from(AnnounceManyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AnnounceManyResponse => AnnounceManyResponse.decode(value),
+  },
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape: {
     path: "/enjambre.tracker.v1.Tracker/Scrape" as const,
@@ -2052,6 +2330,11 @@ export interface TrackerServer extends UntypedServiceImplementation {
   withdraw: handleUnaryCall<WithdrawRequest, WithdrawResponse>;
   /** The BitTorrent announce: join, leave, report completion or refresh, and get peers. */
   announce: handleUnaryCall<AnnounceRequest, AnnounceResponse>;
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany: handleUnaryCall<AnnounceManyRequest, AnnounceManyResponse>;
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape: handleUnaryCall<ScrapeRequest, ScrapeResponse>;
   /**
@@ -2117,6 +2400,25 @@ export interface TrackerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AnnounceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany(
+    request: AnnounceManyRequest,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
+  ): ClientUnaryCall;
+  announceMany(
+    request: AnnounceManyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
+  ): ClientUnaryCall;
+  announceMany(
+    request: AnnounceManyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
   ): ClientUnaryCall;
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape(
