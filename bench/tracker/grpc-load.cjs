@@ -1,8 +1,9 @@
 // gRPC announce load for enjambre's tracker: WORKERS worker threads, each with CHANNELS HTTP/2
 // connections of its own, each connection keeping INFLIGHT `Tracker.Announce` calls outstanding.
 // Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [MODE]
-// MODE: compact (default; peers as BEP 23 bytes, what enjambre's engine asks for) or full (one
-// Peer message with id and address text per peer, for other clients).
+// MODE: compact (default; peers as BEP 23 bytes, what enjambre's engine asks for), full (one
+// Peer message with id and address text per peer, for other clients) or batchN (AnnounceMany
+// with N compact announces per call; answered and rps count announces, latency is per call).
 // Prints one JSON object: answered, errors, rps, p50_us, p99_us, p999_us.
 //
 // It speaks gRPC on Node's http2 directly, with the request encoded by hand (six protobuf fields),
@@ -17,6 +18,7 @@ const net = require('node:net');
 
 const HIST_US = 2_000_000;
 const PATH = '/enjambre.tracker.v1.Tracker/Announce';
+const BATCH_PATH = '/enjambre.tracker.v1.Tracker/AnnounceMany';
 
 if (isMainThread) {
   const [
@@ -28,9 +30,9 @@ if (isMainThread) {
     inflight = '16',
     mode = 'compact',
   ] = process.argv.slice(2);
-  if (!target || !hashFile || !seconds || !['compact', 'full'].includes(mode)) {
+  if (!target || !hashFile || !seconds || !/^(compact|full|batch[1-9][0-9]*)$/.test(mode)) {
     console.error(
-      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [compact|full]',
+      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [compact|full|batchN]',
     );
     process.exit(2);
   }
@@ -44,7 +46,8 @@ if (isMainThread) {
         seconds: Number(seconds),
         channels: Number(channels),
         inflight: Number(inflight),
-        compact: mode === 'compact',
+        compact: mode !== 'full',
+        batch: mode.startsWith('batch') ? Number(mode.slice(5)) : 0,
       },
     });
     worker.on('message', (result) => {
@@ -128,7 +131,23 @@ function announceFrame(infoHash, peerId, left, port, compact) {
   return frame;
 }
 
-async function run({ target, hashFile, seconds, channels, inflight, compact }) {
+/** A gRPC frame holding an AnnounceManyRequest of the given AnnounceRequest frames. */
+function batchFrame(frames) {
+  const parts = [];
+  for (const f of frames) {
+    const head = [0x0a]; // 1: announces
+    varint(f.length - 5, head);
+    parts.push(Buffer.from(head), f.subarray(5));
+  }
+  const body = Buffer.concat(parts);
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  return frame;
+}
+
+async function run({ target, hashFile, seconds, channels, inflight, compact, batch }) {
   const raw = readFileSync(hashFile);
   const hashes = [];
   for (let i = 0; i + 20 <= raw.length; i += 20) hashes.push(raw.subarray(i, i + 20));
@@ -161,16 +180,18 @@ async function run({ target, hashFile, seconds, channels, inflight, compact }) {
       const next = () => {
         const sentAt = process.hrtime.bigint();
         if (sentAt >= end) return resolve();
-        const frame = announceFrame(
-          hashes[random(hashes.length)],
-          take(20),
-          random(2) * 1_000_000,
-          1024 + random(60000),
-          compact,
-        );
+        const one = () =>
+          announceFrame(
+            hashes[random(hashes.length)],
+            take(20),
+            random(2) * 1_000_000,
+            1024 + random(60000),
+            compact,
+          );
+        const frame = batch > 0 ? batchFrame(Array.from({ length: batch }, one)) : one();
         const stream = session.request({
           ':method': 'POST',
-          ':path': PATH,
+          ':path': batch > 0 ? BATCH_PATH : PATH,
           'content-type': 'application/grpc',
           te: 'trailers',
         });
@@ -185,7 +206,7 @@ async function run({ target, hashFile, seconds, channels, inflight, compact }) {
         stream.on('close', () => {
           const us = Math.min(HIST_US, Number((process.hrtime.bigint() - sentAt) / 1000n));
           histogram.set(us, (histogram.get(us) ?? 0) + 1);
-          if (status === '0' && bytes > 5) answered++;
+          if (status === '0' && bytes > 5) answered += Math.max(1, batch);
           else fail(`grpc-status ${status}, ${bytes} bytes`);
           next();
         });
