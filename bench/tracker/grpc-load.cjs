@@ -67,16 +67,18 @@ function report(results, seconds) {
   const histogram = new Uint32Array(HIST_US + 1);
   let answered = 0;
   let errors = 0;
+  let calls = 0;
   let elapsed = 0;
   for (const r of results) {
     answered += r.answered;
     errors += r.errors;
+    calls += r.calls;
     elapsed = Math.max(elapsed, r.elapsed);
     for (const [us, n] of r.histogram) histogram[us] += n;
     if (r.firstError) console.error(`grpc-load: first error: ${r.firstError}`);
   }
   const percentile = (p) => {
-    const want = Math.floor((answered + errors) * p);
+    const want = Math.floor(calls * p);
     let seen = 0;
     for (let us = 0; us <= HIST_US; us++) {
       seen += histogram[us];
@@ -166,6 +168,7 @@ async function run({ target, hashFile, seconds, channels, inflight, compact, bat
   const histogram = new Map();
   let answered = 0;
   let errors = 0;
+  let calls = 0;
   let firstError = '';
   const fail = (message) => {
     errors++;
@@ -206,6 +209,7 @@ async function run({ target, hashFile, seconds, channels, inflight, compact, bat
         stream.on('close', () => {
           const us = Math.min(HIST_US, Number((process.hrtime.bigint() - sentAt) / 1000n));
           histogram.set(us, (histogram.get(us) ?? 0) + 1);
+          calls++;
           if (status === '0' && bytes > 5) answered += Math.max(1, batch);
           else fail(`grpc-status ${status}, ${bytes} bytes`);
           next();
@@ -232,5 +236,5 @@ async function run({ target, hashFile, seconds, channels, inflight, compact, bat
   await Promise.all(loops);
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   for (const session of sessions) session.close();
-  return { answered, errors, elapsed, histogram: [...histogram], firstError };
+  return { answered, errors, calls, elapsed, histogram: [...histogram], firstError };
 }
