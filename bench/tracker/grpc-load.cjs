@@ -1,6 +1,9 @@
 // gRPC announce load for enjambre's tracker: WORKERS worker threads, each with CHANNELS HTTP/2
 // connections of its own, each connection keeping INFLIGHT `Tracker.Announce` calls outstanding.
-// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT]
+// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [MODE]
+// MODE: compact (default; peers as BEP 23 bytes, what enjambre's engine asks for), full (one
+// Peer message with id and address text per peer, for other clients) or batchN (AnnounceMany
+// with N compact announces per call; answered and rps count announces, latency is per call).
 // Prints one JSON object: answered, errors, rps, p50_us, p99_us, p999_us.
 //
 // It speaks gRPC on Node's http2 directly, with the request encoded by hand (six protobuf fields),
@@ -15,13 +18,21 @@ const net = require('node:net');
 
 const HIST_US = 2_000_000;
 const PATH = '/enjambre.tracker.v1.Tracker/Announce';
+const BATCH_PATH = '/enjambre.tracker.v1.Tracker/AnnounceMany';
 
 if (isMainThread) {
-  const [target, hashFile, seconds, workers = '1', channels = '4', inflight = '16'] =
-    process.argv.slice(2);
-  if (!target || !hashFile || !seconds) {
+  const [
+    target,
+    hashFile,
+    seconds,
+    workers = '1',
+    channels = '4',
+    inflight = '16',
+    mode = 'compact',
+  ] = process.argv.slice(2);
+  if (!target || !hashFile || !seconds || !/^(compact|full|batch[1-9][0-9]*)$/.test(mode)) {
     console.error(
-      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT]',
+      'usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [compact|full|batchN]',
     );
     process.exit(2);
   }
@@ -35,6 +46,8 @@ if (isMainThread) {
         seconds: Number(seconds),
         channels: Number(channels),
         inflight: Number(inflight),
+        compact: mode !== 'full',
+        batch: mode.startsWith('batch') ? Number(mode.slice(5)) : 0,
       },
     });
     worker.on('message', (result) => {
@@ -54,16 +67,18 @@ function report(results, seconds) {
   const histogram = new Uint32Array(HIST_US + 1);
   let answered = 0;
   let errors = 0;
+  let calls = 0;
   let elapsed = 0;
   for (const r of results) {
     answered += r.answered;
     errors += r.errors;
+    calls += r.calls;
     elapsed = Math.max(elapsed, r.elapsed);
     for (const [us, n] of r.histogram) histogram[us] += n;
     if (r.firstError) console.error(`grpc-load: first error: ${r.firstError}`);
   }
   const percentile = (p) => {
-    const want = Math.floor((answered + errors) * p);
+    const want = Math.floor(calls * p);
     let seen = 0;
     for (let us = 0; us <= HIST_US; us++) {
       seen += histogram[us];
@@ -94,7 +109,7 @@ function varint(value, out) {
 }
 
 /** A gRPC frame holding an AnnounceRequest (proto/enjambre/tracker/v1/tracker.proto). */
-function announceFrame(infoHash, peerId, left, port) {
+function announceFrame(infoHash, peerId, left, port, compact) {
   const tail = [];
   if (left > 0) {
     tail.push(0x30); // 6: left
@@ -103,6 +118,7 @@ function announceFrame(infoHash, peerId, left, port) {
   tail.push(0x38, 50); // 7: numwant = 50
   tail.push(0x40); // 8: port
   varint(port, tail);
+  if (compact) tail.push(0x50, 1); // 10: compact = true
   const length = 2 + 20 + 2 + 20 + tail.length;
   const frame = Buffer.allocUnsafe(5 + length);
   frame[0] = 0; // not compressed
@@ -117,7 +133,23 @@ function announceFrame(infoHash, peerId, left, port) {
   return frame;
 }
 
-async function run({ target, hashFile, seconds, channels, inflight }) {
+/** A gRPC frame holding an AnnounceManyRequest of the given AnnounceRequest frames. */
+function batchFrame(frames) {
+  const parts = [];
+  for (const f of frames) {
+    const head = [0x0a]; // 1: announces
+    varint(f.length - 5, head);
+    parts.push(Buffer.from(head), f.subarray(5));
+  }
+  const body = Buffer.concat(parts);
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  body.copy(frame, 5);
+  return frame;
+}
+
+async function run({ target, hashFile, seconds, channels, inflight, compact, batch }) {
   const raw = readFileSync(hashFile);
   const hashes = [];
   for (let i = 0; i + 20 <= raw.length; i += 20) hashes.push(raw.subarray(i, i + 20));
@@ -136,6 +168,7 @@ async function run({ target, hashFile, seconds, channels, inflight }) {
   const histogram = new Map();
   let answered = 0;
   let errors = 0;
+  let calls = 0;
   let firstError = '';
   const fail = (message) => {
     errors++;
@@ -150,15 +183,18 @@ async function run({ target, hashFile, seconds, channels, inflight }) {
       const next = () => {
         const sentAt = process.hrtime.bigint();
         if (sentAt >= end) return resolve();
-        const frame = announceFrame(
-          hashes[random(hashes.length)],
-          take(20),
-          random(2) * 1_000_000,
-          1024 + random(60000),
-        );
+        const one = () =>
+          announceFrame(
+            hashes[random(hashes.length)],
+            take(20),
+            random(2) * 1_000_000,
+            1024 + random(60000),
+            compact,
+          );
+        const frame = batch > 0 ? batchFrame(Array.from({ length: batch }, one)) : one();
         const stream = session.request({
           ':method': 'POST',
-          ':path': PATH,
+          ':path': batch > 0 ? BATCH_PATH : PATH,
           'content-type': 'application/grpc',
           te: 'trailers',
         });
@@ -173,7 +209,8 @@ async function run({ target, hashFile, seconds, channels, inflight }) {
         stream.on('close', () => {
           const us = Math.min(HIST_US, Number((process.hrtime.bigint() - sentAt) / 1000n));
           histogram.set(us, (histogram.get(us) ?? 0) + 1);
-          if (status === '0' && bytes > 5) answered++;
+          calls++;
+          if (status === '0' && bytes > 5) answered += Math.max(1, batch);
           else fail(`grpc-status ${status}, ${bytes} bytes`);
           next();
         });
@@ -199,5 +236,5 @@ async function run({ target, hashFile, seconds, channels, inflight }) {
   await Promise.all(loops);
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   for (const session of sessions) session.close();
-  return { answered, errors, elapsed, histogram: [...histogram], firstError };
+  return { answered, errors, calls, elapsed, histogram: [...histogram], firstError };
 }

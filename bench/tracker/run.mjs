@@ -6,7 +6,7 @@
 //
 //   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
-//                             [--workers N]
+//                             [--workers N] [--grpc-mode compact|full|batchN]
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -38,6 +38,8 @@ const options = {
   memoryTorrents: Number(value('memory-torrents', quick ? 10_000 : 100_000)),
   memory: !flag('no-memory'),
   grpc: !flag('no-grpc'),
+  // compact (the engine's single Announce), full (Peer messages) or batchN (AnnounceMany of N)
+  grpcMode: value('grpc-mode', 'compact'),
   unpinned: !flag('no-unpinned'),
   // UDP worker processes of the unpinned enjambre (the pinned one has a single core: none).
   workers: Number(value('workers', 1)),
@@ -336,6 +338,7 @@ async function grpcLoad(grpcPort, hashFileBin) {
     '1', // worker thread
     '4', // HTTP/2 connections
     '16', // calls in flight on each: 64 in all, as wrk's 64 connections
+    options.grpcMode,
   ]);
   const result = JSON.parse(stdout);
   if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);

@@ -8,6 +8,8 @@ import { connect as tlsConnect } from 'node:tls';
 import { credentials, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import {
   TrackerClient,
+  type AnnounceManyRequest,
+  type AnnounceManyResponse,
   type AnnounceRequest,
   type AnnounceResponse,
   type ListTorrentsRequest,
@@ -201,6 +203,8 @@ export function trackerClient(
       ),
     announce: (req: AnnounceRequest) =>
       new Promise<AnnounceResponse>((res, rej) => client.announce(req, done(res, rej))),
+    announceMany: (req: AnnounceManyRequest) =>
+      new Promise<AnnounceManyResponse>((res, rej) => client.announceMany(req, done(res, rej))),
     scrape: (req: ScrapeRequest) =>
       new Promise<ScrapeResponse>((res, rej) => client.scrape(req, done(res, rej))),
     listTorrents: (req: ListTorrentsRequest) =>

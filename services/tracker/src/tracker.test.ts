@@ -4,7 +4,11 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { decodeHttpAnnounceResponse, decodeHttpScrapeResponse } from '@enjambre/bittorrent';
+import {
+  decodeCompactPeers,
+  decodeHttpAnnounceResponse,
+  decodeHttpScrapeResponse,
+} from '@enjambre/bittorrent';
 import { AnnounceEvent } from '@enjambre/proto';
 import type { RunningTracker } from './tracker';
 import {
@@ -71,6 +75,24 @@ describe('one store behind three front ends', () => {
     });
     expect(g.peers.map((p) => p.port).sort()).toEqual([7101, 7102]);
     expect([g.seeders, g.leechers]).toEqual([1, 2]);
+    // The compact answer (what enjambre's engine asks for) names the same peers.
+    const c = await grpc.announce({
+      infoHash,
+      peerId: Buffer.alloc(20, 3),
+      event: AnnounceEvent.ANNOUNCE_EVENT_NONE,
+      uploaded: 0,
+      downloaded: 0,
+      left: 10,
+      port: 7103,
+      ip: '',
+      compact: true,
+    });
+    expect(c.peers).toEqual([]);
+    expect(c.peers6).toHaveLength(0);
+    expect(decodeCompactPeers(c.peers4, 4).sort((a, b) => a.port - b.port)).toEqual(
+      g.peers.map((p) => ({ ip: p.address, port: p.port })).sort((a, b) => a.port - b.port),
+    );
+    expect([c.seeders, c.leechers]).toEqual([1, 2]);
     const gs = await grpc.scrape({ infoHashes: [infoHash] });
     grpc.close();
     const hs = decodeHttpScrapeResponse(

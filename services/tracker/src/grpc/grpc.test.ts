@@ -223,3 +223,108 @@ describe('gRPC Tracker service', () => {
     health.close();
   });
 });
+
+describe('gRPC compact announce', () => {
+  let tracker: RunningTracker;
+  let client: ReturnType<typeof trackerClient>;
+  beforeAll(async () => {
+    tracker = await startTestTracker({ allowIpParam: true });
+    client = trackerClient(tracker.grpcPort);
+  });
+  afterAll(async () => {
+    client.close();
+    await tracker.close();
+  });
+
+  const announce = (n: number, ip: string, compact: boolean) =>
+    client.announce({
+      infoHash: hash(3),
+      peerId: id(n),
+      event: AnnounceEvent.ANNOUNCE_EVENT_STARTED,
+      uploaded: 0,
+      downloaded: 0,
+      left: 100,
+      port: 7000 + n,
+      ip,
+      compact,
+    });
+
+  it('answers both families as BEP 23 bytes, the same peers as the full answer', async () => {
+    await announce(1, '192.0.2.1', false);
+    await announce(2, '2001:db8::2', false);
+    const c = await announce(3, '192.0.2.3', true);
+    expect(c.peers).toEqual([]);
+    expect(Buffer.from(c.peers4)).toEqual(Buffer.from([192, 0, 2, 1, 0x1b, 0x59]));
+    expect(Buffer.from(c.peers6)).toEqual(
+      Buffer.concat([
+        Buffer.from('20010db8000000000000000000000002', 'hex'),
+        Buffer.from([0x1b, 0x5a]),
+      ]),
+    );
+    const full = await announce(4, '192.0.2.4', false);
+    expect(full.peers4).toHaveLength(0);
+    expect(full.peers6).toHaveLength(0);
+    expect(full.peers.map((p) => `${p.address}:${p.port}`).sort()).toEqual([
+      '192.0.2.1:7001',
+      '192.0.2.3:7003',
+      '2001:db8::2:7002',
+    ]);
+  });
+});
+
+describe('gRPC AnnounceMany', () => {
+  let tracker: RunningTracker;
+  let client: ReturnType<typeof trackerClient>;
+  beforeAll(async () => {
+    tracker = await startTestTracker({ announceRate: { rate: 0.001, burst: 4 } });
+    client = trackerClient(tracker.grpcPort);
+  });
+  afterAll(async () => {
+    client.close();
+    await tracker.close();
+  });
+
+  const req = (torrent: number, n: number, over: Record<string, unknown> = {}) => ({
+    infoHash: hash(torrent),
+    peerId: id(n),
+    event: AnnounceEvent.ANNOUNCE_EVENT_STARTED,
+    uploaded: 0,
+    downloaded: 0,
+    left: 100,
+    port: 7000 + n,
+    ip: '',
+    compact: true,
+    ...over,
+  });
+
+  it('answers each announce in order as Announce would, one refusal failing only itself', async () => {
+    const r = await client.announceMany({
+      announces: [req(5, 1), req(5, 2), req(5, 3, { infoHash: Buffer.alloc(3) }), req(6, 4)],
+    });
+    expect(r.outcomes.map((o) => o.code)).toEqual([
+      status.OK,
+      status.OK,
+      status.INVALID_ARGUMENT,
+      status.OK,
+    ]);
+    expect(r.outcomes[2].error).toMatch(/info_hash/);
+    expect(r.outcomes[2].response).toBeUndefined();
+    expect(Buffer.from(r.outcomes[1].response?.peers4 ?? [])).toEqual(
+      Buffer.from([127, 0, 0, 1, 0x1b, 0x59]),
+    );
+    expect(r.outcomes.map((o) => o.response?.leechers)).toEqual([1, 2, undefined, 1]);
+    // Every valid announce of a batch takes a token: three so far, a burst of four.
+    const limited = await client.announceMany({ announces: [req(7, 5), req(7, 6)] });
+    expect(limited.outcomes.map((o) => o.code)).toEqual([status.OK, status.RESOURCE_EXHAUSTED]);
+  });
+
+  it.each([
+    ['no announces', 0],
+    ['more than 512', 513],
+  ])('refuses a batch with %s', async (_name, count) => {
+    const announces = Array.from({ length: count }, (_, i) => req(8, i));
+    const e = await code(client.announceMany({ announces }));
+    expect(e.code).toBe(status.INVALID_ARGUMENT);
+    expect(e.details).toMatch(/1\.\.512/);
+  });
+});

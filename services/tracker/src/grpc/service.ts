@@ -2,6 +2,8 @@ import { status, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js'
 import {
   AnnounceEvent,
   TrackerService,
+  type AnnounceManyRequest,
+  type AnnounceManyResponse,
   type AnnounceRequest,
   type AnnounceResponse,
   type ListTorrentsRequest,
@@ -70,12 +72,16 @@ export function tolerantService(): typeof TrackerService {
   return {
     publish: wrap(TrackerService.publish),
     announce: wrap(TrackerService.announce),
+    announceMany: wrap(TrackerService.announceMany),
     scrape: wrap(TrackerService.scrape),
     listTorrents: wrap(TrackerService.listTorrents),
     withdraw: wrap(TrackerService.withdraw),
   } as typeof TrackerService;
 }
 const MAX_PAGE = 500;
+const EMPTY = Buffer.alloc(0);
+/** Announces in one AnnounceMany call. */
+const MAX_BATCH = 512;
 
 /** Decodes a store sample with peer ids into gRPC peers. */
 function toPeers(buf: Buffer, ipLength: number): Peer[] {
@@ -106,9 +112,23 @@ export interface GrpcAddressPolicy {
   publishLimiter?: RateLimiter;
 }
 
+/** Parsed connection addresses: a connection makes many calls, each naming its peer as text. */
+const peerIps = new Map<string, Buffer | null>();
+const MAX_PEER_IPS = 4096;
+
+function connectionIp(peer: string): Buffer | null {
+  let ip = peerIps.get(peer);
+  if (ip === undefined) {
+    ip = grpcPeerIp(peer);
+    if (peerIps.size >= MAX_PEER_IPS) peerIps.clear();
+    peerIps.set(peer, ip);
+  }
+  return ip;
+}
+
 /** The address the request came from: the connection's, or a trusted proxy's forwarded one. */
 function senderIp(call: ServerUnaryCall<unknown, unknown>, policy: GrpcAddressPolicy): Buffer {
-  const peer = grpcPeerIp(call.getPeer());
+  const peer = connectionIp(call.getPeer());
   if (peer === null) throw new InvalidRequest('the connection has no IP address', 'bad_ip');
   if (policy.trustedProxies === undefined || !policy.trustedProxies.has(peer)) return peer;
   const forwarded = call.metadata.get('x-forwarded-for');
@@ -191,6 +211,79 @@ export function trackerService(
       throw new RateLimited(limiter === policy.publishLimiter);
   };
 
+  /** The status a failed call answers with (counted in the metrics). */
+  function failure(err: unknown, method: string): { code: status; details: string } {
+    if (err instanceof InvalidRequest) {
+      metrics.error('grpc', err.reason);
+      return { code: status.INVALID_ARGUMENT, details: err.message };
+    }
+    if (err instanceof Refused) {
+      metrics.error('grpc', err.reason);
+      return { code: err.code, details: err.message };
+    }
+    if (err instanceof RateLimited) {
+      if (err.publishing) metrics.refused('grpc', 'publish_rate_limited');
+      else metrics.rateLimited('grpc');
+      return { code: status.RESOURCE_EXHAUSTED, details: 'too many requests from this address' };
+    }
+    if (err instanceof StoreFullError) {
+      metrics.error('grpc', 'full');
+      return { code: status.RESOURCE_EXHAUSTED, details: err.message };
+    }
+    metrics.error('grpc', 'internal');
+    logger.error({ err, method }, 'gRPC handler failed');
+    return { code: status.INTERNAL, details: 'internal error' };
+  }
+
+  /** One announce from `sender` (shared by Announce and AnnounceMany). */
+  function announceOne(req: AnnounceRequest, sender: Buffer): AnnounceResponse {
+    checkInfoHash(req.infoHash);
+    checkPeerId(req.peerId);
+    checkPort(req.port);
+    if (req.numwant !== undefined) checkNumwant(req.numwant);
+    checkAmount(req.uploaded, 'uploaded');
+    checkAmount(req.downloaded, 'downloaded');
+    checkAmount(req.left, 'left');
+    const event = EVENTS[req.event];
+    if (event === undefined) throw new InvalidRequest(`unknown event ${req.event}`, 'bad_event');
+    const ip = recordedIp(sender, req.ip, policy);
+    limit(policy.limiter, sender);
+    const r = store.announce({
+      infoHash: Buffer.from(req.infoHash),
+      peerId: Buffer.from(req.peerId),
+      ip,
+      port: req.port,
+      event,
+      uploaded: req.uploaded,
+      downloaded: req.downloaded,
+      left: req.left,
+      numwant: req.numwant,
+      withPeerIds: !req.compact,
+    });
+    metrics.announce('grpc', event);
+    if (req.compact)
+      return {
+        interval: r.interval,
+        minInterval: r.minInterval,
+        peers: [],
+        seeders: r.seeders,
+        leechers: r.leechers,
+        // Copies: the samples are views of the store's reusable buffer, and an interceptor
+        // may serialize the answer after the next call.
+        peers4: Buffer.from(r.peers4),
+        peers6: Buffer.from(r.peers6),
+      };
+    return {
+      interval: r.interval,
+      minInterval: r.minInterval,
+      peers: [...toPeers(r.peers4, 4), ...toPeers(r.peers6, 16)],
+      seeders: r.seeders,
+      leechers: r.leechers,
+      peers4: EMPTY,
+      peers6: EMPTY,
+    };
+  }
+
   function handle<Req, Res>(
     method: string,
     work: (call: ServerUnaryCall<Req, Res>) => Res,
@@ -205,27 +298,7 @@ export function trackerService(
         response = work(call);
       } catch (err) {
         done();
-        if (err instanceof InvalidRequest) {
-          metrics.error('grpc', err.reason);
-          callback({ code: status.INVALID_ARGUMENT, details: err.message });
-        } else if (err instanceof Refused) {
-          metrics.error('grpc', err.reason);
-          callback({ code: err.code, details: err.message });
-        } else if (err instanceof RateLimited) {
-          if (err.publishing) metrics.refused('grpc', 'publish_rate_limited');
-          else metrics.rateLimited('grpc');
-          callback({
-            code: status.RESOURCE_EXHAUSTED,
-            details: 'too many requests from this address',
-          });
-        } else if (err instanceof StoreFullError) {
-          metrics.error('grpc', 'full');
-          callback({ code: status.RESOURCE_EXHAUSTED, details: err.message });
-        } else {
-          metrics.error('grpc', 'internal');
-          logger.error({ err, method }, 'gRPC handler failed');
-          callback({ code: status.INTERNAL, details: 'internal error' });
-        }
+        callback(failure(err, method));
         return;
       }
       done();
@@ -288,39 +361,27 @@ export function trackerService(
       return {};
     }),
 
-    announce: handle<AnnounceRequest, AnnounceResponse>('announce', (call) => {
-      const req = call.request;
-      checkInfoHash(req.infoHash);
-      checkPeerId(req.peerId);
-      checkPort(req.port);
-      if (req.numwant !== undefined) checkNumwant(req.numwant);
-      checkAmount(req.uploaded, 'uploaded');
-      checkAmount(req.downloaded, 'downloaded');
-      checkAmount(req.left, 'left');
-      const event = EVENTS[req.event];
-      if (event === undefined) throw new InvalidRequest(`unknown event ${req.event}`, 'bad_event');
+    announce: handle<AnnounceRequest, AnnounceResponse>('announce', (call) =>
+      announceOne(call.request, senderIp(call, policy)),
+    ),
+
+    announceMany: handle<AnnounceManyRequest, AnnounceManyResponse>('announce_many', (call) => {
+      const list = call.request.announces;
+      if (list.length === 0 || list.length > MAX_BATCH)
+        throw new InvalidRequest(
+          `announces must hold 1..${MAX_BATCH} announces, got ${list.length}`,
+          'bad_batch',
+        );
       const sender = senderIp(call, policy);
-      const ip = recordedIp(sender, req.ip, policy);
-      limit(policy.limiter, sender);
-      const r = store.announce({
-        infoHash: Buffer.from(req.infoHash),
-        peerId: Buffer.from(req.peerId),
-        ip,
-        port: req.port,
-        event,
-        uploaded: req.uploaded,
-        downloaded: req.downloaded,
-        left: req.left,
-        numwant: req.numwant,
-        withPeerIds: true,
-      });
-      metrics.announce('grpc', event);
       return {
-        interval: r.interval,
-        minInterval: r.minInterval,
-        peers: [...toPeers(r.peers4, 4), ...toPeers(r.peers6, 16)],
-        seeders: r.seeders,
-        leechers: r.leechers,
+        outcomes: list.map((req) => {
+          try {
+            return { code: status.OK, error: '', response: announceOne(req, sender) };
+          } catch (err) {
+            const f = failure(err, 'announce_many');
+            return { code: f.code, error: f.details, response: undefined };
+          }
+        }),
       };
     }),
 

@@ -13,8 +13,14 @@
  * smaller class's blocks on free lists nobody drew from again: about half the slab was dead.
  * Page numbers are never reused, so a free-list handle into a dropped page is recognised and
  * skipped when it is popped.
+ *
+ * A dropped page's memory is kept (up to SPARE_PAGES) for the next new page rather than left to
+ * the GC: freed late, after many newer pages, 1 MiB chunks became holes in the C heap that the
+ * process never gave back (1 M peers: 155 bytes of RSS per peer with 74 of them live, 40
+ * of the difference such holes). Nothing outside the slab holds a view of a page.
  */
 export const PAGE = 1 << 20;
+const SPARE_PAGES = 16;
 const MIN_CLASS = 6; // 64 bytes
 
 export function classSize(bytes: number): number {
@@ -47,6 +53,8 @@ export class Slab {
   pageCount = 0;
   /** Pages dropped since the free lists were last cleared of their handles. */
   private dropsSincePrune = 0;
+  /** Memory of dropped pages, for the next new pages. */
+  private readonly spare: Buffer[] = [];
 
   /** A block of at least `bytes` (its size is `classSize(bytes)`); returns its handle. */
   alloc(bytes: number): number {
@@ -100,13 +108,16 @@ export class Slab {
 
   private newPage(size: number): number {
     const page = this.pages.length;
-    this.pages.push(Buffer.allocUnsafeSlow(size));
+    const reused = size === PAGE ? this.spare.pop() : undefined;
+    this.pages.push(reused ?? Buffer.allocUnsafeSlow(size));
     this.live.push(0);
     this.pageCount++;
     return page;
   }
 
   private dropPage(page: number): void {
+    const buf = this.pages[page] as Buffer;
+    if (buf.length === PAGE && this.spare.length < SPARE_PAGES) this.spare.push(buf);
     this.pages[page] = null;
     this.pageCount--;
     // Handles into dropped pages cost 8 bytes each on lists that may never be popped again.

@@ -140,6 +140,11 @@ export interface AnnounceRequest {
   port: number;
   /** Address other peers should connect to; empty: the caller's address as the tracker sees it. */
   ip: string;
+  /**
+   * True: the answer carries its peers as compact bytes in peers4 and peers6 (BEP 23 layout, no
+   * peer ids) and leaves peers empty. Lighter for both sides; enjambre's engine asks for it.
+   */
+  compact?: boolean | undefined;
 }
 
 export interface Peer {
@@ -160,6 +165,29 @@ export interface AnnounceResponse {
   /** Peers with nothing left to download. */
   seeders: number;
   leechers: number;
+  /** With compact: IPv4 peers, 6 bytes each (4 address bytes, 2 port bytes, network order). */
+  peers4: Buffer;
+  /** With compact: IPv6 peers, 18 bytes each (16 address bytes, 2 port bytes, network order). */
+  peers6: Buffer;
+}
+
+export interface AnnounceManyRequest {
+  announces: AnnounceRequest[];
+}
+
+export interface AnnounceOutcome {
+  /**
+   * 0 (OK): response holds the answer; else the gRPC status code Announce would have answered
+   * (INVALID_ARGUMENT, RESOURCE_EXHAUSTED, ...) with error as its details.
+   */
+  code: number;
+  error: string;
+  response: AnnounceResponse | undefined;
+}
+
+export interface AnnounceManyResponse {
+  /** One outcome per announce, in request order. */
+  outcomes: AnnounceOutcome[];
 }
 
 export interface ScrapeRequest {
@@ -774,6 +802,7 @@ function createBaseAnnounceRequest(): AnnounceRequest {
     numwant: undefined,
     port: 0,
     ip: "",
+    compact: undefined,
   };
 }
 
@@ -805,6 +834,9 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     }
     if (message.ip !== "") {
       writer.uint32(74).string(message.ip);
+    }
+    if (message.compact !== undefined) {
+      writer.uint32(80).bool(message.compact);
     }
     return writer;
   },
@@ -894,6 +926,14 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
             message.ip = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.compact = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -925,6 +965,7 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
       numwant: isSet(object.numwant) ? globalThis.Number(object.numwant) : undefined,
       port: isSet(object.port) ? globalThis.Number(object.port) : 0,
       ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      compact: isSet(object.compact) ? globalThis.Boolean(object.compact) : undefined,
     };
   },
 
@@ -957,6 +998,9 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     if (message.ip !== "") {
       obj.ip = message.ip;
     }
+    if (message.compact !== undefined) {
+      obj.compact = message.compact;
+    }
     return obj;
   },
 
@@ -974,6 +1018,7 @@ export const AnnounceRequest: MessageFns<AnnounceRequest> = {
     message.numwant = object.numwant ?? undefined;
     message.port = object.port ?? 0;
     message.ip = object.ip ?? "";
+    message.compact = object.compact ?? undefined;
     return message;
   },
 };
@@ -1100,7 +1145,15 @@ export const Peer: MessageFns<Peer> = {
 };
 
 function createBaseAnnounceResponse(): AnnounceResponse {
-  return { interval: 0, minInterval: 0, peers: [], seeders: 0, leechers: 0 };
+  return {
+    interval: 0,
+    minInterval: 0,
+    peers: [],
+    seeders: 0,
+    leechers: 0,
+    peers4: Buffer.alloc(0),
+    peers6: Buffer.alloc(0),
+  };
 }
 
 export const AnnounceResponse: MessageFns<AnnounceResponse> = {
@@ -1119,6 +1172,12 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     }
     if (message.leechers !== 0) {
       writer.uint32(40).uint32(message.leechers);
+    }
+    if (message.peers4.length !== 0) {
+      writer.uint32(50).bytes(message.peers4);
+    }
+    if (message.peers6.length !== 0) {
+      writer.uint32(58).bytes(message.peers6);
     }
     return writer;
   },
@@ -1176,6 +1235,22 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
             message.leechers = reader.uint32();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.peers4 = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.peers6 = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1199,6 +1274,8 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
       peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => Peer.fromJSON(e)) : [],
       seeders: isSet(object.seeders) ? globalThis.Number(object.seeders) : 0,
       leechers: isSet(object.leechers) ? globalThis.Number(object.leechers) : 0,
+      peers4: isSet(object.peers4) ? Buffer.from(bytesFromBase64(object.peers4)) : Buffer.alloc(0),
+      peers6: isSet(object.peers6) ? Buffer.from(bytesFromBase64(object.peers6)) : Buffer.alloc(0),
     };
   },
 
@@ -1219,6 +1296,12 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     if (message.leechers !== 0) {
       obj.leechers = Math.round(message.leechers);
     }
+    if (message.peers4.length !== 0) {
+      obj.peers4 = base64FromBytes(message.peers4);
+    }
+    if (message.peers6.length !== 0) {
+      obj.peers6 = base64FromBytes(message.peers6);
+    }
     return obj;
   },
 
@@ -1232,6 +1315,253 @@ export const AnnounceResponse: MessageFns<AnnounceResponse> = {
     message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
     message.seeders = object.seeders ?? 0;
     message.leechers = object.leechers ?? 0;
+    message.peers4 = object.peers4 ?? Buffer.alloc(0);
+    message.peers6 = object.peers6 ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseAnnounceManyRequest(): AnnounceManyRequest {
+  return { announces: [] };
+}
+
+export const AnnounceManyRequest: MessageFns<AnnounceManyRequest> = {
+  encode(message: AnnounceManyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.announces) {
+      AnnounceRequest.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceManyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceManyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.announces.push(AnnounceRequest.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceManyRequest {
+    return {
+      announces: globalThis.Array.isArray(object?.announces)
+        ? object.announces.map((e: any) => AnnounceRequest.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AnnounceManyRequest): unknown {
+    const obj: any = {};
+    if (message.announces?.length) {
+      obj.announces = message.announces.map((e) => AnnounceRequest.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceManyRequest>, I>>(base?: I): AnnounceManyRequest {
+    return AnnounceManyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceManyRequest>, I>>(object: I): AnnounceManyRequest {
+    const message = createBaseAnnounceManyRequest();
+    message.announces = object.announces?.map((e) => AnnounceRequest.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAnnounceOutcome(): AnnounceOutcome {
+  return { code: 0, error: "", response: undefined };
+}
+
+export const AnnounceOutcome: MessageFns<AnnounceOutcome> = {
+  encode(message: AnnounceOutcome, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    if (message.response !== undefined) {
+      AnnounceResponse.encode(message.response, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceOutcome {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceOutcome();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.response = AnnounceResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceOutcome {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      response: isSet(object.response) ? AnnounceResponse.fromJSON(object.response) : undefined,
+    };
+  },
+
+  toJSON(message: AnnounceOutcome): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.response !== undefined) {
+      obj.response = AnnounceResponse.toJSON(message.response);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceOutcome>, I>>(base?: I): AnnounceOutcome {
+    return AnnounceOutcome.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceOutcome>, I>>(object: I): AnnounceOutcome {
+    const message = createBaseAnnounceOutcome();
+    message.code = object.code ?? 0;
+    message.error = object.error ?? "";
+    message.response = (object.response !== undefined && object.response !== null)
+      ? AnnounceResponse.fromPartial(object.response)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAnnounceManyResponse(): AnnounceManyResponse {
+  return { outcomes: [] };
+}
+
+export const AnnounceManyResponse: MessageFns<AnnounceManyResponse> = {
+  encode(message: AnnounceManyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.outcomes) {
+      AnnounceOutcome.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AnnounceManyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAnnounceManyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.outcomes.push(AnnounceOutcome.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AnnounceManyResponse {
+    return {
+      outcomes: globalThis.Array.isArray(object?.outcomes)
+        ? object.outcomes.map((e: any) => AnnounceOutcome.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AnnounceManyResponse): unknown {
+    const obj: any = {};
+    if (message.outcomes?.length) {
+      obj.outcomes = message.outcomes.map((e) => AnnounceOutcome.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AnnounceManyResponse>, I>>(base?: I): AnnounceManyResponse {
+    return AnnounceManyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AnnounceManyResponse>, I>>(object: I): AnnounceManyResponse {
+    const message = createBaseAnnounceManyResponse();
+    message.outcomes = object.outcomes?.map((e) => AnnounceOutcome.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1945,6 +2275,20 @@ export const TrackerService = {
     responseSerialize: (value: AnnounceResponse): Buffer => Buffer.from(AnnounceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AnnounceResponse => AnnounceResponse.decode(value),
   },
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany: {
+    path: "/enjambre.tracker.v1.Tracker/AnnounceMany" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AnnounceManyRequest): Buffer => Buffer.from(AnnounceManyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AnnounceManyRequest => AnnounceManyRequest.decode(value),
+    responseSerialize: (value: AnnounceManyResponse): Buffer =>
+      Buffer.from(AnnounceManyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AnnounceManyResponse => AnnounceManyResponse.decode(value),
+  },
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape: {
     path: "/enjambre.tracker.v1.Tracker/Scrape" as const,
@@ -1986,6 +2330,11 @@ export interface TrackerServer extends UntypedServiceImplementation {
   withdraw: handleUnaryCall<WithdrawRequest, WithdrawResponse>;
   /** The BitTorrent announce: join, leave, report completion or refresh, and get peers. */
   announce: handleUnaryCall<AnnounceRequest, AnnounceResponse>;
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany: handleUnaryCall<AnnounceManyRequest, AnnounceManyResponse>;
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape: handleUnaryCall<ScrapeRequest, ScrapeResponse>;
   /**
@@ -2051,6 +2400,25 @@ export interface TrackerClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AnnounceResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Up to 512 announces in one call (a client with many torrents): each is handled as Announce
+   * would, in order, and answered on its own (one refused announce does not fail the others).
+   */
+  announceMany(
+    request: AnnounceManyRequest,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
+  ): ClientUnaryCall;
+  announceMany(
+    request: AnnounceManyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
+  ): ClientUnaryCall;
+  announceMany(
+    request: AnnounceManyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AnnounceManyResponse) => void,
   ): ClientUnaryCall;
   /** Counts for up to 74 info-hashes (the UDP limit, kept for all front ends). */
   scrape(
