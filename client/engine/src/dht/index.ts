@@ -8,8 +8,4 @@ export {
 } from './dht';
 export type { LookupResult, ClosestNode } from './lookup';
 export type { SocketCounters } from './krpc-socket';
-export {
-  dhtPeerSource,
-  lsdPeerSource,
-  DHT_ANNOUNCE_INTERVAL_MS,
-} from './peer-source';
+export { dhtPeerSource, lsdPeerSource, DHT_ANNOUNCE_INTERVAL_MS } from './peer-source';
