@@ -30,6 +30,9 @@ describe('SettingsPage', () => {
     http.expectOne('/api/status').flush({ version: '0.2.0', uptime: 5, torrents: 0 });
     http.expectOne('/api/trackers').flush([]);
     await fixture.whenStable();
+    // the remote-control card asks for its port once the page is there
+    http.match('/api/remote-control').forEach((r) => r.flush({ port: 9091 }));
+    await fixture.whenStable();
   });
 
   afterEach(() => http.verify());
