@@ -84,6 +84,10 @@ const QB_ENDPOINTS = [
   'torrents/addTags',
   'torrents/removeTags',
   'torrents/setShareLimits',
+  'torrents/setUploadLimit',
+  'torrents/setDownloadLimit',
+  'torrents/uploadLimit',
+  'torrents/downloadLimit',
   'torrents/setForceStart',
   'torrents/setSuperSeeding',
   'torrents/toggleSequentialDownload',
@@ -369,6 +373,63 @@ describe('Transmission RPC', () => {
       }),
     );
     expect(d.bridge.record(t.infoHash)?.seedRatioLimit).toBe(0);
+    await c.call('torrent-remove', { ids: [id], 'delete-local-data': true });
+  });
+
+  test('per-torrent speed limits: set through either API, applied by the engine, read back', async () => {
+    const c = trClient(d);
+    const data = await makeTestData(join(root, 'src5', 'limited.bin'), 40_000, 'l');
+    const t = await makeTorrent(data.path, {
+      announce: ['http://127.0.0.1:1/announce'],
+      pieceLength: 32768,
+    });
+    const added = await c.call<{ 'torrent-added': { id: number } }>('torrent-add', {
+      metainfo: (await readFile(t.torrentFile)).toString('base64'),
+      paused: true,
+    });
+    const id = added.arguments['torrent-added'].id;
+    const fields = ['uploadLimit', 'uploadLimited', 'downloadLimit', 'downloadLimited'];
+    const get = async () =>
+      (await c.call<{ torrents: Record<string, unknown>[] }>('torrent-get', { ids: [id], fields }))
+        .arguments.torrents[0];
+    expect(await get()).toEqual({
+      uploadLimit: 0,
+      uploadLimited: false,
+      downloadLimit: 0,
+      downloadLimited: false,
+    });
+    // a value without the switch is kept but not applied, as in Transmission
+    await c.call('torrent-set', { ids: [id], uploadLimit: 50, downloadLimit: 20 });
+    expect(d.bridge.get(t.infoHash).rateLimits()).toEqual({ upload: 0, download: 0 });
+    const set = await c.call('torrent-set', {
+      ids: [id],
+      uploadLimited: true,
+      downloadLimited: true,
+    });
+    expect(set.result).toBe('success');
+    expect(d.bridge.get(t.infoHash).rateLimits()).toEqual({ upload: 50_000, download: 20_000 });
+    expect(await get()).toEqual({
+      uploadLimit: 50,
+      uploadLimited: true,
+      downloadLimit: 20,
+      downloadLimited: true,
+    });
+    expect((await c.call('torrent-set', { ids: [id], uploadLimit: -1 })).result).toMatch(/>= 0/);
+
+    const qb = await qbClient(d);
+    const hashes = t.infoHash;
+    expect((await qb.post('torrents/setDownloadLimit', { hashes, limit: '0' })).status).toBe(200);
+    expect(d.bridge.get(t.infoHash).rateLimits()).toEqual({ upload: 50_000, download: 0 });
+    const up = await qb.post('torrents/uploadLimit', { hashes });
+    expect(up.json()).toEqual({ [hashes]: 50_000 });
+    const down = await qb.post('torrents/downloadLimit', { hashes });
+    expect(down.json()).toEqual({ [hashes]: -1 });
+    // kept with the torrent's record, so a restart applies them again
+    expect(d.bridge.record(t.infoHash)).toMatchObject({
+      uploadLimit: 50_000,
+      uploadLimited: true,
+      downloadLimited: false,
+    });
     await c.call('torrent-remove', { ids: [id], 'delete-local-data': true });
   });
 

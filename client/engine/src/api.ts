@@ -213,6 +213,9 @@ export interface Torrent extends EventEmitter<TorrentEvents> {
   recheck(): Promise<void>;
   /** Ask every tracker for peers now, outside the announce interval (a paused torrent: nothing). */
   reannounce(): void;
+  /** This torrent's own rate limits in bytes per second (0 = none), on top of the session's. */
+  setRateLimits(limits: { upload?: number; download?: number }): void;
+  rateLimits(): { upload: number; download: number };
   setFilePriority(fileIndex: number, priority: FilePriority): void;
   setSequential(on: boolean): void;
   /** Connect to a peer directly ("host:port"), besides those from trackers and PEX. */

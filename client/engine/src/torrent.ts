@@ -172,6 +172,16 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.sources.trackers.reannounce();
   }
 
+  setRateLimits(limits: { upload?: number; download?: number }): void {
+    if (limits.upload !== undefined) this.transfer.upLimit.setRate(Math.max(0, limits.upload));
+    if (limits.download !== undefined)
+      this.transfer.downLimit.setRate(Math.max(0, limits.download));
+  }
+
+  rateLimits(): { upload: number; download: number } {
+    return { upload: this.transfer.upLimit.rate, download: this.transfer.downLimit.rate };
+  }
+
   async recheck(): Promise<void> {
     const content = this.content;
     if (!content || this.phase.name === 'checking') return;

@@ -10,7 +10,13 @@ import { cp, mkdir, rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, badRequest, conflict, HttpError, notFound } from './http-error';
-import { BridgeState, Settings, TorrentRecord } from './state';
+import {
+  BridgeState,
+  effectiveLimits,
+  type RateLimitFields,
+  Settings,
+  TorrentRecord,
+} from './state';
 
 export interface AddRequest {
   source: TorrentSource;
@@ -97,6 +103,7 @@ export class Bridge {
           : {}),
       });
       this.records.set(t.infoHash, record);
+      t.setRateLimits(effectiveLimits(record));
       this.watch(t);
     } catch (err) {
       this.log.warn({ infoHash: record.infoHash, err: String(err) }, 'could not restore torrent');
@@ -208,6 +215,23 @@ export class Bridge {
     await this.state.putTorrent(record);
   }
 
+  /** Sets a torrent's own speed limits (bytes per second), kept with its record. */
+  async setRateLimits(id: string, change: RateLimitFields): Promise<void> {
+    const t = this.get(id);
+    const record = this.records.get(t.infoHash);
+    if (!record) return;
+    for (const key of [
+      'uploadLimit',
+      'uploadLimited',
+      'downloadLimit',
+      'downloadLimited',
+    ] as const) {
+      if (change[key] !== undefined) Object.assign(record, { [key]: change[key] });
+    }
+    t.setRateLimits(effectiveLimits(record));
+    await this.state.putTorrent(record);
+  }
+
   /**
    * Points a torrent at another folder: the engine drops it (keeping the data) and adds it again
    * there, so it re-checks what it finds. With `move`, the torrent's top-level file or folder is
@@ -244,6 +268,7 @@ export class Bridge {
     );
     record.downloadDir = target;
     await this.state.putTorrent(record);
+    next.setRateLimits(effectiveLimits(record));
     this.watch(next);
     if (target !== downloadDir) throw conflict(`could not move the data to ${downloadDir}`);
     return next;

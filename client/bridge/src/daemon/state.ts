@@ -33,6 +33,27 @@ export interface TorrentRecord {
   tags?: string[];
   /** Seeding stops once the ratio reaches this (Transmission seedRatioLimit); absent = never. */
   seedRatioLimit?: number;
+  /**
+   * The torrent's own speed limits in bytes per second, as Transmission keeps them: a value and
+   * whether it applies (a client may set one without the other). Absent: none.
+   */
+  uploadLimit?: number;
+  uploadLimited?: boolean;
+  downloadLimit?: number;
+  downloadLimited?: boolean;
+}
+
+export type RateLimitFields = Pick<
+  TorrentRecord,
+  'uploadLimit' | 'uploadLimited' | 'downloadLimit' | 'downloadLimited'
+>;
+
+/** The limits a record asks the engine for (0 = none). */
+export function effectiveLimits(r: RateLimitFields): { upload: number; download: number } {
+  return {
+    upload: r.uploadLimited ? (r.uploadLimit ?? 0) : 0,
+    download: r.downloadLimited ? (r.downloadLimit ?? 0) : 0,
+  };
 }
 
 /** A qBittorrent category: a name and the folder its torrents go in ('' = the default). */

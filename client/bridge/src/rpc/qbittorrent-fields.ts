@@ -1,5 +1,6 @@
 import type { FilePriority, TrackerStatus } from '@enjambre/engine';
 import { TorrentView, unixSeconds } from './torrent-view';
+import { effectiveLimits, type RateLimitFields } from '../daemon/state';
 
 /** qBittorrent's "infinite" ETA (100 days), and its "never" for dates. */
 export const QB_ETA_INFINITY = 8_640_000;
@@ -68,7 +69,7 @@ export function qbTorrentInfo(v: TorrentView, now: number): Record<string, unkno
     completed: s.downloaded,
     completion_on: completedOn || -1,
     content_path: v.contentPath,
-    dl_limit: -1,
+    dl_limit: qbLimit(v.record, 'download'),
     dlspeed: Math.round(s.downloadRate),
     download_path: '',
     downloaded: Math.round(s.downloadedTotal),
@@ -113,7 +114,7 @@ export function qbTorrentInfo(v: TorrentView, now: number): Record<string, unkno
     total_size: s.size,
     tracker: firstWorkingTracker(trackers),
     trackers_count: trackers.length,
-    up_limit: -1,
+    up_limit: qbLimit(v.record, 'upload'),
     uploaded: Math.round(s.uploadedTotal),
     uploaded_session: Math.round(s.uploadedTotal),
     upspeed: Math.round(s.uploadRate),
@@ -132,7 +133,7 @@ export function qbProperties(v: TorrentView, now: number): Record<string, unknow
     completion_date: unixSeconds(s.completedAt) || -1,
     created_by: v.meta.createdBy,
     creation_date: v.meta.creationDate || -1,
-    dl_limit: -1,
+    dl_limit: qbLimit(v.record, 'download'),
     dl_speed: Math.round(s.downloadRate),
     dl_speed_avg: elapsed > 0 ? Math.round(s.downloadedTotal / elapsed) : 0,
     download_path: '',
@@ -166,7 +167,7 @@ export function qbProperties(v: TorrentView, now: number): Record<string, unknow
     total_uploaded: Math.round(s.uploadedTotal),
     total_uploaded_session: Math.round(s.uploadedTotal),
     total_wasted: 0,
-    up_limit: -1,
+    up_limit: qbLimit(v.record, 'upload'),
     up_speed: Math.round(s.uploadRate),
     up_speed_avg: elapsed > 0 ? Math.round(s.uploadedTotal / elapsed) : 0,
   };
@@ -258,4 +259,10 @@ export function qbPeers(v: TorrentView): Record<string, object> {
     };
   }
   return out;
+}
+
+/** A torrent's own limit as qBittorrent reports it: bytes per second, -1 for none. */
+export function qbLimit(record: RateLimitFields | undefined, dirn: 'upload' | 'download'): number {
+  const limit = record ? effectiveLimits(record)[dirn] : 0;
+  return limit > 0 ? limit : -1;
 }

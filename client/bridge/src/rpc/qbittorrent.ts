@@ -10,6 +10,7 @@ import type { Form } from './form';
 import { checkCategoryName, checkTag, splitList } from './labels';
 import {
   fromQbPriority,
+  qbLimit,
   qbFiles,
   qbPeers,
   qbProperties,
@@ -668,6 +669,10 @@ export class QbApi {
         ctx.enforceRatios();
         return undefined;
       }),
+      'torrents/setUploadLimit': post((f) => this.setLimit(f, 'upload')),
+      'torrents/setDownloadLimit': post((f) => this.setLimit(f, 'download')),
+      'torrents/uploadLimit': post(async (f) => this.limits(f, 'upload')),
+      'torrents/downloadLimit': post(async (f) => this.limits(f, 'download')),
       'torrents/setForceStart': post(async (f) => {
         if (this.bool(f, 'value') !== true) return undefined;
         return this.forEach(f, (t) => bridge.resume(t.infoHash));
@@ -690,6 +695,25 @@ export class QbApi {
         return String(st ? st.bavail * st.bsize : -1);
       }),
     };
+  }
+
+  /** qBittorrent's per-torrent limit: bytes per second, 0 or less for none. */
+  private async setLimit(f: Form, dirn: 'upload' | 'download'): Promise<undefined> {
+    const limit = Number(f.fields.get('limit') ?? '');
+    if (!Number.isFinite(limit)) throw new RpcError(400, 'limit must be a number of bytes/s');
+    return this.forEach(f, (t) =>
+      this.ctx.bridge.setRateLimits(t.infoHash, {
+        [`${dirn}Limit`]: limit > 0 ? Math.round(limit) : 0,
+        [`${dirn}Limited`]: limit > 0,
+      }),
+    );
+  }
+
+  private limits(f: Form, dirn: 'upload' | 'download'): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of this.select(f))
+      out[t.infoHash] = qbLimit(this.ctx.bridge.record(t.infoHash), dirn);
+    return out;
   }
 
   private async savePath(f: Form): Promise<string> {

@@ -9,6 +9,7 @@ import { checkTag } from './labels';
 import type { RpcContext } from './context';
 import { TORRENT_FIELDS, TR_STATUS, trStatus } from './transmission-fields';
 import { TorrentView } from './torrent-view';
+import type { RateLimitFields } from '../daemon/state';
 
 export const RPC_VERSION = 17;
 const RECENT_MS = 60_000;
@@ -425,10 +426,14 @@ async function torrentSet(args: Args, ctx: RpcContext): Promise<Args> {
   const ratioMode = optNumber(args, 'seedRatioMode');
   const location = optString(args, 'location');
   const queuePosition = optNumber(args, 'queuePosition');
-  for (const key of ['downloadLimited', 'uploadLimited'] as const) {
-    if (optBool(args, key) === true) {
-      throw new RpcError(400, 'per-torrent speed limits are not supported; set the session limits');
-    }
+  const limits: RateLimitFields = {};
+  for (const dirn of ['upload', 'download'] as const) {
+    const kB = optNumber(args, `${dirn}Limit`);
+    if (kB !== undefined && kB < 0) throw new RpcError(400, `${dirn}Limit must be >= 0`);
+    // Transmission's speeds are in kB of 1000 bytes
+    if (kB !== undefined) limits[`${dirn}Limit`] = Math.round(kB * 1000);
+    const on = optBool(args, `${dirn}Limited`);
+    if (on !== undefined) limits[`${dirn}Limited`] = on;
   }
   const torrents = selectTorrents(ctx, args.ids);
   if (labels) await ctx.labels.addTags(labels);
@@ -454,6 +459,7 @@ async function torrentSet(args: Args, ctx: RpcContext): Promise<Args> {
       await ctx.bridge.setFilePriority(hash, i, 0);
     }
     if (labels) await ctx.bridge.setLabels(hash, { tags: labels.length > 0 ? labels : undefined });
+    if (Object.keys(limits).length > 0) await ctx.bridge.setRateLimits(hash, limits);
     if (ratioMode === 2 || ratioMode === 0)
       await ctx.bridge.setLabels(hash, { seedRatioLimit: undefined });
     if (ratioLimit !== undefined && ratioMode !== 0 && ratioMode !== 2) {

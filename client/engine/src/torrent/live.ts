@@ -3,6 +3,7 @@ import { Choker } from '../choker/choker';
 import type { PeerConnection } from '../peer/connection';
 import type { BlockRequest } from '../picker/picker';
 import { RateMeter } from '../util/rate';
+import { bothLimits, TokenBucket, type RateLimiter } from '../util/token-bucket';
 import type { TorrentContent } from './content';
 import type { Swarm } from './swarm';
 import { Uploader } from './uploader';
@@ -13,6 +14,9 @@ export class Transfer {
   readonly up = new RateMeter();
   uploaded = 0;
   downloaded = 0;
+  /** The torrent's own limits (0 = none), on top of the session's; they outlive each run. */
+  readonly upLimit = new TokenBucket(0);
+  readonly downLimit = new TokenBucket(0);
 }
 
 export interface LiveHooks {
@@ -38,6 +42,10 @@ export class Live {
   private lastChoke = Date.now();
   seeding: boolean;
 
+  private readonly downLimit: RateLimiter;
+  /** Peers not read from while the download limit is exhausted. */
+  private readonly throttled = new Set<PeerConnection>();
+
   constructor(
     readonly content: TorrentContent,
     private readonly ctx: SessionContext,
@@ -46,12 +54,13 @@ export class Live {
     private readonly hooks: LiveHooks,
   ) {
     this.seeding = content.done;
+    this.downLimit = bothLimits(ctx.downloadBucket, transfer.downLimit);
     this.choker = new Choker(ctx.uploadSlots);
     this.uploader = new Uploader(
       () => content.meta,
       () => content.storage,
       (i) => content.have.get(i),
-      ctx.uploadBucket,
+      bothLimits(ctx.uploadBucket, transfer.upLimit),
       (err) => hooks.fail(err),
       (bytes) => {
         transfer.uploaded += bytes;
@@ -107,14 +116,32 @@ export class Live {
   onBlock(conn: PeerConnection, index: number, begin: number, block: Buffer): void {
     this.transfer.downloaded += block.length;
     this.transfer.down.add(block.length);
-    this.ctx.downloadBucket.take(block.length);
+    this.downLimit.take(block.length);
     this.downloader.onBlock(conn, index, begin, block, this.swarm.conns);
-    const wait = this.ctx.downloadBucket.delay();
-    if (wait > 0) {
-      conn.socket.pause();
-      setTimeout(() => conn.closed || conn.socket.resume(), wait).unref();
-    }
-    this.downloader.fill(conn);
+    if (this.downLimit.delay() > 0) this.throttle(conn);
+    else if (!this.throttled.has(conn)) this.downloader.fill(conn);
+  }
+
+  /**
+   * Over a download limit: stop reading from the peer and asking it for more until the limit
+   * allows again. One read can hold many blocks, each adding to the debt: the socket stays
+   * paused until the last of them is paid for, not the first.
+   */
+  private throttle(conn: PeerConnection): void {
+    if (this.throttled.has(conn)) return;
+    this.throttled.add(conn);
+    conn.socket.pause();
+    const check = () => {
+      const wait = this.downLimit.delay();
+      if (conn.closed) this.throttled.delete(conn);
+      else if (wait > 0) setTimeout(check, wait).unref();
+      else {
+        this.throttled.delete(conn);
+        conn.socket.resume();
+        this.downloader.fill(conn);
+      }
+    };
+    setTimeout(check, this.downLimit.delay()).unref();
   }
 
   onRequest(conn: PeerConnection, index: number, begin: number, length: number): void {

@@ -1,7 +1,7 @@
 import type { PeerConnection } from '../peer/connection';
 import { key } from '../peer/connection';
 import type { TorrentStorage } from '../storage/storage';
-import type { TokenBucket } from '../util/token-bucket';
+import type { RateLimiter } from '../util/token-bucket';
 import { pieceSize, type TorrentMeta } from '../meta';
 import { MAX_REQUEST_QUEUE } from '../peer/extensions';
 
@@ -29,7 +29,7 @@ export class Uploader {
     private readonly meta: () => TorrentMeta | undefined,
     private readonly storage: () => TorrentStorage | undefined,
     private readonly havePiece: (index: number) => boolean,
-    private readonly bucket: TokenBucket,
+    private readonly bucket: RateLimiter,
     private readonly onError: (err: Error) => void,
     private readonly onSent: (bytes: number) => void,
   ) {}
