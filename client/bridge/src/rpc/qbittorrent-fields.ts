@@ -156,7 +156,7 @@ export function qbProperties(v: TorrentView, now: number): Record<string, unknow
     popularity: 0,
     reannounce: 0,
     save_path: s.downloadDir,
-    seeding_time: 0,
+    seeding_time: unixSeconds(s.completedAt) ? Math.max(0, now - unixSeconds(s.completedAt)) : 0,
     seeds: s.seeders,
     seeds_total: s.swarmSeeders ?? 0,
     share_ratio: Number.isFinite(s.ratio) ? s.ratio : 9999,

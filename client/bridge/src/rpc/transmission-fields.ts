@@ -218,8 +218,15 @@ export const TORRENT_FIELDS: Record<string, Field> = {
   rateDownload: (v) => Math.round(v.status.downloadRate),
   rateUpload: (v) => Math.round(v.status.uploadRate),
   recheckProgress: (v) => (v.status.state === 'checking' ? v.status.progress : 0),
-  secondsDownloading: () => 0,
-  secondsSeeding: () => 0,
+  // since it was added or completed: the engine does not keep time paused apart
+  secondsDownloading: (v, now) => {
+    const done = unixSeconds(v.status.completedAt);
+    return Math.max(0, (done || now) - unixSeconds(v.status.addedAt));
+  },
+  secondsSeeding: (v, now) => {
+    const done = unixSeconds(v.status.completedAt);
+    return done ? Math.max(0, now - done) : 0;
+  },
   seedIdleLimit: () => 30,
   seedIdleMode: () => 0,
   seedRatioLimit: (v) => v.record?.seedRatioLimit ?? 2,
