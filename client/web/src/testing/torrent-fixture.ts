@@ -20,6 +20,7 @@ export function torrent(over: Partial<TorrentStatus> = {}): TorrentStatus {
     ratio: 0,
     sequential: false,
     paused: false,
+    peersFound: { tracker: 0, dht: 0, lsd: 0, pex: 0, manual: 0 },
     pieceLength: 16384,
     pieceCount: 1,
     downloadDir: '/tmp/dl',

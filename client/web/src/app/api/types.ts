@@ -30,8 +30,11 @@ export interface PeerStatus {
   uploadRate: number;
   downloaded: number;
   uploaded: number;
-  source: 'tracker' | 'incoming' | 'pex' | 'dht' | 'lsd' | 'manual';
+  source: PeerSourceKind | 'incoming';
 }
+
+/** Where a peer address came from. */
+export type PeerSourceKind = 'tracker' | 'dht' | 'lsd' | 'pex' | 'manual';
 
 export interface TrackerStatus {
   url: string;
@@ -68,6 +71,8 @@ export interface TorrentStatus {
   ratio: number;
   sequential: boolean;
   paused: boolean;
+  /** New addresses each source gave since the torrent was added. */
+  peersFound: Record<PeerSourceKind, number>;
   pieceLength: number;
   pieceCount: number;
   downloadDir: string;
