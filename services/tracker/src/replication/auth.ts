@@ -69,6 +69,15 @@ export function sessionKey(networkKey: Buffer, t: Transcript): Buffer {
   return hmac(networkKey, 'session', transcriptParts(t));
 }
 
+/** Authenticates the replicas a Welcome lists with the session's key (see `knownMac` in the proto). */
+export function knownMac(key: Buffer, known: string[]): Buffer {
+  return hmac(
+    key,
+    'known',
+    known.map((a) => Buffer.from(a, 'utf8')),
+  );
+}
+
 export function signMessage(
   key: Buffer,
   direction: Direction,

@@ -15,6 +15,8 @@ import {
   REPLICA_ID_LENGTH,
   SESSION_ID_LENGTH,
   checkProof,
+  knownMac,
+  macEquals,
   newNonce,
   proofFor,
   sessionKey,
@@ -25,6 +27,18 @@ export const SESSION_METADATA = 'enjambre-session';
 export const PROTOCOL_VERSION = 2;
 const SELF_DETAILS = 'self: a replica cannot introduce itself to itself';
 const WRONG_KEY = 'wrong network key';
+/** Replicas a Welcome lists at most: a key holder can point a replica at no more than these. */
+export const MAX_KNOWN = 16;
+const MAX_ADVERTISE = 300;
+
+/** A "host:port" another replica could dial (what KnowMe accepts as an advertise address). */
+export function isDialable(address: string): boolean {
+  return (
+    address.length > 0 &&
+    address.length <= MAX_ADVERTISE &&
+    /^[A-Za-z0-9.\-[\]:]+:\d+$/.test(address)
+  );
+}
 
 export interface Identity {
   replicaId: Buffer;
@@ -38,6 +52,8 @@ export interface Session {
   key: Buffer;
   peerId: Buffer;
   peerAdvertise: string;
+  /** The replicas the callee's Welcome listed (caller side only). */
+  known?: string[];
 }
 
 export class HandshakeError extends Error {
@@ -84,7 +100,8 @@ type KnowMeCall = grpc.ServerDuplexStream<replication.KnowMeRequest, replication
 
 /**
  * The callee's side. Calls `onSession` once the caller has proved the key; refuses a replayed
- * Hello, a wrong proof, and anything out of order.
+ * Hello, a wrong proof, and anything out of order. `known` gives the advertise addresses of the
+ * replicas we have live links with, for the Welcome.
  */
 export function serveKnowMe(
   call: KnowMeCall,
@@ -92,6 +109,7 @@ export function serveKnowMe(
   ledger: NonceLedger,
   onSession: (s: Session) => void,
   onRefused: (err: HandshakeError, peer: string) => void,
+  known: () => string[] = () => [],
 ): void {
   let transcript: Transcript | null = null;
   let peerAdvertise = '';
@@ -135,7 +153,7 @@ export function serveKnowMe(
       if (
         h.replicaId.length !== REPLICA_ID_LENGTH ||
         h.nonce.length !== NONCE_LENGTH ||
-        h.advertise.length > 300
+        h.advertise.length > MAX_ADVERTISE
       ) {
         return refuse(
           new HandshakeError('malformed Hello', 'malformed'),
@@ -184,8 +202,18 @@ export function serveKnowMe(
         peerAdvertise,
       };
       onSession(session);
+      const others = [
+        ...new Set(
+          known().filter((a) => a !== peerAdvertise && a !== me.advertise && isDialable(a)),
+        ),
+      ].slice(0, MAX_KNOWN);
       call.write({
-        welcome: { sessionId: session.id, proof: proofFor(me.networkKey, 'callee', transcript) },
+        welcome: {
+          sessionId: session.id,
+          proof: proofFor(me.networkKey, 'callee', transcript),
+          known: others,
+          knownMac: knownMac(session.key, others),
+        },
       });
       call.end();
       return;
@@ -239,7 +267,7 @@ export function callKnowMe(
         if (
           c.replicaId.length !== REPLICA_ID_LENGTH ||
           c.nonce.length !== NONCE_LENGTH ||
-          c.advertise.length > 300
+          c.advertise.length > MAX_ADVERTISE
         ) {
           return fail(new HandshakeError('malformed Challenge', 'malformed'));
         }
@@ -260,13 +288,22 @@ export function callKnowMe(
         if (!checkProof(me.networkKey, 'callee', transcript, msg.welcome.proof)) {
           return fail(new HandshakeError('the other replica has a different network key', 'auth'));
         }
+        const key = sessionKey(me.networkKey, transcript);
+        const known = msg.welcome.known;
+        if (known.length > MAX_KNOWN || !known.every(isDialable)) {
+          return fail(new HandshakeError('malformed Welcome (known replicas)', 'malformed'));
+        }
+        if (!macEquals(knownMac(key, known), msg.welcome.knownMac)) {
+          return fail(new HandshakeError('Welcome altered (known replicas)', 'auth'));
+        }
         settled = true;
         call.end();
         resolve({
           id: msg.welcome.sessionId,
-          key: sessionKey(me.networkKey, transcript),
+          key,
           peerId: transcript.calleeId,
           peerAdvertise: transcript.calleeAdvertise,
+          known,
         });
         return;
       }

@@ -28,6 +28,8 @@ export interface LinkDeps {
   onState: (link: Link) => void;
   /** Asked after a handshake: false if another link already replicates to that replica. */
   claim: (link: Link, peerId: Buffer) => boolean;
+  /** The replicas the other side's Welcome listed (it has live links with them). */
+  onKnown: (known: string[]) => void;
   log: (level: 'info' | 'warn', msg: string, extra?: object) => void;
   maxPending: number;
 }
@@ -105,6 +107,7 @@ export class Link {
         }
         this.peerId = session.peerId;
         this.failures = 0;
+        this.deps.onKnown(session.known ?? []);
         backoff = MIN_BACKOFF_MS;
         await this.stream(session);
       } catch (err) {

@@ -74,6 +74,7 @@ async function replica(
     peersFile,
     peersPollMs: 100,
     maxPendingKnowMe,
+    gossipMs: 200,
   });
   server.addService(replication.ReplicationService, replicator.service());
   const r = {
@@ -351,6 +352,26 @@ it('follows the peers file: a replica added later is linked, a removed one dropp
   await waitFor(() => a.replicator.linkStates()[b.target] === undefined, 'A dropped B');
   a.store.announce(ann(2, { infoHash: hash(4) }));
   await waitFor(() => counts(c, 4).leechers === 2, 'C still gets A changes');
+});
+
+it('replicas beyond the peers file learn each other from a listed replica and link directly', async () => {
+  const [a, b, c] = [await replica(), await replica(), await replica()];
+  await a.start([]);
+  // Both list only `a`, and start at once: neither is live at `a` when the other's first Welcome
+  // comes, so the later ask finds it.
+  await Promise.all([b.start([a.port]), c.start([a.port])]);
+  await waitFor(
+    () =>
+      b.replicator.linkStates()[c.target] === 'live' &&
+      c.replicator.linkStates()[b.target] === 'live',
+    'b and c linked to each other',
+  );
+  // The direct link carries b's changes to c with `a` gone.
+  await a.close();
+  b.store.announce(ann(7, { infoHash: hash(7) }));
+  await waitFor(() => c.store.scrape([hash(7)])[0].leechers === 1, "b's peer at c");
+  // Each knows a, b or c once: no link to itself, none twice.
+  expect(Object.keys(b.replicator.linkStates()).sort()).toEqual([a.target, c.target].sort());
 });
 
 it('converges whatever the order: a leave that overtakes the join it follows wins', async () => {

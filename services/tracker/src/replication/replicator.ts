@@ -13,6 +13,7 @@ import {
   HandshakeError,
   SessionTable,
   callKnowMe,
+  isDialable,
   serveKnowMe,
   sessionMetadata,
   type Identity,
@@ -32,6 +33,9 @@ import {
   type ChangeBatch,
   type Origins,
 } from './records';
+
+/** Links at most, the peers file's and the learned ones: what gossip can make us dial is bounded. */
+const MAX_LINKS = 256;
 
 export interface ReplicationLogger {
   info(obj: object, msg: string): void;
@@ -63,6 +67,11 @@ export interface ReplicatorOptions {
    * without the key cannot pile up streams. Default 256.
    */
   maxPendingKnowMe?: number;
+  /**
+   * How often to ask each live link's replica again which replicas it knows (a KnowMe whose
+   * session goes unused), for replicas that joined after our link started. Default 10 s.
+   */
+  gossipMs?: number;
   /** Pending keys per link before it falls back to a whole-state resend. */
   maxPendingPerLink?: number;
   now?: () => number;
@@ -81,6 +90,8 @@ export class Replicator {
   private watcher: PeersFileWatcher | null = null;
   private unsubscribe: (() => void) | null = null;
   private pruneTimer: NodeJS.Timeout | null = null;
+  private gossipTimer: NodeJS.Timeout | null = null;
+  private gossiping = false;
   private readonly now: () => number;
   private closed = false;
   private pendingKnowMe = 0;
@@ -138,6 +149,7 @@ export class Replicator {
             this.metrics.fail(err.reason);
             this.opts.logger.warn({ peer, reason: err.reason }, `KnowMe refused: ${err.message}`);
           },
+          () => this.liveTargets(),
         );
       },
       rePublish: (call, callback) => this.serveRePublish(call, callback),
@@ -158,6 +170,8 @@ export class Replicator {
     // Removals older than a peer can live are no longer needed (STATE.md, invariant 2).
     this.pruneTimer = setInterval(() => this.tombstones.prune(this.now()), 60_000);
     this.pruneTimer.unref();
+    this.gossipTimer = setInterval(() => void this.askKnown(), this.opts.gossipMs ?? 10_000);
+    this.gossipTimer.unref();
     if (this.opts.peersFile !== undefined) {
       this.watcher = new PeersFileWatcher(
         this.opts.peersFile,
@@ -200,6 +214,7 @@ export class Replicator {
     this.closed = true;
     this.unsubscribe?.();
     if (this.pruneTimer !== null) clearInterval(this.pruneTimer);
+    if (this.gossipTimer !== null) clearInterval(this.gossipTimer);
     this.watcher?.stop();
     for (const link of this.links.values()) link.stop();
     this.links.clear();
@@ -261,6 +276,7 @@ export class Replicator {
         }
         return true;
       },
+      onKnown: (known) => this.told(known),
       log: (level, msg, extra) => this.opts.logger[level]({ ...extra }, msg),
       maxPending: this.opts.maxPendingPerLink ?? 200_000,
     });
@@ -289,7 +305,7 @@ export class Replicator {
       }
     }
     const target = s.peerAdvertise;
-    if (target === '' || !/^[A-Za-z0-9.\-[\]:]+:\d+$/.test(target)) return;
+    if (!isDialable(target)) return;
     const existing = this.links.get(target);
     if (existing !== undefined) {
       existing.revive();
@@ -298,6 +314,50 @@ export class Replicator {
     this.opts.logger.info({ target, peer: s.peerId.toString('hex') }, 'replica introduced itself');
     this.addLink(target, true);
     this.updateGauges();
+  }
+
+  /** Where the replicas we replicate to listen, for our Welcome. */
+  private liveTargets(): string[] {
+    return [...this.links.values()].filter((l) => l.state === 'live').map((l) => l.target);
+  }
+
+  /**
+   * A replica that proved the key listed the replicas it links to: link to those we do not know,
+   * so two replicas beyond the peers file (autoscaling) find each other. Such a link is learned:
+   * dropped after five failures, and it gives way to another link to the same replica.
+   */
+  private told(known: string[]): void {
+    let added = 0;
+    for (const target of known) {
+      if (this.links.size >= MAX_LINKS) break;
+      if (target === this.me.advertise || this.links.has(target) || !isDialable(target)) continue;
+      this.opts.logger.info({ target }, 'replica learned from another');
+      this.addLink(target, true);
+      added++;
+    }
+    if (added > 0) this.updateGauges();
+  }
+
+  /**
+   * A Welcome tells only what its replica knew at that moment: two replicas that joined at once
+   * would each miss the other. So each live link's replica is asked again now and then.
+   */
+  private async askKnown(): Promise<void> {
+    if (this.gossiping || this.closed) return;
+    this.gossiping = true;
+    try {
+      for (const link of [...this.links.values()]) {
+        if (link.state !== 'live' || link.peerId === null || this.closed) continue;
+        try {
+          const s = await callKnowMe(link.client, this.me, 5_000);
+          if (s.peerId.equals(link.peerId)) this.told(s.known ?? []);
+        } catch {
+          // The link itself notices a replica that went away.
+        }
+      }
+    } finally {
+      this.gossiping = false;
+    }
   }
 
   private client(target: string): replication.ReplicationClient {

@@ -73,6 +73,17 @@ export interface Welcome {
   sessionId: Buffer;
   /** The callee's proof: the same HMAC under the label "callee". */
   proof: Buffer;
+  /**
+   * Where the replicas the callee has live links with listen (advertise addresses, at most 16,
+   * the caller's own left out), so replicas beyond the peers file (autoscaling) find each other:
+   * the caller links to those it does not know. Sent only after the caller proved the key.
+   */
+  known: string[];
+  /**
+   * HMAC(session key, "enjambre-knowme-v2 known" | each address, length-prefixed): the list is
+   * the callee's, unaltered.
+   */
+  knownMac: Buffer;
 }
 
 /**
@@ -661,7 +672,7 @@ export const Proof: MessageFns<Proof> = {
 };
 
 function createBaseWelcome(): Welcome {
-  return { sessionId: Buffer.alloc(0), proof: Buffer.alloc(0) };
+  return { sessionId: Buffer.alloc(0), proof: Buffer.alloc(0), known: [], knownMac: Buffer.alloc(0) };
 }
 
 export const Welcome: MessageFns<Welcome> = {
@@ -671,6 +682,12 @@ export const Welcome: MessageFns<Welcome> = {
     }
     if (message.proof.length !== 0) {
       writer.uint32(18).bytes(message.proof);
+    }
+    for (const v of message.known) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.knownMac.length !== 0) {
+      writer.uint32(34).bytes(message.knownMac);
     }
     return writer;
   },
@@ -704,6 +721,22 @@ export const Welcome: MessageFns<Welcome> = {
             message.proof = Buffer.from(reader.bytes());
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.known.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.knownMac = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -724,6 +757,12 @@ export const Welcome: MessageFns<Welcome> = {
         ? Buffer.from(bytesFromBase64(object.session_id))
         : Buffer.alloc(0),
       proof: isSet(object.proof) ? Buffer.from(bytesFromBase64(object.proof)) : Buffer.alloc(0),
+      known: globalThis.Array.isArray(object?.known) ? object.known.map((e: any) => globalThis.String(e)) : [],
+      knownMac: isSet(object.knownMac)
+        ? Buffer.from(bytesFromBase64(object.knownMac))
+        : isSet(object.known_mac)
+        ? Buffer.from(bytesFromBase64(object.known_mac))
+        : Buffer.alloc(0),
     };
   },
 
@@ -735,6 +774,12 @@ export const Welcome: MessageFns<Welcome> = {
     if (message.proof.length !== 0) {
       obj.proof = base64FromBytes(message.proof);
     }
+    if (message.known?.length) {
+      obj.known = message.known;
+    }
+    if (message.knownMac.length !== 0) {
+      obj.knownMac = base64FromBytes(message.knownMac);
+    }
     return obj;
   },
 
@@ -745,6 +790,8 @@ export const Welcome: MessageFns<Welcome> = {
     const message = createBaseWelcome();
     message.sessionId = object.sessionId ?? Buffer.alloc(0);
     message.proof = object.proof ?? Buffer.alloc(0);
+    message.known = object.known?.map((e) => e) || [];
+    message.knownMac = object.knownMac ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -1958,10 +2005,10 @@ export const ReplicationService = {
    * Mutual challenge/response over one stream, in which the caller proves the key first: the
    * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
    * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
-   * does the callee answer Welcome with a session id and its own proof. Each proof is an
-   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
-   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
-   * the key learns nothing it could test guesses of the key against.
+   * does the callee answer Welcome with a session id, its own proof and the replicas it knows.
+   * Each proof is an HMAC-SHA256, keyed with the network key, over both identities, both
+   * advertised addresses and both fresh nonces, so neither the key nor a replayable message
+   * travels, and a caller without the key learns nothing it could test guesses of the key against.
    */
   knowMe: {
     path: "/enjambre.tracker.v1.Replication/KnowMe" as const,
@@ -2004,10 +2051,10 @@ export interface ReplicationServer extends UntypedServiceImplementation {
    * Mutual challenge/response over one stream, in which the caller proves the key first: the
    * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
    * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
-   * does the callee answer Welcome with a session id and its own proof. Each proof is an
-   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
-   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
-   * the key learns nothing it could test guesses of the key against.
+   * does the callee answer Welcome with a session id, its own proof and the replicas it knows.
+   * Each proof is an HMAC-SHA256, keyed with the network key, over both identities, both
+   * advertised addresses and both fresh nonces, so neither the key nor a replayable message
+   * travels, and a caller without the key learns nothing it could test guesses of the key against.
    */
   knowMe: handleBidiStreamingCall<KnowMeRequest, KnowMeResponse>;
   /**
@@ -2026,10 +2073,10 @@ export interface ReplicationClient extends Client {
    * Mutual challenge/response over one stream, in which the caller proves the key first: the
    * caller sends Hello (its fresh nonce), the callee answers Challenge with only its own fresh
    * nonce (nothing derived from the key), the caller sends Proof, and only once that verifies
-   * does the callee answer Welcome with a session id and its own proof. Each proof is an
-   * HMAC-SHA256, keyed with the network key, over both identities, both advertised addresses and
-   * both fresh nonces, so neither the key nor a replayable message travels, and a caller without
-   * the key learns nothing it could test guesses of the key against.
+   * does the callee answer Welcome with a session id, its own proof and the replicas it knows.
+   * Each proof is an HMAC-SHA256, keyed with the network key, over both identities, both
+   * advertised addresses and both fresh nonces, so neither the key nor a replayable message
+   * travels, and a caller without the key learns nothing it could test guesses of the key against.
    */
   knowMe(): ClientDuplexStream<KnowMeRequest, KnowMeResponse>;
   knowMe(options: Partial<CallOptions>): ClientDuplexStream<KnowMeRequest, KnowMeResponse>;
