@@ -404,15 +404,28 @@ it('with two of three replicas down, the last one serves everything', async () =
 });
 
 // The HPA or `kubectl scale` adds pods the peers ConfigMap does not list: each has the 3-entry
-// list, introduces itself to the listed replicas by KnowMe, and they replicate back to it.
+// list, introduces itself to the listed replicas by KnowMe, and they replicate back to it; the
+// listed replicas' Welcome names the other newcomers, and the newcomers link to each other.
 describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
   async function joined(extra: Replica[]): Promise<void> {
     for (const r of extra) cluster.start(r);
     await allReady(extra);
-    // Each listed replica: the two others and every newcomer; each newcomer: the three listed.
+    // Each listed replica: the two others and every newcomer; each newcomer: the three listed
+    // and the other newcomers.
     await liveLinks([r0, r1, r2], 2 + extra.length);
-    await liveLinks(extra, 3);
+    await liveLinks(extra, 3 + extra.length - 1);
   }
+
+  const linkOf = (r: Replica) =>
+    `enjambre_tracker_replication_link_up{peer="${r.env.ENJAMBRE_TRACKER_ADVERTISE}"}`;
+  const linkSeries = async (r: Replica) =>
+    (
+      await cluster.call<{ text: string }>('http', {
+        url: `http://${r.address}:${cluster.metricsPort}/metrics`,
+      })
+    ).text
+      .split('\n')
+      .filter((l) => l.startsWith('enjambre_tracker_replication_link_up{'));
 
   it('a 4th and 5th replica given the 3-entry peers list replicate both ways', async () => {
     const [r3, r4] = [pod(3), pod(4)];
@@ -425,7 +438,6 @@ describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
     for (const r of [r0, r1, r2]) expect(cluster.log(r)).toMatch(/replica introduced itself/);
 
     // Both ways between every listed replica and every newcomer: catalog entries and seeders.
-    // (Newcomers do not link to each other: see the chart README, "Autoscaling".)
     const seed = async (at: Replica, swarm: string, n: number) =>
       cluster.call('announce', {
         target: cluster.target(at),
@@ -460,21 +472,34 @@ describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
     }
     await has(r3, [fromOld[0]], [fromOld[1]]);
     await has(r4, [fromOld[0]], [fromOld[1]]);
+
+    // The newcomers link to each other directly (neither is in the peers file)...
+    expect(await linkSeries(r4)).toContain(`${linkOf(r3)} 1`);
+    expect(await linkSeries(r3)).toContain(`${linkOf(r4)} 1`);
+    for (const r of [r3, r4]) expect(cluster.log(r)).toMatch(/replica learned from another/);
+    // ...and replicate over that link both ways with every listed replica cut off the network.
+    for (const name of ['r0', 'r1', 'r2']) cluster.net.setLink(name, false);
+    const direct = [freshHash(), freshHash()];
+    await seed(r3, direct[0], 5);
+    await seed(r4, direct[1], 6);
+    await has(r4, [], [direct[0]]);
+    await has(r3, [], [direct[1]]);
+    const clientOf = (at: Replica, swarm: string) =>
+      cluster.call<{ peers: string[] }>('announce', {
+        target: cluster.target(at),
+        infoHash: swarm,
+        peerId: peerId(60),
+        port: 6600,
+        left: 10,
+        event: 'started',
+      });
+    expect((await clientOf(r4, direct[0])).peers.some((p) => p.endsWith(':6405'))).toBe(true);
+    expect((await clientOf(r3, direct[1])).peers.some((p) => p.endsWith(':6406'))).toBe(true);
   });
 
   it("a scaled-down replica's links are dropped by the others", async () => {
     const [r3, r4] = [pod(3), pod(4)];
     await joined([r3, r4]);
-    const linkOf = (r: Replica) =>
-      `enjambre_tracker_replication_link_up{peer="${r.env.ENJAMBRE_TRACKER_ADVERTISE}"}`;
-    const linkSeries = async (r: Replica) =>
-      (
-        await cluster.call<{ text: string }>('http', {
-          url: `http://${r.address}:${cluster.metricsPort}/metrics`,
-        })
-      ).text
-        .split('\n')
-        .filter((l) => l.startsWith('enjambre_tracker_replication_link_up{'));
     for (const r of [r0, r1, r2]) {
       expect(await linkSeries(r)).toEqual(
         expect.arrayContaining([`${linkOf(r3)} 1`, `${linkOf(r4)} 1`]),
@@ -482,8 +507,9 @@ describe('replicas beyond the peers ConfigMap (autoscaling)', () => {
     }
     // The StatefulSet removes the highest ordinal first.
     await cluster.stop(r4);
-    await knownLinks([r0, r1, r2], 3);
-    await liveLinks([r0, r1, r2], 3);
+    await knownLinks([r0, r1, r2, r3], 3);
+    await liveLinks([r0, r1, r2, r3], 3);
+    expect(await linkSeries(r3)).not.toContainEqual(expect.stringContaining(linkOf(r4)));
     await cluster.stop(r3);
     await knownLinks([r0, r1, r2], 2);
     await liveLinks([r0, r1, r2], 2);
