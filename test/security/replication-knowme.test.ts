@@ -14,6 +14,7 @@ import {
 } from '@enjambre/proto';
 import {
   SessionSender,
+  knownMac,
   proofFor,
   sessionKey,
   type Transcript,
@@ -349,3 +350,31 @@ async function fresh(): Promise<{ session: Session; t: Transcript }> {
     },
   };
 }
+
+it('names the replicas it links to only in the Welcome, after the caller proved the key, under the session key', async () => {
+  const peers = path.join(dir, 'peers-known.json');
+  writePeers(peers, [a.replicationPort]);
+  const b = await startReplica(['--red-key', KEY, '--peers-file', peers]);
+  started.push(b);
+  // B introduced itself; A links back to it.
+  await until(
+    'A linked to B',
+    async () => (await metric(a, 'enjambre_tracker_replicas_live')) === 1,
+  );
+  const bAddress = Buffer.from(`:${b.replicationPort}`);
+
+  const legit = await legitKnowMe(a.replication, KEY);
+  const w = legit.welcome!;
+  expect(w.known).toHaveLength(1);
+  expect(w.known[0].endsWith(`:${b.replicationPort}`)).toBe(true);
+  expect(w.knownMac).toEqual(knownMac(sessionKey(Buffer.from(KEY), legit.transcript!), w.known));
+
+  // A caller that has not proved the key learns no address of another replica.
+  const n = randomBytes(32);
+  const unproven = await knowMe(a.replication, [hello(randomBytes(16), n)], (c, m) => {
+    if (m.challenge) c.write({ proof: { proof: randomBytes(32) } });
+  });
+  expect(unproven.received.every((m) => m.welcome === undefined)).toBe(true);
+  expect(Buffer.concat(unproven.raw).includes(bAddress)).toBe(false);
+  await b.stop();
+});

@@ -9,8 +9,20 @@ import { Registry } from 'prom-client';
 import { replication } from '@enjambre/proto';
 import { MemorySwarmStore } from '../store/memory';
 import type { AnnounceInput } from '../store/types';
-import { NONCE_LENGTH, SessionSender, proofFor, sessionKey as deriveSessionKey } from './auth';
-import { PROTOCOL_VERSION, callerTranscript, sessionMetadata } from './handshake';
+import {
+  NONCE_LENGTH,
+  NonceLedger,
+  SessionSender,
+  proofFor,
+  sessionKey as deriveSessionKey,
+} from './auth';
+import {
+  PROTOCOL_VERSION,
+  callKnowMe,
+  callerTranscript,
+  serveKnowMe,
+  sessionMetadata,
+} from './handshake';
 import { Replicator } from './replicator';
 
 const silent = { info: () => {}, warn: () => {}, error: () => {} };
@@ -372,6 +384,46 @@ it('replicas beyond the peers file learn each other from a listed replica and li
   await waitFor(() => c.store.scrape([hash(7)])[0].leechers === 1, "b's peer at c");
   // Each knows a, b or c once: no link to itself, none twice.
   expect(Object.keys(b.replicator.linkStates()).sort()).toEqual([a.target, c.target].sort());
+});
+
+it('refuses a Welcome whose list of replicas was altered on the way', async () => {
+  const server = new grpc.Server();
+  let alter = false;
+  server.addService(replication.ReplicationService, {
+    knowMe: (call: Parameters<typeof serveKnowMe>[0]) => {
+      const write = call.write.bind(call);
+      // A man in the middle (no TLS) swapping in an address of his own.
+      call.write = ((m: replication.KnowMeResponse) => {
+        if (alter && m.welcome) m.welcome.known = ['10.66.0.1:8169'];
+        return write(m);
+      }) as typeof call.write;
+      const me = { replicaId: randomBytes(16), networkKey: Buffer.from(KEY), advertise: 'x:1' };
+      serveKnowMe(
+        call,
+        me,
+        new NonceLedger(60_000, 100),
+        () => {},
+        () => {},
+        () => ['y:2'],
+      );
+    },
+    rePublish: () => {},
+    snapshot: () => {},
+  } as unknown as replication.ReplicationServer);
+  const port = await bind(server);
+  const client = new replication.ReplicationClient(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+  );
+  const me = { replicaId: randomBytes(16), networkKey: Buffer.from(KEY), advertise: 'z:3' };
+  try {
+    expect((await callKnowMe(client, me, 5000)).known).toEqual(['y:2']);
+    alter = true;
+    await expect(callKnowMe(client, me, 5000)).rejects.toMatchObject({ reason: 'auth' });
+  } finally {
+    client.close();
+    server.forceShutdown();
+  }
 });
 
 it('converges whatever the order: a leave that overtakes the join it follows wins', async () => {
