@@ -492,6 +492,29 @@ describe('qBittorrent WebAPI', () => {
     expect(same.status).toBe(200);
   });
 
+  test('setSuperSeeding turns BEP 16 super-seeding on and off, read back and kept', async () => {
+    const qb = await qbClient(d);
+    const hashes = infoHash;
+    const flag = async () =>
+      (await qb.get('torrents/info', { hashes })).json<{ super_seeding: boolean }[]>()[0]
+        .super_seeding;
+    expect(await flag()).toBe(false);
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'true' })).status).toBe(200);
+    expect(await flag()).toBe(true);
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(true);
+    expect(d.bridge.record(infoHash)).toMatchObject({ superSeeding: true });
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'maybe' })).status).toBe(
+      400,
+    );
+    expect((await qb.post('torrents/setSuperSeeding', { hashes })).status).toBe(400);
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'false' })).status).toBe(
+      200,
+    );
+    expect(await flag()).toBe(false);
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(false);
+    expect(d.bridge.record(infoHash)?.superSeeding).toBeUndefined();
+  });
+
   test('unknown hashes: 404 for one torrent, skipped in lists', async () => {
     const qb = await qbClient(d);
     for (const name of ['properties', 'files', 'trackers', 'pieceStates']) {

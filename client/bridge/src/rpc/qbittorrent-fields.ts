@@ -108,7 +108,7 @@ export function qbTorrentInfo(v: TorrentView, now: number): Record<string, unkno
     seq_dl: s.sequential,
     size: s.wantedSize,
     state: qbState(v),
-    super_seeding: false,
+    super_seeding: v.torrent.superSeeding(),
     tags: (record?.tags ?? []).join(', '),
     time_active: seconds,
     total_size: s.size,
