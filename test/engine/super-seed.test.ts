@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   encodeHave,
@@ -6,13 +7,14 @@ import {
   encodeRequest,
   parseTorrent,
 } from '@enjambre/bittorrent';
-import { waitFor } from '../peers';
+import { startLibtorrent, stopAll, waitFor } from '../peers';
 import { rawClient } from './evil-peer';
 import { sessionWorkspace, expectSameFiles, makeTorrent, startSession, waitDone } from './helpers';
 
 jest.setTimeout(120_000);
 
 const ws = sessionWorkspace('super-seed');
+afterAll(() => stopAll());
 const raws: Array<{ socket: { destroy(): void } }> = [];
 afterEach(() => {
   for (const r of raws.splice(0)) r.socket.destroy();
@@ -92,6 +94,31 @@ test('two real leechers of a super-seeder both complete with verified bytes', as
   const size = 2 * 1024 * 1024 + 4321;
   expect(st.status().uploadedTotal).toBeLessThan(2 * size);
   expect(lt1.status().uploadedTotal + lt2.status().uploadedTotal).toBeGreaterThan(0);
+});
+
+test('two python3-libtorrent leechers of a super-seeder both complete with verified bytes', async () => {
+  const size = 3 * 1024 * 1024 + 999;
+  const { t, seeder, st } = await superSeeder(size);
+  const file = path.join(ws.root, 'file.torrent');
+  await writeFile(file, t.torrent);
+  const seed = `127.0.0.1:${seeder.port}`;
+  const got1 = path.join(ws.root, 'lt1');
+  const got2 = path.join(ws.root, 'lt2');
+  const a = await startLibtorrent({ role: 'leech', torrentFile: file, dir: got1, peers: [seed] });
+  const b = await startLibtorrent({
+    role: 'leech',
+    torrentFile: file,
+    dir: got2,
+    peers: [seed, `127.0.0.1:${a.port}`],
+  });
+  try {
+    await Promise.all([a.waitForComplete(90_000), b.waitForComplete(90_000)]);
+    await expectSameFiles(t, got1, 'file.bin', true);
+    await expectSameFiles(t, got2, 'file.bin', true);
+    expect(st.status().uploadedTotal).toBeLessThan(2 * size);
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
 });
 
 test('super-seeding is off for a downloading torrent until it seeds', async () => {
