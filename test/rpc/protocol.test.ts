@@ -501,6 +501,8 @@ describe('qBittorrent WebAPI', () => {
     expect(await flag()).toBe(false);
     expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'true' })).status).toBe(200);
     expect(await flag()).toBe(true);
+    const props = await qb.get('torrents/properties', { hash: hashes });
+    expect(props.json()).toMatchObject({ super_seeding: true });
     expect(d.bridge.get(infoHash).superSeeding()).toBe(true);
     expect(d.bridge.record(infoHash)).toMatchObject({ superSeeding: true });
     expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'maybe' })).status).toBe(
@@ -690,6 +692,7 @@ describe('qBittorrent WebAPI', () => {
   test('categories, tags and which torrent has them survive a restart', async () => {
     const qb = await qbClient(d);
     await qb.post('torrents/addTags', { hashes: infoHash, tags: 'keep' });
+    await qb.post('torrents/setSuperSeeding', { hashes: infoHash, value: 'true' });
     const dataDir = d.dataDir;
     await d.close();
     d = await rpcDaemon(dataDir);
@@ -701,8 +704,10 @@ describe('qBittorrent WebAPI', () => {
     const [info] = (await again.get('torrents/info', { hashes: infoHash })).json<
       Record<string, unknown>[]
     >();
-    expect(info).toMatchObject({ category: 'films' });
+    expect(info).toMatchObject({ category: 'films', super_seeding: true });
     expect(String(info.tags).split(', ')).toContain('keep');
+    // the record's super-seeding is applied to the restored torrent
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(true);
   });
 
   test('own credentials set through the REST API replace the token, for both APIs', async () => {

@@ -160,6 +160,7 @@ export function qbProperties(v: TorrentView, now: number): Record<string, unknow
     seeds: s.seeders,
     seeds_total: s.swarmSeeders ?? 0,
     share_ratio: Number.isFinite(s.ratio) ? s.ratio : 9999,
+    super_seeding: v.torrent.superSeeding(),
     time_elapsed: elapsed,
     total_downloaded: Math.round(s.downloadedTotal),
     total_downloaded_session: Math.round(s.downloadedTotal),
