@@ -31,13 +31,19 @@ async function superSeeder(size: number, pieceLength = 64 * 1024) {
   return { t, meta: parseTorrent(t.torrent), seeder, st };
 }
 
+/** A raw-wire peer with no pieces (have-none) that waits for the first piece offered to it. */
+async function watcher(port: number, meta: ReturnType<typeof parseTorrent>, peerId: string) {
+  const w = await rawClient(port, meta.infoHashBuffer, meta.pieceCount, Buffer.from(peerId));
+  raws.push(w);
+  await waitFor(() => w.events.includes('handshake'), 10_000, 'handshake');
+  w.socket.write(encodeHaveNone());
+  await waitFor(() => w.haves.length > 0, 10_000, 'a first offer');
+  return w;
+}
+
 test('a watching peer is shown one piece, not a bitfield, is served only that piece, and is offered another once a second peer has it', async () => {
   const { meta, seeder } = await superSeeder(1_000_000);
-  const a = await rawClient(seeder.port, meta.infoHashBuffer, meta.pieceCount);
-  raws.push(a);
-  await waitFor(() => a.events.includes('handshake'), 10_000, 'handshake');
-  a.socket.write(encodeHaveNone());
-  await waitFor(() => a.haves.length > 0, 10_000, 'a first offer');
+  const a = await watcher(seeder.port, meta, '-EV0001-firstfirstfi');
   const offered = a.haves[0];
   expect(a.events).toContain('have-none');
   expect(a.events).not.toContain('bitfield');
@@ -55,16 +61,7 @@ test('a watching peer is shown one piece, not a bitfield, is served only that pi
 
   // a second peer is offered a piece not offered yet; once it has the first peer's piece, the
   // first peer is offered a new one
-  const b = await rawClient(
-    seeder.port,
-    meta.infoHashBuffer,
-    meta.pieceCount,
-    Buffer.from('-EV0001-secondsecond'),
-  );
-  raws.push(b);
-  await waitFor(() => b.events.includes('handshake'), 10_000, 'second handshake');
-  b.socket.write(encodeHaveNone());
-  await waitFor(() => b.haves.length > 0, 10_000, 'the second peer offer');
+  const b = await watcher(seeder.port, meta, '-EV0001-secondsecond');
   expect(b.haves).toHaveLength(1);
   expect(b.haves[0]).not.toBe(offered);
   expect(a.haves).toEqual([offered]);
@@ -137,16 +134,7 @@ test('super-seeding is off for a downloading torrent until it seeds', async () =
   await waitDone(lt);
   await expectSameFiles(t, path.join(ws.root, 'got'), 'file.bin', true);
   // a peer connecting once it seeds is shown one piece only
-  const late = await rawClient(
-    l.port,
-    meta.infoHashBuffer,
-    meta.pieceCount,
-    Buffer.from('-EV0001-latelatelate'),
-  );
-  raws.push(late);
-  await waitFor(() => late.events.includes('handshake'), 10_000, 'handshake');
-  late.socket.write(encodeHaveNone());
-  await waitFor(() => late.haves.length > 0, 10_000, 'an offer');
+  const late = await watcher(l.port, meta, '-EV0001-latelatelate');
   expect(late.events).not.toContain('have-all');
   expect(late.events).not.toContain('bitfield');
 });
