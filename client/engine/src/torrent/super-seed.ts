@@ -10,7 +10,7 @@ import type { PeerConnection } from '../peer/connection';
 export class SuperSeeder {
   /** Managed peers: the piece on offer (-1: none) and every piece offered so far. */
   private readonly peers = new Map<PeerConnection, { current: number; offered: Set<number> }>();
-  /** How many peers each piece was offered to. */
+  /** How many peers each piece was offered to, ever (so it goes to those not offered it yet). */
   private readonly offers: Uint32Array;
 
   constructor(
@@ -18,6 +18,8 @@ export class SuperSeeder {
     private readonly weHave: (index: number) => boolean,
     /** How many peers hold the piece, as counted by the picker. */
     private readonly availability: (index: number) => number,
+    /** Whether a connected peer other than `except` holds the piece. */
+    private readonly heldElsewhere: (index: number, except: PeerConnection) => boolean,
   ) {
     this.offers = new Uint32Array(pieceCount);
   }
@@ -42,7 +44,9 @@ export class SuperSeeder {
   /** Its bitfield arrived: the offer made blindly at connect may be a piece it already holds. */
   onBitfield(conn: PeerConnection): void {
     const p = this.peers.get(conn);
-    if (p && (p.current < 0 || conn.hasPiece(p.current))) this.offerNext(conn);
+    if (!p || (p.current >= 0 && !conn.hasPiece(p.current))) return;
+    if (p.current >= 0 && this.offers[p.current] > 0) this.offers[p.current]--;
+    this.offerNext(conn);
   }
 
   /** `conn` announced piece `index`. */
@@ -51,13 +55,15 @@ export class SuperSeeder {
       if (other !== conn && p.current === index) this.offerNext(other);
     }
     const own = this.peers.get(conn);
-    if (own && own.current === index && this.seenElsewhere(conn, index)) this.offerNext(conn);
+    if (own && own.current === index && this.heldElsewhere(index, conn)) this.offerNext(conn);
   }
 
   remove(conn: PeerConnection): void {
     const p = this.peers.get(conn);
     if (!p) return;
-    if (p.current >= 0) this.offers[p.current]--;
+    // a piece the peer left with unfinished goes back to the least offered
+    if (p.current >= 0 && !conn.hasPiece(p.current) && this.offers[p.current] > 0)
+      this.offers[p.current]--;
     this.peers.delete(conn);
   }
 
@@ -72,15 +78,9 @@ export class SuperSeeder {
     this.offers.fill(0);
   }
 
-  private seenElsewhere(conn: PeerConnection, index: number): boolean {
-    for (const c of this.peers.keys()) if (c !== conn && c.hasPiece(index)) return true;
-    return this.availability(index) > 1;
-  }
-
   private offerNext(conn: PeerConnection): void {
     const p = this.peers.get(conn);
     if (!p) return;
-    if (p.current >= 0) this.offers[p.current]--;
     p.current = -1;
     let best = -1;
     let bestOffers = Infinity;
