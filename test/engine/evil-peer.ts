@@ -107,7 +107,12 @@ export function noopHandler(h: Partial<WireHandler>): WireHandler {
 }
 
 /** Connects to `port`, handshakes for `infoHash`, and collects what the other side sends. */
-export async function rawClient(port: number, infoHash: Buffer, pieceCount: number) {
+export async function rawClient(
+  port: number,
+  infoHash: Buffer,
+  pieceCount: number,
+  peerId = Buffer.from('-EV0001-rawrawrawraw'),
+) {
   const socket = net.connect(port, '127.0.0.1');
   await new Promise<void>((r, j) => {
     socket.once('connect', () => r());
@@ -116,6 +121,7 @@ export async function rawClient(port: number, infoHash: Buffer, pieceCount: numb
   const events: string[] = [];
   const pieces: Array<{ index: number; begin: number; length: number }> = [];
   const rejects: Array<{ index: number; begin: number }> = [];
+  const haves: number[] = [];
   let closed = false;
   socket.on('close', () => (closed = true));
   socket.on('error', () => undefined);
@@ -125,6 +131,7 @@ export async function rawClient(port: number, infoHash: Buffer, pieceCount: numb
       onBitfield: () => events.push('bitfield'),
       onHaveAll: () => events.push('have-all'),
       onHaveNone: () => events.push('have-none'),
+      onHave: (index) => haves.push(index),
       onUnchoke: () => events.push('unchoke'),
       onPiece: (index, begin, block) => pieces.push({ index, begin, length: block.length }),
       onReject: (index, begin) => rejects.push({ index, begin }),
@@ -141,7 +148,7 @@ export async function rawClient(port: number, infoHash: Buffer, pieceCount: numb
   socket.write(
     encodeHandshake({
       infoHash,
-      peerId: Buffer.from('-EV0001-rawrawrawraw'),
+      peerId,
       fast: true,
       extended: true,
     }),
@@ -151,6 +158,7 @@ export async function rawClient(port: number, infoHash: Buffer, pieceCount: numb
     events,
     pieces,
     rejects,
+    haves,
     get closed() {
       return closed;
     },

@@ -492,6 +492,31 @@ describe('qBittorrent WebAPI', () => {
     expect(same.status).toBe(200);
   });
 
+  test('setSuperSeeding turns BEP 16 super-seeding on and off, read back and kept', async () => {
+    const qb = await qbClient(d);
+    const hashes = infoHash;
+    const flag = async () =>
+      (await qb.get('torrents/info', { hashes })).json<{ super_seeding: boolean }[]>()[0]
+        .super_seeding;
+    expect(await flag()).toBe(false);
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'true' })).status).toBe(200);
+    expect(await flag()).toBe(true);
+    const props = await qb.get('torrents/properties', { hash: hashes });
+    expect(props.json()).toMatchObject({ super_seeding: true });
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(true);
+    expect(d.bridge.record(infoHash)).toMatchObject({ superSeeding: true });
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'maybe' })).status).toBe(
+      400,
+    );
+    expect((await qb.post('torrents/setSuperSeeding', { hashes })).status).toBe(400);
+    expect((await qb.post('torrents/setSuperSeeding', { hashes, value: 'false' })).status).toBe(
+      200,
+    );
+    expect(await flag()).toBe(false);
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(false);
+    expect(d.bridge.record(infoHash)?.superSeeding).toBeUndefined();
+  });
+
   test('unknown hashes: 404 for one torrent, skipped in lists', async () => {
     const qb = await qbClient(d);
     for (const name of ['properties', 'files', 'trackers', 'pieceStates']) {
@@ -667,6 +692,7 @@ describe('qBittorrent WebAPI', () => {
   test('categories, tags and which torrent has them survive a restart', async () => {
     const qb = await qbClient(d);
     await qb.post('torrents/addTags', { hashes: infoHash, tags: 'keep' });
+    await qb.post('torrents/setSuperSeeding', { hashes: infoHash, value: 'true' });
     const dataDir = d.dataDir;
     await d.close();
     d = await rpcDaemon(dataDir);
@@ -678,8 +704,10 @@ describe('qBittorrent WebAPI', () => {
     const [info] = (await again.get('torrents/info', { hashes: infoHash })).json<
       Record<string, unknown>[]
     >();
-    expect(info).toMatchObject({ category: 'films' });
+    expect(info).toMatchObject({ category: 'films', super_seeding: true });
     expect(String(info.tags).split(', ')).toContain('keep');
+    // the record's super-seeding is applied to the restored torrent
+    expect(d.bridge.get(infoHash).superSeeding()).toBe(true);
   });
 
   test('own credentials set through the REST API replace the token, for both APIs', async () => {

@@ -216,6 +216,12 @@ export interface Torrent extends EventEmitter<TorrentEvents> {
   /** This torrent's own rate limits in bytes per second (0 = none), on top of the session's. */
   setRateLimits(limits: { upload?: number; download?: number }): void;
   rateLimits(): { upload: number; download: number };
+  /**
+   * BEP 16 super-seeding: peers that connect while the torrent seeds are offered one piece at a
+   * time. The setting is kept while downloading but acts only once seeding.
+   */
+  setSuperSeeding(on: boolean): void;
+  superSeeding(): boolean;
   setFilePriority(fileIndex: number, priority: FilePriority): void;
   setSequential(on: boolean): void;
   /** Connect to a peer directly ("host:port"), besides those from trackers and PEX. */

@@ -182,6 +182,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     return { upload: this.transfer.upLimit.rate, download: this.transfer.downLimit.rate };
   }
 
+  setSuperSeeding(on: boolean): void {
+    this.transfer.superSeeding = on;
+    this.live?.updateSuperSeeding();
+  }
+
+  superSeeding(): boolean {
+    return this.transfer.superSeeding;
+  }
+
   async recheck(): Promise<void> {
     const content = this.content;
     if (!content || this.phase.name === 'checking') return;

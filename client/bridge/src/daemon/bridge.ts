@@ -104,6 +104,7 @@ export class Bridge {
       });
       this.records.set(t.infoHash, record);
       t.setRateLimits(effectiveLimits(record));
+      if (record.superSeeding) t.setSuperSeeding(true);
       this.watch(t);
     } catch (err) {
       this.log.warn({ infoHash: record.infoHash, err: String(err) }, 'could not restore torrent');
@@ -232,6 +233,17 @@ export class Bridge {
     await this.state.putTorrent(record);
   }
 
+  /** Turns BEP 16 super-seeding on or off, kept with the torrent's record. */
+  async setSuperSeeding(id: string, on: boolean): Promise<void> {
+    const t = this.get(id);
+    t.setSuperSeeding(on);
+    const record = this.records.get(t.infoHash);
+    if (!record) return;
+    if (on) record.superSeeding = true;
+    else delete record.superSeeding;
+    await this.state.putTorrent(record);
+  }
+
   /**
    * Points a torrent at another folder: the engine drops it (keeping the data) and adds it again
    * there, so it re-checks what it finds. With `move`, the torrent's top-level file or folder is
@@ -269,6 +281,7 @@ export class Bridge {
     record.downloadDir = target;
     await this.state.putTorrent(record);
     next.setRateLimits(effectiveLimits(record));
+    if (record.superSeeding) next.setSuperSeeding(true);
     this.watch(next);
     if (target !== downloadDir) throw conflict(`could not move the data to ${downloadDir}`);
     return next;

@@ -41,6 +41,8 @@ export interface TorrentRecord {
   uploadLimited?: boolean;
   downloadLimit?: number;
   downloadLimited?: boolean;
+  /** BEP 16 super-seeding asked for (it acts only while seeding). Absent: off. */
+  superSeeding?: boolean;
 }
 
 export type RateLimitFields = Pick<

@@ -678,9 +678,9 @@ export class QbApi {
         return this.forEach(f, (t) => bridge.resume(t.infoHash));
       }),
       'torrents/setSuperSeeding': post(async (f) => {
-        if (this.bool(f, 'value') === true)
-          throw new RpcError(409, 'super seeding is not supported');
-        return undefined;
+        const on = this.bool(f, 'value');
+        if (on === undefined) throw new RpcError(400, 'value must be true or false');
+        return this.forEach(f, (t) => bridge.setSuperSeeding(t.infoHash, on));
       }),
       'torrents/toggleSequentialDownload': post((f) =>
         this.forEach(f, (t) => bridge.setSequential(t.infoHash, !t.status().sequential)),

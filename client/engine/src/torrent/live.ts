@@ -6,6 +6,7 @@ import { RateMeter } from '../util/rate';
 import { bothLimits, TokenBucket, type RateLimiter } from '../util/token-bucket';
 import type { TorrentContent } from './content';
 import type { Swarm } from './swarm';
+import { SuperSeeder } from './super-seed';
 import { Uploader } from './uploader';
 
 /** Bytes moved by a torrent over its whole life (all runs). */
@@ -17,6 +18,8 @@ export class Transfer {
   /** The torrent's own limits (0 = none), on top of the session's; they outlive each run. */
   readonly upLimit = new TokenBucket(0);
   readonly downLimit = new TokenBucket(0);
+  /** BEP 16 super-seeding asked for; it acts only while seeding. */
+  superSeeding = false;
 }
 
 export interface LiveHooks {
@@ -35,6 +38,8 @@ export interface LiveHooks {
  */
 export class Live {
   private readonly uploader: Uploader;
+  /** Set while super-seeding is on and the torrent seeds. */
+  private superSeeder?: SuperSeeder;
   private readonly choker: Choker;
   /** Peers counted in the picker as seeds / piece by piece. */
   private readonly seedConns = new Set<PeerConnection>();
@@ -59,7 +64,7 @@ export class Live {
     this.uploader = new Uploader(
       () => content.meta,
       () => content.storage,
-      (i) => content.have.get(i),
+      (c, i) => content.have.get(i) && (this.superSeeder?.allows(c, i) ?? true),
       bothLimits(ctx.uploadBucket, transfer.upLimit),
       (err) => hooks.fail(err),
       (bytes) => {
@@ -67,6 +72,7 @@ export class Live {
         transfer.up.add(bytes);
       },
     );
+    this.updateSuperSeeding();
     // peers connected before (while the metadata came or the data was checked)
     for (const c of swarm.conns) {
       if (!c.ready || !c.have) continue;
@@ -79,7 +85,34 @@ export class Live {
     return this.content.downloader;
   }
 
+  /** Whether a peer connecting now must not be sent our bitfield (BEP 16). */
+  get hidesPieces(): boolean {
+    return this.superSeeder !== undefined;
+  }
+
+  /** Starts or ends super-seeding to match the setting and the phase (seeding only). */
+  updateSuperSeeding(): void {
+    const on = this.transfer.superSeeding && this.seeding;
+    if (on && !this.superSeeder) {
+      const { content } = this;
+      this.superSeeder = new SuperSeeder(
+        content.meta.pieceCount,
+        (i) => content.have.get(i),
+        (i) => content.picker.availability(i),
+        (i, except) => {
+          for (const c of this.swarm.conns)
+            if (c !== except && c.ready && c.hasPiece(i)) return true;
+          return false;
+        },
+      );
+    } else if (!on && this.superSeeder) {
+      this.superSeeder.release();
+      this.superSeeder = undefined;
+    }
+  }
+
   onHandshake(conn: PeerConnection): void {
+    this.superSeeder?.add(conn);
     if (this.content.have.cardinality > 0)
       this.choker.offerSlot(this.chokerPeer(conn), this.chokerPeers());
   }
@@ -91,6 +124,8 @@ export class Live {
   ): void {
     const picker = this.content.picker;
     if (!conn.have) return;
+    if (kind === 'have' && index !== undefined) this.superSeeder?.onHave(conn, index);
+    else this.superSeeder?.onBitfield(conn);
     if (kind === 'have' && index !== undefined) {
       if (this.seedConns.has(conn)) return;
       picker.addHave(index);
@@ -160,6 +195,7 @@ export class Live {
     this.downloader.release(conn, conn.takeOutstanding());
     this.uncountAvailability(conn);
     this.uploader.forget(conn);
+    this.superSeeder?.remove(conn);
   }
 
   /** A piece was verified and written: tell the peers. */
@@ -175,6 +211,7 @@ export class Live {
   prioritiesChanged(): void {
     if (!this.content.done && this.seeding) {
       this.seeding = false;
+      this.updateSuperSeeding();
       this.hooks.wantsMore();
     }
     this.updateInterest();
@@ -202,6 +239,7 @@ export class Live {
   checkDone(): void {
     if (this.seeding || !this.content.done) return;
     this.seeding = true;
+    this.updateSuperSeeding();
     for (const c of this.swarm.conns) if (c.ready) c.interested(false);
     this.hooks.allDone();
   }

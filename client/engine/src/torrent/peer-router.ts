@@ -96,7 +96,9 @@ export class PeerRouter implements PeerHandler {
     }
     if (conn.extended) conn.sendExtended(0, this.extHandshake());
     const have = this.t.content()?.have;
-    if (have) conn.sendBitfield(have);
+    // a super-seed shows no pieces up front: have-none, or with no fast extension nothing
+    if (this.t.live()?.hidesPieces) conn.sendBitfield(new Bitfield(have?.length ?? 0));
+    else if (have) conn.sendBitfield(have);
     else if (conn.fast) conn.sendBitfield(new Bitfield(0));
     this.t.live()?.onHandshake(conn);
     return true;

@@ -28,7 +28,8 @@ export class Uploader {
   constructor(
     private readonly meta: () => TorrentMeta | undefined,
     private readonly storage: () => TorrentStorage | undefined,
-    private readonly havePiece: (index: number) => boolean,
+    /** Whether the piece may be served to this peer (verified, and offered to it when super-seeding). */
+    private readonly mayServe: (conn: PeerConnection, index: number) => boolean,
     private readonly bucket: RateLimiter,
     private readonly onError: (err: Error) => void,
     private readonly onSent: (bytes: number) => void,
@@ -39,7 +40,7 @@ export class Uploader {
     if (
       !meta ||
       conn.amChoking ||
-      !this.havePiece(index) ||
+      !this.mayServe(conn, index) ||
       begin + length > pieceSize(meta, index)
     ) {
       conn.reject(index, begin, length);
