@@ -99,11 +99,6 @@ export class Live {
         content.meta.pieceCount,
         (i) => content.have.get(i),
         (i) => content.picker.availability(i),
-        (i, except) => {
-          for (const c of this.swarm.conns)
-            if (c !== except && c.ready && c.hasPiece(i)) return true;
-          return false;
-        },
       );
     } else if (!on && this.superSeeder) {
       this.superSeeder.release();

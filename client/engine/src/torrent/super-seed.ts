@@ -3,7 +3,9 @@ import type { PeerConnection } from '../peer/connection';
 /**
  * BEP 16 super-seeding for one live run: a peer that connected while it was on learns none of our
  * pieces up front; it is offered one piece at a time with `have`, the rarest among those offered
- * to the fewest peers, and a new one only once the piece it was given is seen at another peer.
+ * to the fewest peers, and a new one once the piece it was given is seen at another peer or the
+ * peer itself says it has it. That last rule is libtorrent's default (qBittorrent's too), not
+ * strict BEP 16, under which a lone leecher would wait forever for a third peer.
  * Only pieces offered to a peer are served to it. Peers that connected before it was turned on
  * already know our full bitfield and are not governed by it.
  */
@@ -18,8 +20,6 @@ export class SuperSeeder {
     private readonly weHave: (index: number) => boolean,
     /** How many peers hold the piece, as counted by the picker. */
     private readonly availability: (index: number) => number,
-    /** Whether a connected peer other than `except` holds the piece. */
-    private readonly heldElsewhere: (index: number, except: PeerConnection) => boolean,
   ) {
     this.offers = new Uint32Array(pieceCount);
   }
@@ -55,7 +55,7 @@ export class SuperSeeder {
       if (other !== conn && p.current === index) this.offerNext(other);
     }
     const own = this.peers.get(conn);
-    if (own && own.current === index && this.heldElsewhere(index, conn)) this.offerNext(conn);
+    if (own && own.current === index) this.offerNext(conn);
   }
 
   remove(conn: PeerConnection): void {
