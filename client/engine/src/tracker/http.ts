@@ -51,10 +51,27 @@ export class HttpTrackerClient implements TrackerClient {
   }
 }
 
-function get(url: string, signal: AbortSignal): Promise<Buffer> {
+/**
+ * Node's agent keeps connections alive, but many trackers (opentracker among them) close theirs
+ * after each answer: a request that went out on such a socket just as it closed fails with a
+ * reset it never reached the tracker for. That one is sent again, once, on a new connection.
+ */
+async function get(url: string, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await getOnce(url, signal);
+  } catch (err) {
+    if (!(err instanceof ReusedSocketClosed) || signal.aborted) throw err;
+    return getOnce(url, signal, false);
+  }
+}
+
+class ReusedSocketClosed extends Error {}
+
+function getOnce(url: string, signal: AbortSignal, reuse = true): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith('https:') ? https : http;
-    const req = mod.get(url, { signal, headers: { 'user-agent': 'enjambre/0.1' } }, (res) => {
+    const options = { signal, headers: { 'user-agent': 'enjambre/0.1' } };
+    const req = mod.get(url, reuse ? options : { ...options, agent: false }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`HTTP ${res.statusCode} from tracker`));
@@ -73,6 +90,11 @@ function get(url: string, signal: AbortSignal): Promise<Buffer> {
       res.on('end', () => resolve(Buffer.concat(chunks)));
       res.on('error', reject);
     });
-    req.on('error', (err) => reject(signal.aborted ? new Error('timed out') : err));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (signal.aborted) reject(new Error('timed out'));
+      else if (req.reusedSocket && err.code === 'ECONNRESET')
+        reject(new ReusedSocketClosed(err.message));
+      else reject(err);
+    });
   });
 }
