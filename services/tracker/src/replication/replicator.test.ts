@@ -68,6 +68,7 @@ const KEY = 'test-network-key-of-at-least-32-bytes';
 async function replica(
   key = KEY,
   maxPendingKnowMe?: number,
+  gossipMs = 200,
 ): Promise<Replica & { start(ports: number[]): Promise<void> }> {
   const server = new grpc.Server();
   const store = new MemorySwarmStore({ limits: { interval: 60, grace: 30 } });
@@ -86,7 +87,7 @@ async function replica(
     peersFile,
     peersPollMs: 100,
     maxPendingKnowMe,
-    gossipMs: 200,
+    gossipMs,
   });
   server.addService(replication.ReplicationService, replicator.service());
   const r = {
@@ -427,10 +428,12 @@ it('refuses a Welcome whose list of replicas was altered on the way', async () =
 });
 
 it('converges whatever the order: a leave that overtakes the join it follows wins', async () => {
-  const a = await replica();
-  const b = await replica();
-  const c = await replica();
-  // A and B do not replicate to each other; both replicate to C.
+  // Slow gossip: A, once it drops C from its peers file, must not learn C again from B's list
+  // before the test relinks it (the relink is what makes A's whole state travel again).
+  const a = await replica(KEY, undefined, 60_000);
+  const b = await replica(KEY, undefined, 60_000);
+  const c = await replica(KEY, undefined, 60_000);
+  // A and B list only C (they may learn each other from C's Welcome).
   await a.start([c.port]);
   await b.start([c.port]);
   await c.start([]);
