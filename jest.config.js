@@ -2,6 +2,7 @@
 // Tests import workspace packages from their TypeScript sources, so `jest` needs no prior build.
 const workspaces = {
   '@enjambre/bittorrent': 'packages/bittorrent/src',
+  '@enjambre/dht': 'packages/dht/src',
   '@enjambre/proto': 'proto/src',
   '@enjambre/tracker': 'services/tracker/src',
   '@enjambre/engine': 'client/engine/src',

@@ -13,8 +13,8 @@ const require = createRequire(import.meta.url);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
 const { Dht } = require(path.join(root, 'client/engine/dist/index.js'));
-const { RoutingTable } = require(path.join(root, 'client/engine/dist/dht/routing-table.js'));
-const { PeerStore } = require(path.join(root, 'client/engine/dist/dht/peer-store.js'));
+const { RoutingTable } = require(path.join(root, 'packages/dht/dist/routing-table.js'));
+const { PeerStore } = require(path.join(root, 'packages/dht/dist/peer-store.js'));
 const LT_SCRIPT = path.join(root, 'test/dht/lt_dht.py');
 
 const args = process.argv.slice(2);

@@ -1,4 +1,4 @@
-import type { DhtOptions } from './dht/dht';
+import type { DhtOptions } from '@enjambre/dht';
 import type { LsdOptions } from './lsd/lsd';
 /**
  * The engine's public contract: what the bridge, the command line and the tests may rely on.

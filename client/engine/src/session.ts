@@ -35,7 +35,7 @@ import type { TrackerClient } from './tracker/client';
 import type { PeerSourceFactory } from './torrent/peer-source';
 import { Ticker } from './util/ticker';
 import { TokenBucket } from './util/token-bucket';
-import { Dht } from './dht/dht';
+import { Dht } from '@enjambre/dht';
 import { dhtPeerSource, lsdPeerSource } from './dht/peer-source';
 import { Lsd } from './lsd/lsd';
 

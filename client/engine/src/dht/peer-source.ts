@@ -6,7 +6,7 @@
 import type { PeerAddress as WirePeer } from '@enjambre/bittorrent';
 import type { Lsd } from '../lsd/lsd';
 import type { DiscoveryMode, PeerAddress, PeerSourceFactory } from '../torrent/peer-source';
-import type { Dht } from './dht';
+import type { Dht } from '@enjambre/dht';
 
 /** How often a torrent looks itself up / announces on the DHT (BEP 5 clients use ~15 min). */
 export const DHT_ANNOUNCE_INTERVAL_MS = 15 * 60_000;

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { PeerAddress } from '@enjambre/bittorrent';
 import type { EngineLogger } from '../api';
-import { AddressLimiter } from '../dht/address-limiter';
+import { AddressLimiter } from '@enjambre/dht';
 import { formatLsdAnnounce, LSD_GROUP4, LSD_GROUP6, LSD_PORT, parseLsdAnnounce } from './message';
 
 export const LSD_INTERVAL_MS = 5 * 60_000;

@@ -25,8 +25,8 @@ import {
   type QueryArgs,
   type Want,
 } from '@enjambre/bittorrent';
-import type { EngineLogger } from '../api';
 import { DhtDb } from './dht-db';
+import type { DhtLogger } from './logger';
 import { KrpcSocket, QueryError, type Answer, type SocketCounters } from './krpc-socket';
 import { ALPHA, iterativeLookup, type LookupResult } from './lookup';
 import { PeerStore } from './peer-store';
@@ -59,7 +59,7 @@ export interface DhtOptions {
   alpha?: number;
   /** Period of table upkeep (refresh, pings, saving). Default 60 s. */
   maintenanceMs?: number;
-  logger?: EngineLogger;
+  logger?: DhtLogger;
 }
 
 export interface DhtStats {
@@ -130,7 +130,7 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   constructor(options: DhtOptions = {}) {
     super();
-    this.setMaxListeners(0); // one listener per torrent (peer-source.ts)
+    this.setMaxListeners(0); // one listener per torrent (the engine's dht/peer-source.ts)
     this.opts = options;
     if (options.nodeId && options.nodeId.length !== NODE_ID_LENGTH)
       throw new Error('nodeId must be 20 bytes');
