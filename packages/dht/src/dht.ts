@@ -120,6 +120,9 @@ export class Dht extends EventEmitter<DhtEvents> {
   /** BEP 42: our external IP as answering nodes see it -> the IPs of the nodes that said so. */
   private readonly ipVotes = new Map<string, Set<string>>();
   private timer?: NodeJS.Timeout;
+  /** Nodes of the saved table, until `start` pings them. */
+  private saved: NodeInfo[] = [];
+  private joined = false;
   private lastSave = 0;
   private refreshing = false;
   private closed = false;
@@ -147,13 +150,27 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   /** Binds the socket, reloads the saved table and joins the network. */
   async start(): Promise<void> {
+    await this.listen();
+    if (this.joined) return;
+    this.joined = true;
+    // saved nodes are pinged back in; then one lookup of our own id fills the table
+    const saved = this.saved.splice(0, 64);
+    this.saved = [];
+    await Promise.all(saved.map((n) => this.ask(n, 'ping', {})));
+    await this.bootstrap();
+  }
+
+  /**
+   * Binds the socket and reloads the saved table, without waiting for the network: a tracker
+   * fails its start on a taken port here, then joins (`start`) in the background.
+   */
+  async listen(): Promise<void> {
     if (this.socket) return;
-    let saved: NodeInfo[] = [];
     if (this.opts.dataDir) {
       this.db = new DhtDb(this.opts.dataDir);
       await this.db.open();
       const s = await this.db.load();
-      saved = s.nodes;
+      this.saved = s.nodes;
       if (!this.opts.nodeId && s.nodeId) this._nodeId = s.nodeId;
     }
     if (
@@ -165,7 +182,7 @@ export class Dht extends EventEmitter<DhtEvents> {
     }
     this.table4 = new RoutingTable(this._nodeId, this.tableOptions(), Date.now());
     this.table6 = new RoutingTable(this._nodeId, this.tableOptions(), Date.now());
-    this.socket = new KrpcSocket({
+    const socket = new KrpcSocket({
       host: this.opts.host,
       port: this.opts.port ?? 0,
       readOnly: this.opts.readOnly ?? false,
@@ -173,18 +190,17 @@ export class Dht extends EventEmitter<DhtEvents> {
       queryTimeoutMs: this.opts.queryTimeoutMs,
     });
     try {
-      await this.socket.bind();
+      await socket.bind();
     } catch (err) {
       await this.db?.close();
+      this.db = undefined;
       throw err;
     }
+    this.socket = socket;
     this.socket.on('query', (q, from) => this.onQuery(q, from));
     this.timer = setInterval(() => this.maintain(), this.opts.maintenanceMs ?? 60_000);
     this.timer.unref();
     this.lastSave = Date.now();
-    // saved nodes are pinged back in; then one lookup of our own id fills the table
-    await Promise.all(saved.slice(0, 64).map((n) => this.ask(n, 'ping', {})));
-    await this.bootstrap();
   }
 
   /**

@@ -83,6 +83,8 @@ describe('enjambre-tracker command line', () => {
       'publish-burst',
       'max-connections-per-ip',
       'head-timeout',
+      'dht-port',
+      'dht-bootstrap',
     ]) {
       expect(help).toContain(`--${flag} `);
       expect(help).toContain(`ENJAMBRE_TRACKER_${flag.replace(/-/g, '_').toUpperCase()}`);
@@ -100,6 +102,28 @@ describe('enjambre-tracker command line', () => {
       out = String((err as { stderr: string }).stderr);
     }
     expect(out).toMatch(/--load needs --data-dir/);
+  });
+
+  it('refuses a DHT bootstrap node that is not host:port, and bootstrap nodes without a DHT', () => {
+    const stderrOf = (args: string[], env: Record<string, string> = {}) => {
+      try {
+        execFileSync(process.execPath, [cli, ...args, ...ZERO_PORTS], {
+          encoding: 'utf8',
+          stdio: 'pipe',
+          env: { ...process.env, ...env },
+        });
+      } catch (err) {
+        return String((err as { stderr: string }).stderr);
+      }
+      return '';
+    };
+    expect(stderrOf(['--dht-port', '0', '--dht-bootstrap', 'a:1,nope'])).toMatch(
+      /dht-bootstrap.*expected HOST:PORT/,
+    );
+    expect(stderrOf(['--dht-port', '70000'])).toMatch(/dht-port.*0\.\.65535/);
+    expect(stderrOf([], { ENJAMBRE_TRACKER_DHT_BOOTSTRAP: 'tracker-0:6881' })).toMatch(
+      /--dht-bootstrap needs --dht-port/,
+    );
   });
 
   it('refuses a trusted proxy list that is not CIDR ranges, from a flag or the environment', () => {

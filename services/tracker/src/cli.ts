@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
+import { parseHostPort } from '@enjambre/dht';
+import { dhtPlugin } from './dht/plugin';
 import { CidrSet } from './net/cidr';
 import { networkKeyBytes } from './replication/auth';
 import { DEFAULT_REPLICATION_PORT, replicationPlugin } from './replication/plugin';
@@ -37,6 +39,24 @@ function cidrList(value: string): string[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
+}
+
+/** `host:port` items, comma-separated or repeated (the environment variable gives one string). */
+function hostPortList(value: string, previous: string[] = []): string[] {
+  const items = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  for (const item of items) {
+    try {
+      parseHostPort(item);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  }
+  const all = [...previous, ...items];
+  if (all.length > 64) throw new InvalidArgumentError('at most 64 bootstrap nodes');
+  return all;
 }
 
 function opt(flags: string, description: string, envName?: string): Option {
@@ -189,6 +209,18 @@ export function buildProgram(): Command {
         // Opt-in: one worker helps UDP only when a second core is really free (README).
         .default(0),
     )
+    .addOption(
+      opt(
+        '--dht-port <port>',
+        'run a Mainline DHT node on this UDP port, a bootstrap node for clients (0: any free port; default off)',
+      ).argParser(int(0, 65535)),
+    )
+    .addOption(
+      opt(
+        '--dht-bootstrap <host:port>',
+        'DHT nodes to join through, e.g. the other replicas (repeatable or comma-separated)',
+      ).argParser(hostPortList),
+    )
     .addOption(opt('--log-level <level>', 'pino log level').default('info'))
     .showHelpAfterError();
   return program;
@@ -227,6 +259,8 @@ interface CliOptions {
   maxConnectionsPerIp: number;
   headTimeout: number;
   workers: number;
+  dhtPort?: number;
+  dhtBootstrap?: string[];
   logLevel: string;
 }
 
@@ -237,6 +271,8 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     if (o.replicationPort !== 0 && o.replicationPort === o.port)
       throw new Error('--replication-port must differ from --port (clients must not reach it)');
   }
+  if (o.dhtBootstrap !== undefined && o.dhtPort === undefined)
+    throw new Error('--dht-bootstrap needs --dht-port');
   let tls: TrackerOptions['tls'];
   if (o.tls) {
     if (o.tlsCert === undefined || o.tlsKey === undefined)
@@ -273,10 +309,13 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     headTimeoutMs: o.headTimeout * 1000,
     udpWorkers: o.workers,
     logLevel: o.logLevel,
-    // Replication runs whenever there is a network key (checked above).
-    plugins: o.redKey
-      ? [replicationPlugin({ port: o.replicationPort, advertise: o.advertise })]
-      : [],
+    plugins: [
+      // Replication runs whenever there is a network key (checked above).
+      ...(o.redKey ? [replicationPlugin({ port: o.replicationPort, advertise: o.advertise })] : []),
+      ...(o.dhtPort !== undefined
+        ? [dhtPlugin({ port: o.dhtPort, bootstrap: o.dhtBootstrap })]
+        : []),
+    ],
   };
 }
 

@@ -24,6 +24,7 @@ export {
   loadReplicaId,
   type ReplicationPluginOptions,
 } from './replication/plugin';
+export { dhtPlugin, type DhtPluginOptions } from './dht/plugin';
 export { Replicator, type ReplicatorOptions } from './replication/replicator';
 export { parsePeersFile, type PeerAddress } from './replication/peers-file';
 /** Helpers for tests that drive a real tracker over real sockets (see testing.ts). */

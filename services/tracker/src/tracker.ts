@@ -93,6 +93,8 @@ export interface PluginHandle {
   /** Called once every port is bound; the tracker reports SERVING only after it resolves
    * (a replica catches up here). */
   started?(ports: TrackerPorts): Promise<void>;
+  /** Lines /healthz adds after its "ok" (e.g. the DHT node's size): facts, not verdicts. */
+  health?(): string[];
   close(): Promise<void>;
 }
 
@@ -272,7 +274,11 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
 
     let metricsPort: number | null = null;
     if (options.metricsPort !== null) {
-      const ms = await listenMetrics(ip, options.metricsPort ?? 9464, metrics, () => ready);
+      const healthLines = (): string[] => handles.flatMap((h) => h.health?.() ?? []);
+      const ms = await listenMetrics(ip, options.metricsPort ?? 9464, metrics, {
+        isReady: () => ready,
+        healthLines,
+      });
       const address = ms.address();
       metricsPort = typeof address === 'object' && address !== null ? address.port : null;
       cleanups.push(
@@ -336,7 +342,7 @@ function listenMetrics(
   ip: string,
   port: number,
   metrics: TrackerMetrics,
-  isReady: () => boolean,
+  probe: { isReady: () => boolean; healthLines: () => string[] },
 ): Promise<HttpServer> {
   const server = createHttpServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
@@ -348,9 +354,10 @@ function listenMetrics(
         () => res.writeHead(500).end(),
       );
     } else if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+      const lines = ['ok', ...probe.healthLines()];
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end(lines.join('\n') + '\n');
     } else if (path === '/readyz') {
-      const ok = isReady();
+      const ok = probe.isReady();
       res
         .writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' })
         .end(ok ? 'ready\n' : 'not ready\n');

@@ -1,0 +1,73 @@
+/**
+ * A Mainline DHT node as a tracker plugin (`--dht-port`): in a network without Internet access
+ * the tracker replicas are the stable, well-known addresses, so clients bootstrap their DHT from
+ * them and keep finding each other when every tracker later goes away. The node is an ordinary
+ * DHT node (it stores announces and answers lookups); it does not feed the tracker's swarms.
+ */
+import * as path from 'node:path';
+import { Dht } from '@enjambre/dht';
+import { Gauge } from 'prom-client';
+import type { PluginContext, PluginHandle, TrackerPlugin } from '../tracker';
+
+export interface DhtPluginOptions {
+  /** UDP port of the node; 0 picks a free one. */
+  port: number;
+  /** Other nodes to join through, `host:port` (e.g. the other replicas). */
+  bootstrap?: string[];
+  /** Table upkeep period; tests shorten it. */
+  maintenanceMs?: number;
+}
+
+const DHT_NODES_METRIC = 'enjambre_tracker_dht_nodes';
+
+/** Where the node's LevelDB goes, inside the tracker's data directory. */
+export const DHT_DATA_SUBDIR = 'dht';
+
+export function dhtPlugin(pluginOptions: DhtPluginOptions): TrackerPlugin {
+  return async (ctx: PluginContext): Promise<PluginHandle> => {
+    const { options } = ctx;
+    const log = ctx.logger.child({ component: 'dht' });
+    const ip = options.ip ?? '127.0.0.1';
+    const dht = new Dht({
+      // a wildcard address: let the node take the dual-stack socket when the system has one
+      ...(!['0.0.0.0', '::'].includes(ip) && { host: ip }),
+      port: pluginOptions.port,
+      bootstrap: pluginOptions.bootstrap,
+      maintenanceMs: pluginOptions.maintenanceMs,
+      dataDir:
+        options.dataDir !== undefined ? path.join(options.dataDir, DHT_DATA_SUBDIR) : undefined,
+      logger: log,
+    });
+    // bind now, so a taken port fails the start like any other port of the tracker
+    await dht.listen();
+    new Gauge({
+      name: DHT_NODES_METRIC,
+      help: "Nodes in the tracker's DHT routing table (state: all, or good = answered lately)",
+      labelNames: ['state'],
+      registers: [ctx.metrics.registry],
+      collect() {
+        const s = dht.stats();
+        this.set({ state: 'all' }, s.nodes);
+        this.set({ state: 'good' }, s.goodNodes);
+      },
+    });
+    return {
+      started: async () => {
+        log.info({ port: dht.port, bootstrap: pluginOptions.bootstrap ?? [] }, 'dht node up');
+        // joining needs answers that may never come; the tracker is ready without them
+        dht.start().then(
+          () => log.info({ nodes: dht.nodeCount }, 'dht bootstrap done'),
+          (err: unknown) => log.warn({ err: (err as Error).message }, 'dht bootstrap failed'),
+        );
+      },
+      health: () => {
+        const s = dht.stats();
+        return [`dht udp ${s.port}: ${s.nodes} nodes, ${s.goodNodes} good`];
+      },
+      close: async () => {
+        ctx.metrics.registry.removeSingleMetric(DHT_NODES_METRIC);
+        await dht.close();
+      },
+    };
+  };
+}
