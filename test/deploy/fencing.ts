@@ -21,11 +21,18 @@ export function servicesByRole(
   return { client: client[0], peers, metrics: metrics[0] };
 }
 
+/** The ports clients reach: the tracker's, and the DHT node's when the pods run one. */
+function clientPortNames(objects: K8sObject[]): string[] {
+  const pod = findObject(objects, 'StatefulSet').spec.template.spec;
+  const dht = pod.containers[0].ports.some((p: { name: string }) => p.name === 'dht');
+  return ['grpc', 'http', 'udp', ...(dht ? ['dht'] : [])].sort();
+}
+
 /** Throws (through expect) unless each port is only where it belongs. */
 export function expectPortsFenced(objects: K8sObject[]): void {
   const { client, peers, metrics } = servicesByRole(objects);
   // Clients get neither the replication nor the metrics port.
-  expect(portNames(client).sort()).toEqual(['grpc', 'http', 'udp']);
+  expect(portNames(client).sort()).toEqual(clientPortNames(objects));
   expect(peers.spec.clusterIP).toBe('None');
   expect(peers.spec.publishNotReadyAddresses).toBe(true);
   expect(portNames(peers)).toEqual(['replication']);
@@ -52,7 +59,7 @@ export function expectNetworkPolicy(objects: K8sObject[], metricsNamespaces: str
     policy.spec.ingress.filter((r: { ports: { port: string }[] }) =>
       r.ports.some((p) => p.port === port),
     );
-  for (const port of ['grpc', 'http', 'udp']) {
+  for (const port of clientPortNames(objects)) {
     expect(rulesFor(port)).toHaveLength(1);
     expect(rulesFor(port)[0].from).toBeUndefined();
   }

@@ -39,6 +39,11 @@ const variants: Record<string, object> = {
     tracker: { trustedProxies: ['10.244.0.0/16', 'fd00:10:244::/56'] },
   },
   autoscaling: { autoscaling: { enabled: true, announcesPerSecond: { enabled: true } } },
+  DHT: { dht: { enabled: true, port: 6881, bootstrap: ['router.example.org:6881'] } },
+  'DHT on a NodePort': {
+    service: { type: 'NodePort', nodePorts: { udp: 30969 } },
+    dht: { enabled: true, port: 6882, nodePort: 30881 },
+  },
   everything: {
     service: { type: 'LoadBalancer' },
     ingress: { enabled: true, grpc: { enabled: true } },
@@ -49,6 +54,7 @@ const variants: Record<string, object> = {
     serviceMonitor: { enabled: true },
     networkKey: { value: 'v'.repeat(48) },
     persistence: { storageClassName: 'fast' },
+    dht: { enabled: true },
   },
 };
 const rendered = Object.fromEntries(
@@ -139,6 +145,42 @@ it('adds a ServiceMonitor only when asked, selecting only the metrics Service', 
   expect(selected).toEqual([servicesByRole(objects).metrics]);
 });
 
+it('runs a DHT node only when asked: flags, a UDP container port, the client Service and the policy', () => {
+  const off = containerEnv(rendered.default);
+  expect(off.ENJAMBRE_TRACKER_DHT_PORT).toBeUndefined();
+  expect(off.ENJAMBRE_TRACKER_DHT_BOOTSTRAP).toBeUndefined();
+
+  const objects = rendered.DHT;
+  const env = containerEnv(objects);
+  const sts = findObject(objects, 'StatefulSet');
+  expect(env.ENJAMBRE_TRACKER_DHT_PORT).toBe('6881');
+  // every replica by its stable name, then the extra nodes
+  const replicas = [0, 1, 2].map((i) => `${sts.metadata.name}-${i}.${sts.spec.serviceName}:6881`);
+  expect(env.ENJAMBRE_TRACKER_DHT_BOOTSTRAP).toBe(
+    [...replicas, 'router.example.org:6881'].join(','),
+  );
+  const port = sts.spec.template.spec.containers[0].ports.find(
+    (p: { name: string }) => p.name === 'dht',
+  );
+  expect(port).toEqual({ name: 'dht', containerPort: 6881, protocol: 'UDP' });
+  const client = servicesByRole(objects).client;
+  expect(client.spec.ports.find((p: { name: string }) => p.name === 'dht')).toEqual({
+    name: 'dht',
+    port: 6881,
+    targetPort: 'dht',
+    protocol: 'UDP',
+  });
+  const policy = findObject(objects, 'NetworkPolicy');
+  expect(
+    policy.spec.ingress.filter((r: { ports: { port: string; protocol: string }[] }) =>
+      r.ports.some((p) => p.port === 'dht' && p.protocol === 'UDP'),
+    ),
+  ).toHaveLength(1);
+
+  const nodePort = servicesByRole(rendered['DHT on a NodePort']).client;
+  expect(nodePort.spec.ports.find((p: { name: string }) => p.name === 'dht').nodePort).toBe(30881);
+});
+
 it('with TLS mounts the certificate Secret and probes over the metrics port', () => {
   const objects = rendered.tls;
   const env = containerEnv(objects);
@@ -205,6 +247,11 @@ it.each([
     /at least autoscaling.minReplicas/,
   ],
   [
+    'a DHT port that is the UDP tracker port',
+    { dht: { enabled: true, port: 6969 } },
+    /dht.port must differ from ports.udp/,
+  ],
+  [
     'autoscaling without a metric',
     { autoscaling: { enabled: true, targetCPUUtilizationPercentage: 0 } },
     /needs a metric/,
@@ -239,6 +286,9 @@ it.each([
   ['a bad pull policy', { image: { pullPolicy: 'Sometimes' } }],
   ['a bad memory quantity', { resources: { limits: { memory: 'lots' } } }],
   ['a bad scrape interval', { serviceMonitor: { interval: 'often' } }],
+  ['a DHT port out of range', { dht: { enabled: true, port: 0 } }],
+  ['a DHT bootstrap node without a port', { dht: { bootstrap: ['router.example.org'] } }],
+  ['a DHT node port out of the node-port range', { dht: { nodePort: 6881 } }],
   ['a namespace name that is not one', { networkPolicy: { metricsNamespaces: ['Not_A_Name'] } }],
 ])('helm template refuses %s', (_name, values) => {
   const r = runHelm(['template', 't', chartDir], values);
@@ -301,4 +351,12 @@ it('the fencing checks are real: a metrics or replication port on the client Ser
   const policy = findObject(open, 'NetworkPolicy');
   delete policy.spec.ingress[1].from;
   expect(() => expectNetworkPolicy(open, ['monitoring'])).toThrow();
+  // a DHT port on the client Service but not in the pods, or not open in the policy, fails them
+  const stray = structuredClone(rendered.default);
+  servicesByRole(stray).client.spec.ports.push({ name: 'dht', port: 6881, protocol: 'UDP' });
+  expect(() => expectPortsFenced(stray)).toThrow();
+  const closed = structuredClone(rendered.DHT);
+  const rule = findObject(closed, 'NetworkPolicy').spec.ingress[0];
+  rule.ports = rule.ports.filter((p: { port: string }) => p.port !== 'dht');
+  expect(() => expectNetworkPolicy(closed, ['monitoring'])).toThrow();
 });

@@ -45,6 +45,10 @@ it('accepts the documented variants', () => {
       (v) => (v.serviceMonitor = { enabled: true, interval: '30s', labels: { release: 'kp' } }),
     ),
     withChange((v) => (v.persistence.storageClassName = 'fast')),
+    withChange((v) => (v.dht = { enabled: true, port: 6881, nodePort: 30881, bootstrap: [] })),
+    withChange(
+      (v) => (v.dht.bootstrap = ['router.example.org:6881', '10.0.0.5:6881', '[fd00::5]:6881']),
+    ),
   ];
   for (const v of variants) expect(validate(v) ? [] : validate.errors).toEqual([]);
 });
@@ -66,6 +70,9 @@ it.each([
   ['a bad memory quantity', (v: typeof values) => (v.resources.limits.memory = 'lots')],
   ['no access modes', (v: typeof values) => (v.persistence.accessModes = [])],
   ['a bad scrape interval', (v: typeof values) => (v.serviceMonitor.interval = 'often')],
+  ['a DHT port out of range', (v: typeof values) => (v.dht.port = 70000)],
+  ['a DHT bootstrap URL', (v: typeof values) => (v.dht.bootstrap = ['udp://router:6881'])],
+  ['a misspelt DHT key', (v: typeof values) => (v.dht.enable = true)],
 ])('rejects %s', (_name, change) => {
   expect(validate(withChange(change))).toBe(false);
 });

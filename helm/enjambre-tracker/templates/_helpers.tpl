@@ -34,3 +34,15 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- define "enjambre-tracker.keySecretKey" -}}
 {{- if .Values.networkKey.existingSecret -}}{{ .Values.networkKey.existingSecretKey }}{{- else -}}red-key{{- end -}}
 {{- end -}}
+
+{{/* The DHT nodes a replica joins through: every listed replica by its stable name (itself too:
+its own answer is refused by its table), then dht.bootstrap. */}}
+{{- define "enjambre-tracker.dhtBootstrap" -}}
+{{- $fullname := include "enjambre-tracker.fullname" . -}}
+{{- $service := include "enjambre-tracker.peersService" . -}}
+{{- $nodes := list -}}
+{{- range $i := until (int .Values.replicaCount) -}}
+{{- $nodes = append $nodes (printf "%s-%d.%s:%d" $fullname $i $service (int $.Values.dht.port)) -}}
+{{- end -}}
+{{- join "," (concat $nodes .Values.dht.bootstrap) -}}
+{{- end -}}
