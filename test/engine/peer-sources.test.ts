@@ -73,6 +73,14 @@ test('a private torrent never starts a public-only source', async () => {
   const log = plugSource(leecher, () => ({ host: '127.0.0.1', port: s.port }), true);
   const lt = await leecher.add({ torrent: t.torrent }, { downloadDir: path.join(ws.root, 'got') });
   lt.addPeer(`127.0.0.1:${s.port}`);
+  // each side says how it met the other: an address added by hand, a connection that came in
+  await waitFor(() => lt.peers().length > 0, 30_000, 'connected to the seeder');
+  expect(lt.peers().map((p) => p.source)).toEqual(['manual']);
+  const seeding = s.get(t.infoHash)!;
+  await waitFor(() => seeding.peers().length > 0, 30_000, 'the seeder sees the leecher');
+  const seen = seeding.peers();
+  expect(seen.map((p) => p.source)).toEqual(['incoming']);
+  expect(seen[0].flags).toContain('I');
   await waitDone(lt);
   expect(log).toEqual([]);
   expect(lt.status().peersFound.dht).toBe(0);

@@ -38,9 +38,12 @@ async function swarmThrough(announce: string[][], name: string, allowOt = false)
   const torrent = encodeTorrent(parseTorrent(t.torrent).infoBuffer, { announce });
   const s = await seeder.add({ torrent }, { downloadDir: seedDir, seedMode: true });
   const l = await leecher.add({ torrent }, { downloadDir: path.join(ws.root, 'got') });
+  // how the leecher met the peers it downloads from (connections may end once it seeds)
+  const sources = new Set<string>();
+  l.on('piece', () => l.peers().forEach((p) => sources.add(p.source)));
   await waitDone(l);
   await expectSameFiles(t, path.join(ws.root, 'got'), name, true);
-  return { s, l, t };
+  return { s, l, t, sources };
 }
 
 test('through our tracker over gRPC: announce, publish on seeding, catalog entry', async () => {
@@ -72,8 +75,9 @@ test('through our tracker over HTTP, after failing over from a dead tracker in t
 
 test('through our tracker over UDP', async () => {
   const url = `udp://127.0.0.1:${tracker.udpPort}/announce`;
-  const { l } = await swarmThrough([[url]], 'udp.bin');
+  const { l, sources } = await swarmThrough([[url]], 'udp.bin');
   expect(l.trackers()[0].status).toBe('working');
+  expect([...sources]).toEqual(['tracker']);
   expect(l.trackers()[0].seeders).toBeGreaterThanOrEqual(1);
 });
 
