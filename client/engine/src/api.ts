@@ -257,6 +257,23 @@ export interface IoStats {
   diskWrite: IoCounter;
 }
 
+/** What `SessionApi.discoveryStats` reports; a part is absent when it does not run. */
+export interface DiscoveryStats {
+  dht?: {
+    /** The UDP port the node listens on. */
+    port: number;
+    nodeId: string;
+    /** Nodes in the routing tables (IPv4 + IPv6), and those that answered within 15 minutes. */
+    nodes: number;
+    goodNodes: number;
+    /** Bootstrap nodes it was started with, as given. */
+    bootstrap: string[];
+    /** Peers other nodes announced to us, kept for them. */
+    storedPeers: number;
+  };
+  lsd?: { announcesSent: number; announcesReceived: number };
+}
+
 export interface SessionEvents {
   /** A new torrent: emitted by add() before it returns (synchronously), never for an existing one. */
   added: [Torrent];
@@ -282,6 +299,8 @@ export interface SessionApi extends EventEmitter<SessionEvents> {
   createTorrent(path: string, options?: CreateFromPathOptions): Promise<CreatedFromPath>;
   /** Hashing and disk time and bytes since start (a live object: read, don't keep a copy). */
   ioStats(): Readonly<IoStats>;
+  /** The DHT node's and LSD's state, for status pages (cheap: a walk of the routing table). */
+  discoveryStats(): DiscoveryStats;
   /** Sends `stopped` to trackers, flushes resume data, closes sockets and files. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { createPeerId, parseMagnet, parseTorrent, type Handshake } from '@enjambre/bittorrent';
 import type {
   AddOptions,
+  DiscoveryStats,
   IoStats,
   SessionApi,
   SessionEvents,
@@ -38,6 +39,7 @@ import { TokenBucket } from './util/token-bucket';
 import { Dht } from '@enjambre/dht';
 import { dhtPeerSource, lsdPeerSource } from './dht/peer-source';
 import { Lsd } from './lsd/lsd';
+import { discoveryStats } from './discovery-stats';
 
 const TORRENT_TICK_MS = 1_000;
 
@@ -214,6 +216,10 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
 
   ioStats(): Readonly<IoStats> {
     return this.stats;
+  }
+
+  discoveryStats(): DiscoveryStats {
+    return discoveryStats(this._dht, this._lsd);
   }
 
   async close(): Promise<void> {

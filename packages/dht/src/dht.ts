@@ -148,6 +148,11 @@ export class Dht extends EventEmitter<DhtEvents> {
     return this.socket?.address().port ?? 0;
   }
 
+  /** The bootstrap nodes it was given, as given (`host:port`). */
+  get bootstrapNodes(): readonly string[] {
+    return this.opts.bootstrap ?? [];
+  }
+
   /** Binds the socket, reloads the saved table and joins the network. */
   async start(): Promise<void> {
     await this.listen();

@@ -41,8 +41,16 @@ export async function startCommand(opts: StartCliOptions, out: Output): Promise<
       webRoot: opts.webRoot,
       listenHost: opts.listenHost,
       allowFolders: opts.allowFolder,
-      dht: opts.dht === false ? false : { port: opts.dhtPort, bootstrap: opts.dhtBootstrap },
-      lsd: opts.lsd !== false,
+      // flags given win and are stored; without them the stored settings (Settings in the GUI)
+      // apply, and a first start runs both
+      dht:
+        opts.dht === false
+          ? false
+          : opts.dhtPort !== undefined || opts.dhtBootstrap?.length
+            ? { port: opts.dhtPort, bootstrap: opts.dhtBootstrap }
+            : undefined,
+      lsd: opts.lsd === false ? false : undefined,
+      discoveryByDefault: true,
     });
   } catch (err) {
     if (err instanceof DataDirLocked || err instanceof ConfigError) {

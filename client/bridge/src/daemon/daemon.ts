@@ -12,6 +12,14 @@ import { createMetrics } from './metrics';
 import { appRoutes, EmbeddedTrackerUrls } from './routes-app';
 import { torrentRoutes } from './routes-torrents';
 import { ConfigError, readConfigFile } from './config-file';
+import {
+  checkDiscoverySettings,
+  discoveryRoutes,
+  engineDiscovery,
+  MAX_BOOTSTRAP_NODES,
+  type DiscoverySettings,
+} from './discovery';
+import { HttpError } from './http-error';
 import { AllowedFolders, isInside } from './roots';
 import { createServer, RegisteredRoute } from './server';
 import { Shares } from './shares';
@@ -55,10 +63,16 @@ export interface DaemonOptions {
   webRoot?: string;
   /** Where logs go; default `daemon.log` in the data dir. */
   logger?: Logger;
-  /** DHT node: off with false; `port` default the peer port. Default off (the CLI turns it on). */
+  /**
+   * DHT node: `false` off, an object on (`port` default the peer port, `bootstrap` added to the
+   * stored list); stored like the other flags. Absent: the stored setting.
+   */
   dht?: false | { port?: number; bootstrap?: string[] };
-  /** Local Service Discovery. Default off (the CLI turns it on). */
+  /** Local Service Discovery on or off (stored). Absent: the stored setting. */
   lsd?: boolean;
+  /** Whether a first start (no stored settings) runs the DHT and LSD. Default false; the CLI's
+   * `start` says true. */
+  discoveryByDefault?: boolean;
   /** For tests: another engine or torrent creator. */
   sessionFactory?: (opts: SessionOptions) => SessionApi;
   createTorrent?: TorrentCreator;
@@ -149,8 +163,13 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       uploadRateLimit: 0,
       downloadRateLimit: 0,
       trackers: [],
+      dhtEnabled: opts.discoveryByDefault ?? false,
+      dhtPort: 0,
+      dhtBootstrap: [],
+      lsdEnabled: opts.discoveryByDefault ?? false,
     };
     const settings = await state.getSettings(defaults);
+    applyDiscoveryFlags(settings, opts);
     if (opts.downloadDir !== undefined) settings.downloadDir = resolve(opts.downloadDir);
     if (opts.listenPort !== undefined) settings.listenPort = opts.listenPort;
     if (opts.uploadRateLimit !== undefined) settings.uploadRateLimit = opts.uploadRateLimit;
@@ -188,14 +207,12 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       downloadRateLimit: settings.downloadRateLimit,
       defaultTrackers: [...embedded, ...settings.trackers.filter((t) => !embedded.includes(t))],
       logger: log.child({ part: 'engine' }),
-      ...(opts.dht && {
-        dht: {
-          ...(opts.dht.port !== undefined && { port: opts.dht.port }),
-          bootstrap: opts.dht.bootstrap ?? [],
-        },
-      }),
-      ...(opts.lsd && { lsd: true }),
+      ...engineDiscovery(settings),
     });
+    const startedDiscovery: DiscoverySettings = {
+      ...settings,
+      dhtBootstrap: [...settings.dhtBootstrap],
+    };
     await session.start();
     cleanup.push(() => session.close());
 
@@ -259,6 +276,11 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
         folders,
         trackers,
       });
+      discoveryRoutes(scope, {
+        session,
+        settings: () => bridge.settings,
+        started: startedDiscovery,
+      });
       remoteControlRoutes(scope, remote);
     });
     await app.listen({ host, port: opts.apiPort ?? DEFAULT_API_PORT });
@@ -321,6 +343,26 @@ async function warnAboutLegacyRoots(
       dropped.map((r) => `--allow-folder ${r}`).join(' ') +
       ' (or list them in config.json) to keep them',
   );
+}
+
+/** The command line's DHT and LSD flags over the stored settings (stored with them). */
+function applyDiscoveryFlags(settings: Settings, opts: DaemonOptions): void {
+  if (opts.dht === false) settings.dhtEnabled = false;
+  else if (opts.dht) {
+    settings.dhtEnabled = true;
+    if (opts.dht.port !== undefined) settings.dhtPort = opts.dht.port;
+    for (const n of opts.dht.bootstrap ?? []) {
+      if (!settings.dhtBootstrap.includes(n)) settings.dhtBootstrap.push(n);
+    }
+    settings.dhtBootstrap = settings.dhtBootstrap.slice(-MAX_BOOTSTRAP_NODES);
+  }
+  if (opts.lsd !== undefined) settings.lsdEnabled = opts.lsd;
+  try {
+    checkDiscoverySettings(settings);
+  } catch (err) {
+    if (err instanceof HttpError) throw new ConfigError(err.message);
+    throw err;
+  }
 }
 
 function isLocked(err: unknown): boolean {

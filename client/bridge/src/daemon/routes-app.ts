@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { mkdir } from 'node:fs/promises';
 import { Bridge } from './bridge';
 import { CatalogReader, isGrpcTracker } from './catalog';
+import { checkDiscoverySettings } from './discovery';
 import { badRequest, forbidden } from './http-error';
 import type { LiveFeed } from './live';
 import type { BridgeMetrics } from './metrics';
@@ -204,6 +205,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
         await mkdir(next.downloadDir, { recursive: true });
       }
       checkTrackers(next.trackers);
+      checkDiscoverySettings(next);
       await bridge.setSettings(next);
       return settingsView();
     },

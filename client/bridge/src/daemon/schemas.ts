@@ -3,6 +3,8 @@
  * @fastify/swagger turns them into `GET /api/openapi.json`. Answers allow extra properties so a
  * field the engine adds later is passed through rather than silently dropped.
  */
+import { discoverySettingsSchema } from './discovery';
+
 const error = {
   type: 'object',
   properties: { error: { type: 'string' } },
@@ -165,6 +167,10 @@ export const settings = {
     uploadRateLimit: { type: 'number' },
     downloadRateLimit: { type: 'number' },
     trackers: { type: 'array', items: { type: 'string' } },
+    dhtEnabled: { type: 'boolean' },
+    dhtPort: { type: 'integer', description: '0: the peer port' },
+    dhtBootstrap: { type: 'array', items: { type: 'string' } },
+    lsdEnabled: { type: 'boolean' },
     allowedFolders: {
       type: 'array',
       items: { type: 'string' },
@@ -183,6 +189,8 @@ export const settingsBody = {
     uploadRateLimit: { type: 'integer', minimum: 0 },
     downloadRateLimit: { type: 'integer', minimum: 0 },
     trackers: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 100 },
+    // DHT and LSD (discovery.ts): stored now, applied at the daemon's next start.
+    ...discoverySettingsSchema,
     // Accepted only to refuse them with a clear answer (they are not settings any more).
     allowedRoots: {},
     allowedFolders: {},

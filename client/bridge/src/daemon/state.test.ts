@@ -11,6 +11,10 @@ const defaults: Settings = {
   uploadRateLimit: 0,
   downloadRateLimit: 0,
   trackers: [],
+  dhtEnabled: false,
+  dhtPort: 0,
+  dhtBootstrap: [],
+  lsdEnabled: false,
 };
 
 let dir: string;

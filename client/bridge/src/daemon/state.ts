@@ -10,6 +10,15 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
+  /**
+   * Trackerless discovery (see discovery.ts). The engine reads these when it starts: a change
+   * takes effect at the daemon's next start. dhtPort 0: the peer port.
+   */
+  dhtEnabled: boolean;
+  dhtPort: number;
+  /** `host:port` nodes the DHT joins through. */
+  dhtBootstrap: string[];
+  lsdEnabled: boolean;
 }
 
 const LEGACY_ROOTS = 'legacy:allowedRoots';
