@@ -7,6 +7,7 @@ import type {
   AddSource,
   BridgeStatus,
   CatalogResponse,
+  DiscoveryStatus,
   FilePriority,
   FileStatus,
   FsListing,
@@ -121,6 +122,10 @@ export class ApiService {
 
   settings(): Promise<Settings> {
     return firstValueFrom(this.http.get<Settings>('/api/settings'));
+  }
+
+  discovery(): Promise<DiscoveryStatus> {
+    return firstValueFrom(this.http.get<DiscoveryStatus>('/api/discovery'));
   }
 
   saveSettings(changes: SettingsChange): Promise<Settings> {

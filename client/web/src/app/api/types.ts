@@ -103,6 +103,12 @@ export interface Settings {
   downloadRateLimit: number;
   /** Announce URLs used for shares and added to torrents that have none. */
   trackers: string[];
+  /** DHT and LSD: stored at once, applied when the bridge next starts. dhtPort 0: the peer port. */
+  dhtEnabled: boolean;
+  dhtPort: number;
+  /** `host:port` nodes the DHT joins through. */
+  dhtBootstrap: string[];
+  lsdEnabled: boolean;
   /**
    * Folders the file browser may show, shares may come from and downloads may go to. Set when
    * the bridge starts (`enjambre start --allow-folder DIR`); the API never changes them.
@@ -111,6 +117,23 @@ export interface Settings {
 }
 
 /** What PUT /api/settings may change: everything but the allowed folders. */
+/** GET /api/discovery: what runs now (the settings may say otherwise until a restart). */
+export interface DiscoveryStatus {
+  dht: {
+    enabled: boolean;
+    port: number;
+    nodes: number;
+    /** Nodes that answered within 15 minutes. */
+    goodNodes: number;
+    health: 'off' | 'no-nodes' | 'few-nodes' | 'ok';
+    bootstrap: string[];
+    storedPeers: number;
+  };
+  lsd: { enabled: boolean; announcesSent: number; announcesReceived: number };
+  /** The stored settings differ from those the engine started with. */
+  restartRequired: boolean;
+}
+
 export type SettingsChange = Partial<Omit<Settings, 'allowedFolders'>>;
 
 /** POST /api/torrents: exactly one source, plus options. */

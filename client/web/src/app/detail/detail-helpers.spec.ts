@@ -1,6 +1,7 @@
 import { decodeBitfield } from './piece-map';
 import { linePoints, niceMax } from './speed-chart';
-import { explainFlags, mediaKind } from './torrent-detail';
+import { explainFlags } from './peer-table';
+import { mediaKind } from './torrent-detail';
 
 describe('piece map', () => {
   it('decodes the bitfield MSB first and ignores spare bits', () => {

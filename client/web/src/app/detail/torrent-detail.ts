@@ -27,6 +27,7 @@ import { STATE_LABELS } from '../torrents/torrent-list';
 import { Icon } from '../ui/icon';
 import { ToastService } from '../ui/toast.service';
 import { FORMAT_PIPES } from '../util/format.pipes';
+import { PeerTable } from './peer-table';
 import { PieceMap } from './piece-map';
 import { SpeedChart } from './speed-chart';
 
@@ -42,34 +43,10 @@ export function mediaKind(path: string): 'video' | 'audio' | undefined {
   return undefined;
 }
 
-const FLAG_WORDS: Record<string, string> = {
-  D: 'downloading from them',
-  d: 'we want their pieces',
-  U: 'uploading to them',
-  u: 'they want our pieces',
-  O: 'optimistic unchoke',
-  S: 'snubbed',
-  I: 'incoming connection',
-  X: 'found through PEX',
-  H: 'found through DHT',
-  L: 'found on the local network',
-  E: 'encrypted',
-  P: 'uTP',
-  K: 'they are not interested',
-  '?': 'we are not interested',
-};
-
-export function explainFlags(flags: string): string {
-  return [...flags]
-    .map((f) => FLAG_WORDS[f])
-    .filter(Boolean)
-    .join(', ');
-}
-
 @Component({
   selector: 'ej-torrent-detail',
   changeDetection: ChangeDetectionStrategy.OnPush,
-  imports: [RouterLink, Icon, PieceMap, SpeedChart, RemoveDialog, ...FORMAT_PIPES],
+  imports: [RouterLink, Icon, PieceMap, PeerTable, SpeedChart, RemoveDialog, ...FORMAT_PIPES],
   templateUrl: './torrent-detail.html',
   styleUrl: './torrent-detail.css',
 })
@@ -97,7 +74,6 @@ export class TorrentDetail {
 
   protected readonly labels = STATE_LABELS;
   protected readonly mediaKind = mediaKind;
-  protected readonly explainFlags = explainFlags;
   protected readonly tabs: { value: Tab; label: string }[] = [
     { value: 'overview', label: 'Overview' },
     { value: 'files', label: 'Files' },

@@ -1,5 +1,6 @@
 import { parseTrackers } from '../add/validation';
 import type { Settings, SettingsChange } from '../api/types';
+import { dhtPortProblem, parseBootstrap } from './discovery-form';
 
 /** The settings form as the user edits it: rates in KiB/s, trackers as text. */
 export interface SettingsDraft {
@@ -9,6 +10,11 @@ export interface SettingsDraft {
   uploadKib: string;
   downloadKib: string;
   trackers: string;
+  dhtEnabled: boolean;
+  dhtPort: string;
+  /** One `host:port` per line. */
+  dhtBootstrap: string;
+  lsdEnabled: boolean;
 }
 
 export function toDraft(s: Settings): SettingsDraft {
@@ -19,6 +25,10 @@ export function toDraft(s: Settings): SettingsDraft {
     uploadKib: String(Math.round(s.uploadRateLimit / 1024)),
     downloadKib: String(Math.round(s.downloadRateLimit / 1024)),
     trackers: s.trackers.join('\n'),
+    dhtEnabled: s.dhtEnabled,
+    dhtPort: String(s.dhtPort),
+    dhtBootstrap: s.dhtBootstrap.join('\n'),
+    lsdEnabled: s.lsdEnabled,
   };
 }
 
@@ -49,6 +59,10 @@ export function fromDraft(d: SettingsDraft): {
   if (down === undefined) problems.downloadKib = 'KiB/s as a whole number; 0 means unlimited.';
   const trackers = parseTrackers(d.trackers);
   if (trackers.problem) problems.trackers = trackers.problem;
+  const dhtPort = dhtPortProblem(d.dhtPort);
+  if (dhtPort) problems.dhtPort = dhtPort;
+  const bootstrap = parseBootstrap(d.dhtBootstrap);
+  if (bootstrap.problem) problems.dhtBootstrap = bootstrap.problem;
   if (Object.keys(problems).length > 0) return { problems };
   return {
     problems,
@@ -59,6 +73,10 @@ export function fromDraft(d: SettingsDraft): {
       uploadRateLimit: up! * 1024,
       downloadRateLimit: down! * 1024,
       trackers: trackers.urls,
+      dhtEnabled: d.dhtEnabled,
+      dhtPort: Number(d.dhtPort),
+      dhtBootstrap: bootstrap.nodes,
+      lsdEnabled: d.lsdEnabled,
     },
   };
 }

@@ -1,10 +1,11 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { ApiService } from '../api/api.service';
 import { describeError } from '../api/errors';
-import type { BridgeStatus, TrackerHealth } from '../api/types';
+import type { BridgeStatus, DiscoveryStatus, TrackerHealth } from '../api/types';
 import { Icon } from '../ui/icon';
 import { ToastService } from '../ui/toast.service';
 import { FORMAT_PIPES } from '../util/format.pipes';
+import { healthLabel } from './discovery-form';
 import { RemoteControlCard } from './remote-control';
 import { DraftProblems, SettingsDraft, fromDraft, toDraft } from './settings-form';
 
@@ -27,6 +28,10 @@ export class SettingsPage {
   protected readonly trackers = signal<TrackerHealth[] | undefined>(undefined);
   protected readonly trackersError = signal<string | undefined>(undefined);
   protected readonly status = signal<BridgeStatus | undefined>(undefined);
+  /** The DHT node and LSD as they run now. */
+  protected readonly discovery = signal<DiscoveryStatus | undefined>(undefined);
+  protected readonly discoveryError = signal<string | undefined>(undefined);
+  protected readonly healthLabel = healthLabel;
   /** Shown, not edited: only the command line or the config file sets them. */
   protected readonly folders = signal<readonly string[]>([]);
 
@@ -43,9 +48,10 @@ export class SettingsPage {
       () => undefined,
     );
     void this.loadTrackers();
+    void this.loadDiscovery();
   }
 
-  protected edit(field: keyof SettingsDraft, value: string): void {
+  protected edit<K extends keyof SettingsDraft>(field: K, value: SettingsDraft[K]): void {
     this.draft.update((d) => (d ? { ...d, [field]: value } : d));
     this.problems.update((p) => ({ ...p, [field]: undefined }));
   }
@@ -62,6 +68,7 @@ export class SettingsPage {
       this.draft.set(toDraft(await this.api.saveSettings(settings)));
       this.toasts.success('Settings saved.');
       void this.loadTrackers();
+      void this.loadDiscovery();
     } catch (err) {
       this.saveError.set(describeError(err));
     } finally {
@@ -75,6 +82,15 @@ export class SettingsPage {
       this.trackersError.set(undefined);
     } catch (err) {
       this.trackersError.set(describeError(err));
+    }
+  }
+
+  protected async loadDiscovery(): Promise<void> {
+    try {
+      this.discovery.set(await this.api.discovery());
+      this.discoveryError.set(undefined);
+    } catch (err) {
+      this.discoveryError.set(describeError(err));
     }
   }
 
