@@ -11,6 +11,8 @@ export interface StartedBridge {
   origin: string;
   token: string;
   tracker?: { grpc: string; http: string; udp: string };
+  /** The peer port (also the DHT's UDP port by default). */
+  listenPort: number;
   process: ChildProcess;
   /** Calls the bridge's REST API with the token. */
   api<T>(method: string, path: string, body?: unknown): Promise<T>;
@@ -31,26 +33,28 @@ export async function startBridge(args: string[]): Promise<StartedBridge> {
     stderr = (stderr + d.toString()).slice(-4000);
   });
   const lines = createInterface({ input: child.stdout! });
-  const started = await new Promise<{ url: string; tracker?: StartedBridge['tracker'] }>(
-    (resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`bridge did not start: ${stderr}`)), 60_000);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`bridge exited with ${code}: ${stderr}`));
-      });
-      lines.on('line', (line) => {
-        try {
-          const rec = JSON.parse(line) as { event?: string; url: string };
-          if (rec.event === 'started') {
-            clearTimeout(timer);
-            resolve(rec);
-          }
-        } catch {
-          // not a JSON record
+  const started = await new Promise<{
+    url: string;
+    tracker?: StartedBridge['tracker'];
+    listenPort: number;
+  }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`bridge did not start: ${stderr}`)), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`bridge exited with ${code}: ${stderr}`));
+    });
+    lines.on('line', (line) => {
+      try {
+        const rec = JSON.parse(line) as { event?: string; url: string; listenPort: number };
+        if (rec.event === 'started') {
+          clearTimeout(timer);
+          resolve(rec);
         }
-      });
-    },
-  );
+      } catch {
+        // not a JSON record
+      }
+    });
+  });
   const url = new URL(started.url);
   const token = url.searchParams.get('token')!;
   const origin = url.origin;
@@ -59,6 +63,7 @@ export async function startBridge(args: string[]): Promise<StartedBridge> {
     origin,
     token,
     tracker: started.tracker,
+    listenPort: started.listenPort,
     process: child,
     async api<T>(method: string, path: string, body?: unknown): Promise<T> {
       const res = await fetch(origin + path, {

@@ -83,6 +83,9 @@ beforeAll(async () => {
     join(tmp, 'b-downloads'),
     '--tracker',
     a.tracker!.grpc,
+    // B's DHT node joins through A's (on A's peer port): the settings page shows its nodes
+    '--dht-bootstrap',
+    `127.0.0.1:${a.listenPort}`,
     '--web-root',
     WEB_ROOT,
   ]);
@@ -206,6 +209,7 @@ test('files, peers and trackers tabs', async () => {
   expect((await ranged.body()).equals(source['photos/beach.jpg'].subarray(100, 200))).toBe(true);
   await pageB.getByRole('tab', { name: 'Peers' }).click();
   await pageB.getByRole('table', { name: 'Peers' }).waitFor();
+  await pageB.getByRole('columnheader', { name: 'Found via' }).waitFor();
   await shot(pageB, '08-detail-peers');
   await pageB.getByRole('tab', { name: 'Trackers' }).click();
   await pageB
@@ -293,6 +297,17 @@ test('settings show the tracker cluster', async () => {
   await nav(pageB, 'Settings');
   await pageB.getByLabel('Download folder').waitFor();
   await pageB.getByText('Healthy').waitFor({ timeout: 30_000 });
+  // the DHT card counts the nodes B's node knows: at least A's, which it bootstrapped from
+  const dht = pageB.getByTestId('dht-status');
+  let nodes = 0;
+  for (const deadline = Date.now() + 30_000; nodes < 1 && Date.now() < deadline;) {
+    await dht.getByRole('button', { name: 'Refresh' }).click();
+    await pageB.waitForTimeout(300);
+    nodes = Number(await dht.getByTestId('dht-nodes').textContent());
+  }
+  expect(nodes).toBeGreaterThanOrEqual(1);
+  await dht.getByText('Connected to few nodes').waitFor();
+  expect(await pageB.getByTestId('dht-enabled').isChecked()).toBe(true);
   await shot(pageB, '13-settings');
 
   // A bad value is named next to its field and nothing is sent; a good one is saved.
