@@ -12,8 +12,6 @@ import { randomBytes } from 'node:crypto';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import {
-  KRPC_METHOD_UNKNOWN,
-  KRPC_PROTOCOL_ERROR,
   isLocalAddress,
   nodeIdForAddress,
   nodeIdMatchesAddress,
@@ -25,87 +23,23 @@ import {
   type QueryArgs,
   type Want,
 } from '@enjambre/bittorrent';
+import { parseHostPort, resolveRouters } from './bootstrap';
 import { DhtDb } from './dht-db';
-import type { DhtLogger } from './logger';
 import { KrpcSocket, QueryError, type Answer, type SocketCounters } from './krpc-socket';
+import { IpVotes } from './ip-votes';
 import { ALPHA, iterativeLookup, type LookupResult } from './lookup';
 import { PeerStore } from './peer-store';
+import { QueryResponder } from './responder';
 import { RoutingTable, type RoutingTableOptions } from './routing-table';
-import { TokenManager } from './tokens';
+import type { DhtEvents, DhtOptions, DhtStats, SampleResult } from './types';
 
-export interface DhtOptions {
-  /** Address to bind. Default: dual-stack `::` if available, else `0.0.0.0`. */
-  host?: string;
-  /** UDP port; 0 picks one (see `port`). Default 0. */
-  port?: number;
-  /** Routers and known nodes to join through, as `host:port` (IPv6 as `[addr]:port`). */
-  bootstrap?: string[];
-  /** Folder of the LevelDB that keeps our id and routing table; nothing is saved without it. */
-  dataDir?: string;
-  /** Our node id; default the saved one, else BEP 42's for `externalIp`, else random. */
-  nodeId?: Buffer;
-  /** Our public IPv4/IPv6 address, if known: the node id is derived from it (BEP 42). */
-  externalIp?: string;
-  /** BEP 43: ask but never answer, and stay out of others' tables. Default false. */
-  readOnly?: boolean;
-  /** Refuse public nodes whose id breaks BEP 42. Default true. */
-  enforceNodeId?: boolean;
-  /** Ids one IP may place in one bucket. Default 2. */
-  maxPerIpPerBucket?: number;
-  /** Packets per second and burst accepted from one IP. Default 20/s, burst 100. */
-  rateLimit?: { rate: number; burst: number };
-  queryTimeoutMs?: number;
-  /** Queries in flight per lookup. Default 3. */
-  alpha?: number;
-  /** Period of table upkeep (refresh, pings, saving). Default 60 s. */
-  maintenanceMs?: number;
-  logger?: DhtLogger;
-}
+export type { DhtEvents, DhtOptions, DhtStats, SampleResult } from './types';
+export { parseHostPort };
 
-export interface DhtStats {
-  nodeId: string;
-  port: number;
-  nodes: number;
-  nodes4: number;
-  nodes6: number;
-  goodNodes: number;
-  storedTorrents: number;
-  storedPeers: number;
-  lookups: number;
-  announces: number;
-  counters: SocketCounters & { rejectedNodes: number; badTokens: number };
-}
-
-export interface DhtEvents {
-  /** Peers found for a torrent, by a lookup or an announce. */
-  peers: [infoHash: Buffer, peers: PeerAddress[]];
-  /** Another node announced a peer to us. */
-  announce: [infoHash: Buffer, peer: PeerAddress];
-}
-
-export interface SampleResult {
-  samples: Buffer[];
-  num?: number;
-  interval?: number;
-  nodes: NodeInfo[];
-}
-
-const VALUES_PER_ANSWER = { 4: 50, 6: 25 } as const;
-const SAMPLES_PER_ANSWER = 20;
 const SAVE_EVERY_MS = 5 * 60_000;
 const MAX_CANDIDATE_PINGS = 32;
 /** Distinct nodes that must report the same external address before our id follows it. */
 const VOTES_FOR_ID = 3;
-
-/** Splits `host:port` / `[v6]:port`. */
-export function parseHostPort(s: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`expected HOST:PORT, got ${JSON.stringify(s)}`);
-  }
-  return { host: m[1], port };
-}
 
 export class Dht extends EventEmitter<DhtEvents> {
   private readonly opts: DhtOptions;
@@ -115,10 +49,10 @@ export class Dht extends EventEmitter<DhtEvents> {
   private table4!: RoutingTable;
   private table6!: RoutingTable;
   private readonly store = new PeerStore();
-  private tokens = new TokenManager(Date.now());
+  private responder?: QueryResponder;
   private readonly candidatePings = new Set<string>();
   /** BEP 42: our external IP as answering nodes see it -> the IPs of the nodes that said so. */
-  private readonly ipVotes = new Map<string, Set<string>>();
+  private readonly ipVotes = new IpVotes();
   private timer?: NodeJS.Timeout;
   /** Nodes of the saved table, until `start` pings them. */
   private saved: NodeInfo[] = [];
@@ -129,7 +63,6 @@ export class Dht extends EventEmitter<DhtEvents> {
   private lookups = 0;
   private announces = 0;
   private rejectedNodes = 0;
-  private badTokens = 0;
 
   constructor(options: DhtOptions = {}) {
     super();
@@ -202,6 +135,16 @@ export class Dht extends EventEmitter<DhtEvents> {
       throw err;
     }
     this.socket = socket;
+    this.responder = new QueryResponder(
+      {
+        nodeId: () => this._nodeId,
+        closest: (family, target, n, now) =>
+          (family === 4 ? this.table4 : this.table6).closest(target, n, now),
+        onAnnounce: (infoHash, peer) => this.emit('announce', infoHash, peer),
+      },
+      socket,
+      this.store,
+    );
     this.socket.on('query', (q, from) => this.onQuery(q, from));
     this.timer = setInterval(() => this.maintain(), this.opts.maintenanceMs ?? 60_000);
     this.timer.unref();
@@ -286,11 +229,7 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   /** Our external address as most answering nodes report it (BEP 42 `ip`), if any. */
   get externalIp(): string | undefined {
-    let best: string | undefined;
-    let count = 0;
-    for (const [ip, voters] of this.ipVotes)
-      if (voters.size > count) [best, count] = [ip, voters.size];
-    return best;
+    return this.ipVotes.best;
   }
 
   stats(): DhtStats {
@@ -311,7 +250,7 @@ export class Dht extends EventEmitter<DhtEvents> {
       counters: {
         ...(this.socket?.counters ?? ({} as SocketCounters)),
         rejectedNodes: this.rejectedNodes,
-        badTokens: this.badTokens,
+        badTokens: this.responder?.badTokens ?? 0,
       },
     };
   }
@@ -368,22 +307,8 @@ export class Dht extends EventEmitter<DhtEvents> {
   }
 
   /** Bootstrap routers as seeds; their ids are unknown until they answer. */
-  private async routers(): Promise<NodeInfo[]> {
-    const out: NodeInfo[] = [];
-    for (const s of this.opts.bootstrap ?? []) {
-      try {
-        const { host, port } = parseHostPort(s);
-        for (const a of await dnsLookup(host, { all: true })) {
-          out.push({ id: randomBytes(NODE_ID_LENGTH), ip: a.address, port });
-        }
-      } catch (err) {
-        this.opts.logger?.warn(
-          { bootstrap: s, err: (err as Error).message },
-          'dht bootstrap node unusable',
-        );
-      }
-    }
-    return out;
+  private routers(): Promise<NodeInfo[]> {
+    return resolveRouters(this.opts.bootstrap ?? [], this.opts.logger);
   }
 
   private runLookup(
@@ -446,13 +371,10 @@ export class Dht extends EventEmitter<DhtEvents> {
    * id does not fit, take an id derived from it (unless the id was given), keeping the table.
    */
   private vote(external: string, voter: string): void {
-    if (this.ipVotes.size >= 16 && !this.ipVotes.has(external)) this.ipVotes.clear();
-    let voters = this.ipVotes.get(external);
-    if (!voters) this.ipVotes.set(external, (voters = new Set()));
-    if (voters.size < 64) voters.add(voter);
+    const voters = this.ipVotes.vote(external, voter);
     if (
       this.opts.nodeId ||
-      voters.size < VOTES_FOR_ID ||
+      voters < VOTES_FOR_ID ||
       this.externalIp !== external ||
       isLocalAddress(external) ||
       nodeIdMatchesAddress(this._nodeId, external)
@@ -476,70 +398,12 @@ export class Dht extends EventEmitter<DhtEvents> {
 
   private onQuery(q: KrpcQuery, from: PeerAddress): void {
     if (this.opts.readOnly || this.closed) return; // BEP 43: a read-only node does not answer
-    this.answer(q, from);
+    this.responder!.answer(q, from);
     if (q.readOnly) return; // BEP 43: read-only nodes stay out of the table
     const info = { id: q.args.id, ...from };
     const r = this.tableFor(from.ip).onQuery(info, Date.now());
     if (r.result === 'candidate') this.pingCandidate(info);
     else if (r.result === 'rejected') this.rejectedNodes++;
-  }
-
-  private answer(q: KrpcQuery, from: PeerAddress): void {
-    const socket = this.socket!;
-    const now = Date.now();
-    const body = { id: this._nodeId };
-    switch (q.method) {
-      case 'ping':
-        return socket.respond(from, q.t, body);
-      case 'find_node':
-        return socket.respond(from, q.t, {
-          ...body,
-          ...this.nodesFor(q.args.target!, from, q.args.want),
-        });
-      case 'get_peers': {
-        const family = from.ip.includes(':') ? 6 : 4;
-        const values = this.store.get(q.args.infoHash!, VALUES_PER_ANSWER[family], now, family);
-        return socket.respond(from, q.t, {
-          ...body,
-          token: this.tokens.issue(from.ip, now),
-          ...this.nodesFor(q.args.infoHash!, from, q.args.want),
-          ...(values.length > 0 && { values }),
-        });
-      }
-      case 'announce_peer': {
-        if (!this.tokens.check(q.args.token!, from.ip, now)) {
-          this.badTokens++;
-          return socket.error(from, q.t, KRPC_PROTOCOL_ERROR, 'bad token');
-        }
-        const peer = { ip: from.ip, port: q.args.impliedPort ? from.port : q.args.port! };
-        this.store.add(q.args.infoHash!, peer, now);
-        this.emit('announce', q.args.infoHash!, peer);
-        return socket.respond(from, q.t, body);
-      }
-      case 'sample_infohashes':
-        return socket.respond(from, q.t, {
-          ...body,
-          ...this.nodesFor(q.args.target!, from, q.args.want),
-          interval: 300,
-          num: this.store.torrentCount,
-          samples: this.store.sample(SAMPLES_PER_ANSWER),
-        });
-      default:
-        return socket.error(from, q.t, KRPC_METHOD_UNKNOWN, 'Method Unknown');
-    }
-  }
-
-  private nodesFor(
-    target: Buffer,
-    from: PeerAddress,
-    want: Want[] | undefined,
-  ): { nodes?: NodeInfo[]; nodes6?: NodeInfo[] } {
-    const now = Date.now();
-    const w = want && want.length > 0 ? want : [from.ip.includes(':') ? 'n6' : 'n4'];
-    return {
-      ...(w.includes('n4') && { nodes: this.table4.closest(target, 8, now) }),
-      ...(w.includes('n6') && { nodes6: this.table6.closest(target, 8, now) }),
-    };
   }
 
   /** An unknown node queried us: ping it once, so its answer can place it in the table. */
