@@ -138,4 +138,17 @@ describe('SettingsPage', () => {
     expect(el.querySelector('#s-dht-port-e')?.textContent).toMatch(/1024 to 65535/);
     expect(el.querySelector('#s-dht-boot-e')?.textContent).toMatch(/not host:port/);
   });
+
+  it('says when the DHT is on in the settings but did not start', async () => {
+    expect(el.querySelector('[data-testid=dht-failed]')).toBeNull();
+    (el.querySelector('[data-testid=dht-status] button') as HTMLButtonElement).click();
+    http.expectOne('/api/discovery').flush({
+      ...discovery,
+      dht: { ...discovery.dht, enabled: false, health: 'off', nodes: 0, goodNodes: 0 },
+    });
+    await new Promise((r) => setTimeout(r, 0));
+    await fixture.whenStable();
+    expect(el.querySelector('[data-testid=dht-failed]')?.textContent).toMatch(/did not start/);
+    expect(el.querySelector('[data-testid=dht-health]')?.textContent).toMatch(/Off/);
+  });
 });

@@ -1,7 +1,7 @@
 import { ChangeDetectionStrategy, Component, inject, signal } from '@angular/core';
 import { ApiService } from '../api/api.service';
 import { describeError } from '../api/errors';
-import type { BridgeStatus, DiscoveryStatus, TrackerHealth } from '../api/types';
+import type { BridgeStatus, DiscoveryStatus, Settings, TrackerHealth } from '../api/types';
 import { Icon } from '../ui/icon';
 import { ToastService } from '../ui/toast.service';
 import { FORMAT_PIPES } from '../util/format.pipes';
@@ -31,6 +31,8 @@ export class SettingsPage {
   /** The DHT node and LSD as they run now. */
   protected readonly discovery = signal<DiscoveryStatus | undefined>(undefined);
   protected readonly discoveryError = signal<string | undefined>(undefined);
+  /** The settings as stored (the draft may hold unsaved edits). */
+  protected readonly saved = signal<Settings | undefined>(undefined);
   protected readonly healthLabel = healthLabel;
   /** Shown, not edited: only the command line or the config file sets them. */
   protected readonly folders = signal<readonly string[]>([]);
@@ -38,6 +40,7 @@ export class SettingsPage {
   constructor() {
     this.api.settings().then(
       (s) => {
+        this.saved.set(s);
         this.draft.set(toDraft(s));
         this.folders.set(s.allowedFolders ?? []);
       },
@@ -65,7 +68,9 @@ export class SettingsPage {
     if (!settings) return;
     this.saving.set(true);
     try {
-      this.draft.set(toDraft(await this.api.saveSettings(settings)));
+      const stored = await this.api.saveSettings(settings);
+      this.saved.set(stored);
+      this.draft.set(toDraft(stored));
       this.toasts.success('Settings saved.');
       void this.loadTrackers();
       void this.loadDiscovery();
