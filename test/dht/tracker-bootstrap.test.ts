@@ -4,6 +4,7 @@
  * torrent through the DHT (no tracker in the torrent), the tracker's /metrics and /healthz count
  * the nodes it met, and its table survives a SIGTERM and a restart.
  */
+import { createSocket } from 'node:dgram';
 import { mkdtempSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,25 @@ test('sessions bootstrapped from a tracker replica find each other through its D
   // the tracker's node met both sessions
   await waitFor(async () => (await dhtNodes(replica, 'all')) >= 2, 20_000, 'the tracker counts');
   expect(await dhtNodes(replica, 'good')).toBeGreaterThanOrEqual(1);
+  const metrics = await get(replica.metricsPort, '/metrics');
+  const queriesIn = /^enjambre_tracker_dht_queries_total\{direction="in"\} (\d+)$/m.exec(metrics);
+  expect(Number(queriesIn?.[1])).toBeGreaterThan(0);
+  expect(metrics).toMatch(/^enjambre_tracker_dht_dropped_total\{reason="malformed"\} 0$/m);
+  // garbage at the node is counted and dropped; the node keeps answering
+  const sock = createSocket('udp4');
+  for (const junk of ['not bencode', 'd1:y1:qe', 'x'.repeat(1400)]) {
+    await new Promise((r) => sock.send(junk, replica.dhtPort, TRACKER_IP, r));
+  }
+  sock.close();
+  await waitFor(
+    async () =>
+      /^enjambre_tracker_dht_dropped_total\{reason="malformed"\} [1-9]\d*$/m.test(
+        await get(replica.metricsPort, '/metrics'),
+      ),
+    10_000,
+    'the garbage counted',
+  );
+  expect(await leecher.dht!.addNode(TRACKER_IP, replica.dhtPort)).toBe(true);
   expect(await get(replica.metricsPort, '/healthz')).toMatch(
     new RegExp(`^ok\\ndht udp ${replica.dhtPort}: \\d+ nodes, \\d+ good\\n$`),
   );

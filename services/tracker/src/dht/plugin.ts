@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import { Dht } from '@enjambre/dht';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { PluginContext, PluginHandle, TrackerPlugin } from '../tracker';
 
 export interface DhtPluginOptions {
@@ -19,6 +19,8 @@ export interface DhtPluginOptions {
 }
 
 const DHT_NODES_METRIC = 'enjambre_tracker_dht_nodes';
+const DHT_QUERIES_METRIC = 'enjambre_tracker_dht_queries_total';
+const DHT_DROPPED_METRIC = 'enjambre_tracker_dht_dropped_total';
 
 /** Where the node's LevelDB goes, inside the tracker's data directory. */
 export const DHT_DATA_SUBDIR = 'dht';
@@ -51,6 +53,35 @@ export function dhtPlugin(pluginOptions: DhtPluginOptions): TrackerPlugin {
         this.set({ state: 'good' }, s.goodNodes);
       },
     });
+    // the node keeps its own counters; these read them at each scrape
+    new Counter({
+      name: DHT_QUERIES_METRIC,
+      help: "DHT queries answered (in) and sent (out) by the tracker's node",
+      labelNames: ['direction'],
+      registers: [ctx.metrics.registry],
+      collect() {
+        const c = dht.stats().counters;
+        this.reset();
+        this.inc({ direction: 'in' }, c.queriesIn);
+        this.inc({ direction: 'out' }, c.queriesOut);
+      },
+    });
+    new Counter({
+      name: DHT_DROPPED_METRIC,
+      help: "DHT packets and nodes the tracker's node refused, by reason (hostile or broken input)",
+      labelNames: ['reason'],
+      registers: [ctx.metrics.registry],
+      collect() {
+        const c = dht.stats().counters;
+        this.reset();
+        this.inc({ reason: 'malformed' }, c.droppedMalformed);
+        this.inc({ reason: 'rate-limited' }, c.droppedRateLimited);
+        this.inc({ reason: 'unknown-transaction' }, c.droppedUnknownTransaction);
+        this.inc({ reason: 'busy' }, c.droppedBusy);
+        this.inc({ reason: 'rejected-node' }, c.rejectedNodes);
+        this.inc({ reason: 'bad-token' }, c.badTokens);
+      },
+    });
     return {
       started: async () => {
         log.info({ port: dht.port, bootstrap: pluginOptions.bootstrap ?? [] }, 'dht node up');
@@ -65,7 +96,8 @@ export function dhtPlugin(pluginOptions: DhtPluginOptions): TrackerPlugin {
         return [`dht udp ${s.port}: ${s.nodes} nodes, ${s.goodNodes} good`];
       },
       close: async () => {
-        ctx.metrics.registry.removeSingleMetric(DHT_NODES_METRIC);
+        for (const name of [DHT_NODES_METRIC, DHT_QUERIES_METRIC, DHT_DROPPED_METRIC])
+          ctx.metrics.registry.removeSingleMetric(name);
         await dht.close();
       },
     };
