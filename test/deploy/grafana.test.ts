@@ -92,6 +92,11 @@ it('shows what the issue asks for', () => {
   expect(panel(/^Catalog entries per replica/)).toMatch(
     /max\(enjambre_tracker_catalog_torrents\{.*\) - min\(enjambre_tracker_catalog_torrents\{/,
   );
+  // the replicas' DHT nodes (--dht-port): their size and what they refuse
+  expect(panel(/^DHT nodes per replica/)).toMatch(/^enjambre_tracker_dht_nodes\{.*state="all"\}/m);
+  expect(panel(/^DHT queries and drops/)).toMatch(
+    /sum by \(reason\) \(rate\(enjambre_tracker_dht_dropped_total\{/,
+  );
   expect(panel(/^Resident memory per peer/)).toMatch(
     /^process_resident_memory_bytes\{.*\} \/ clamp_min\(enjambre_tracker_seeders\{.*\} \+ enjambre_tracker_leechers\{/,
   );

@@ -1,11 +1,11 @@
-// A tracker cluster in this process: real trackers (startTracker with the replication plugin) on
-// 127.0.0.1 with OS-picked ports, listing each other in a peers file.
+// A tracker cluster in this process: real trackers (startTracker with the replication and DHT
+// plugins) on 127.0.0.1 with OS-picked ports, listing each other in a peers file.
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
-import { replicationPlugin, startTracker, type RunningTracker } from '@enjambre/tracker';
+import { dhtPlugin, replicationPlugin, startTracker, type RunningTracker } from '@enjambre/tracker';
 
 export interface LocalCluster {
   trackers: RunningTracker[];
@@ -52,6 +52,8 @@ export async function startLocalCluster(n: number): Promise<LocalCluster> {
               catchUpTimeoutMs: 3000,
               peersPollMs: 200,
             }),
+            // a DHT node too, as `dht.enabled` runs one, so its metrics are scraped like the rest
+            dhtPlugin({ port: 0 }),
           ],
         }),
       );

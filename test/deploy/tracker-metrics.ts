@@ -1,5 +1,5 @@
-// The metric families the tracker exports (the tracker's own and the replication plugin's), as
-// agreed between the tracker and cluster work; tests compare dashboards and alerts against them.
+// The metric families the tracker exports (the tracker's own, the replication and DHT plugins'),
+// as agreed between the tracker and cluster work; tests compare dashboards and alerts against them.
 export const trackerMetrics: { name: string; type: 'counter' | 'gauge' | 'histogram' }[] = [
   { name: 'enjambre_tracker_announces_total', type: 'counter' },
   { name: 'enjambre_tracker_scrapes_total', type: 'counter' },
@@ -18,4 +18,7 @@ export const trackerMetrics: { name: string; type: 'counter' | 'gauge' | 'histog
   { name: 'enjambre_tracker_replication_bytes_total', type: 'counter' },
   { name: 'enjambre_tracker_replication_failures_total', type: 'counter' },
   { name: 'enjambre_tracker_replication_lag_seconds', type: 'histogram' },
+  { name: 'enjambre_tracker_dht_nodes', type: 'gauge' },
+  { name: 'enjambre_tracker_dht_queries_total', type: 'counter' },
+  { name: 'enjambre_tracker_dht_dropped_total', type: 'counter' },
 ];
