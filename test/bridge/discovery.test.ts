@@ -5,7 +5,9 @@
  * restarted daemon runs with what was stored.
  */
 import { join } from 'node:path';
+import pino from 'pino';
 import { Dht } from '@enjambre/engine';
+import { dhtPlugin, startTracker } from '@enjambre/tracker';
 import type { RunningDaemon } from '@enjambre/bridge';
 import { api, removeDir, tempDir, testDaemon, waitFor } from './helpers';
 
@@ -19,6 +21,7 @@ interface Discovery {
     goodNodes: number;
     health: string;
     bootstrap: string[];
+    trackerNodes: string[];
   };
   lsd: { enabled: boolean; announcesSent: number };
   restartRequired: boolean;
@@ -138,4 +141,36 @@ test('needs the token', async () => {
   const { d } = await daemon({}, 'other');
   const res = await fetch(`http://127.0.0.1:${d.apiPort}/api/discovery`);
   expect(res.status).toBe(401);
+});
+
+test('joins the DHT through the DHT node an enjambre tracker it knows names', async () => {
+  const tracker = await startTracker({
+    grpcPort: 0,
+    httpPort: null,
+    udpPort: null,
+    metricsPort: null,
+    logger: pino({ level: 'silent' }),
+    plugins: [dhtPlugin({ port: 0 })],
+  });
+  try {
+    // no bootstrap node given: only the tracker's URL
+    const { A } = await daemon(
+      { dht: { bootstrap: [] }, trackers: [`grpc://127.0.0.1:${tracker.grpcPort}`] },
+      'via-tracker',
+    );
+    const health = (await A.get<{ url: string; dhtPort?: number }[]>('/api/trackers')).body;
+    expect(health[0].dhtPort).toBeGreaterThan(0);
+    const node = `127.0.0.1:${health[0].dhtPort}`;
+    const d = await waitFor(
+      'the tracker node in the table',
+      async () => {
+        const r = (await A.get<Discovery>('/api/discovery')).body;
+        return r.dht.trackerNodes.includes(node) && r.dht.goodNodes >= 1 ? r : undefined;
+      },
+      20_000,
+    );
+    expect(d.dht.bootstrap).toEqual([]);
+  } finally {
+    await tracker.close();
+  }
 });

@@ -301,6 +301,11 @@ export interface SessionApi extends EventEmitter<SessionEvents> {
   ioStats(): Readonly<IoStats>;
   /** The DHT node's and LSD's state, for status pages (cheap: a walk of the routing table). */
   discoveryStats(): DiscoveryStats;
+  /**
+   * Pings a DHT node (`host` a name or an address); one that answers may enter the routing table
+   * (and is saved with it). Resolves false without a DHT node, or when it does not answer.
+   */
+  addDhtNode(host: string, port: number): Promise<boolean>;
   /** Sends `stopped` to trackers, flushes resume data, closes sockets and files. */
   close(): Promise<void>;
 }

@@ -222,6 +222,10 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     return discoveryStats(this._dht, this._lsd);
   }
 
+  async addDhtNode(host: string, port: number): Promise<boolean> {
+    return (await this._dht?.addNode(host, port).catch(() => false)) ?? false;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

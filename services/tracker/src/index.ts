@@ -14,6 +14,7 @@ export {
   type TrackerPlugin,
   type PluginContext,
   type PluginHandle,
+  type TrackerInfo,
 } from './tracker';
 export { TrackerMetrics, type Protocol } from './metrics';
 export { Persistence, encodeSnapshot, decodeSnapshot } from './persistence';

@@ -79,6 +79,12 @@ export interface TrackerPorts {
   metricsPort: number | null;
 }
 
+/** What the tracker tells its clients about itself; plugins fill it in. */
+export interface TrackerInfo {
+  /** The UDP port of a DHT node beside the tracker (the DHT plugin), 0 when none. */
+  dhtPort: number;
+}
+
 export interface PluginContext {
   /** The gRPC server, not yet bound: add services here (e.g. Replication). */
   server: Server;
@@ -87,6 +93,7 @@ export interface PluginContext {
   options: Readonly<TrackerOptions>;
   health: HealthImplementation;
   metrics: TrackerMetrics;
+  info: TrackerInfo;
 }
 
 export interface PluginHandle {
@@ -156,6 +163,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
   const publishLimiter = new RateLimiter(options.publishRate ?? DEFAULT_PUBLISH_RATE);
   const health = new HealthImplementation({ '': 'NOT_SERVING', [TRACKER_SERVICE]: 'NOT_SERVING' });
   let ready = false;
+  const info: TrackerInfo = { dhtPort: 0 };
   const cleanups: Array<() => Promise<void>> = [];
   const timers: NodeJS.Timeout[] = [];
 
@@ -209,6 +217,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         allowIpParam: options.allowIpParam,
         limiter: limiter.enabled ? limiter : undefined,
         publishLimiter: publishLimiter.enabled ? publishLimiter : undefined,
+        dhtPort: () => info.dhtPort,
       }),
     );
     health.addToServer(server);
@@ -225,7 +234,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
 
     const handles: PluginHandle[] = [];
     for (const plugin of options.plugins ?? []) {
-      const handle = await plugin({ server, store, logger, options, health, metrics });
+      const handle = await plugin({ server, store, logger, options, health, metrics, info });
       handles.push(handle);
       cleanups.push(() => handle.close());
     }

@@ -27,6 +27,8 @@ export interface TrackerHealth {
   error?: string;
   catalogSize?: number;
   latencyMs?: number;
+  /** The UDP port of the tracker's DHT node (`--dht-port`), when it runs one. */
+  dhtPort?: number;
 }
 
 export interface CatalogQuery {
@@ -93,10 +95,11 @@ export class CatalogReader {
         try {
           const res = await this.call(url, { pageSize: 500 });
           const latencyMs = Math.round(performance.now() - t0);
+          const dht = res.dhtPort > 0 && res.dhtPort <= 65535 ? { dhtPort: res.dhtPort } : {};
           // The size is exact only when the catalog fits in one page.
           return res.nextPageToken
-            ? { url, ok: true, latencyMs }
-            : { url, ok: true, catalogSize: res.torrents.length, latencyMs };
+            ? { url, ok: true, latencyMs, ...dht }
+            : { url, ok: true, catalogSize: res.torrents.length, latencyMs, ...dht };
         } catch (err) {
           return { url, ok: false, error: describeGrpcError(err) };
         }

@@ -26,6 +26,7 @@ import { Shares } from './shares';
 import { BridgeState, Settings } from './state';
 import { loadOrCreateToken } from './token';
 import { startEmbeddedTracker, EmbeddedTracker } from './embedded-tracker';
+import { TrackerDhtNodes } from './tracker-nodes';
 import { DEFAULT_RPC_PORT, remoteControlRoutes, startRemoteControl } from '../rpc';
 
 export const DEFAULT_API_PORT = 9080;
@@ -223,6 +224,9 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
     const shares = new Shares(bridge, opts.createTorrent ?? torrentCreator(session), metrics);
     const catalog = new CatalogReader();
     cleanup.push(() => catalog.close());
+    const trackerNodes = new TrackerDhtNodes(session, catalog, trackers, log);
+    trackerNodes.start();
+    cleanup.push(() => trackerNodes.close());
     const live = new LiveFeed(session, shares);
     cleanup.push(() => live.close());
 
@@ -278,6 +282,7 @@ export async function startDaemon(opts: DaemonOptions): Promise<RunningDaemon> {
       });
       discoveryRoutes(scope, {
         session,
+        trackerNodes: () => trackerNodes.nodes,
         settings: () => bridge.settings,
         started: startedDiscovery,
       });

@@ -4,10 +4,12 @@
  * engine's options built from them, and `GET /api/discovery`, which reports what actually runs.
  *
  * Bootstrap nodes: none by default (nothing public is reachable from every network; the usual
- * public routers are in the README). An enjambre network without Internet access names its
- * tracker replicas that run `--dht-port`. The embedded tracker (`start --with-tracker`) runs no
- * DHT node: it listens on 127.0.0.1 only, so its node could know nobody but this engine; the
- * engine's own node, on the peer port, is the one other users of the LAN bootstrap from.
+ * public routers are in the README). Besides those the user names, the enjambre trackers the
+ * bridge knows tell their DHT port when they run one (`--dht-port`), and the node joins through
+ * them (tracker-nodes.ts): a closed network needs no bootstrap setting at all. The embedded
+ * tracker (`start --with-tracker`) runs no DHT node: it listens on 127.0.0.1 only, so its node
+ * could know nobody but this engine; the engine's own node, on the peer port, is the one other
+ * users of the LAN bootstrap from.
  */
 import type { FastifyInstance } from 'fastify';
 import { isIP } from 'node:net';
@@ -85,6 +87,8 @@ export function dhtHealth(running: boolean, goodNodes: number): DhtHealth {
 
 export interface DiscoveryRoutesDeps {
   session: SessionApi;
+  /** DHT nodes of the enjambre trackers the bridge knows (tracker-nodes.ts). */
+  trackerNodes: () => string[];
   settings: () => Settings;
   /** The settings the engine was started with. */
   started: DiscoverySettings;
@@ -102,6 +106,11 @@ const discoveryStatus = {
         goodNodes: { type: 'integer', description: 'answered within 15 minutes' },
         health: { type: 'string', enum: ['off', 'no-nodes', 'few-nodes', 'ok'] },
         bootstrap: { type: 'array', items: { type: 'string' } },
+        trackerNodes: {
+          type: 'array',
+          items: { type: 'string' },
+          description: 'DHT nodes of known enjambre trackers (--dht-port) that answered',
+        },
         storedPeers: { type: 'integer' },
       },
     },
@@ -134,6 +143,7 @@ export function discoveryRoutes(app: FastifyInstance, deps: DiscoveryRoutesDeps)
           goodNodes: dht?.goodNodes ?? 0,
           health: dhtHealth(dht !== undefined, dht?.goodNodes ?? 0),
           bootstrap: dht?.bootstrap ?? [],
+          trackerNodes: deps.trackerNodes(),
           storedPeers: dht?.storedPeers ?? 0,
         },
         lsd: {

@@ -42,6 +42,8 @@ export function dhtPlugin(pluginOptions: DhtPluginOptions): TrackerPlugin {
     });
     // bind now, so a taken port fails the start like any other port of the tracker
     await dht.listen();
+    // clients learn it from ListTorrents (the bridge bootstraps from the trackers it knows)
+    ctx.info.dhtPort = dht.port;
     new Gauge({
       name: DHT_NODES_METRIC,
       help: "Nodes in the tracker's DHT routing table (state: all, or good = answered lately)",
@@ -96,6 +98,7 @@ export function dhtPlugin(pluginOptions: DhtPluginOptions): TrackerPlugin {
         return [`dht udp ${s.port}: ${s.nodes} nodes, ${s.goodNodes} good`];
       },
       close: async () => {
+        ctx.info.dhtPort = 0;
         for (const name of [DHT_NODES_METRIC, DHT_QUERIES_METRIC, DHT_DROPPED_METRIC])
           ctx.metrics.registry.removeSingleMetric(name);
         await dht.close();

@@ -110,6 +110,8 @@ export interface GrpcAddressPolicy {
   limiter?: RateLimiter;
   /** Publishes and withdrawals per second per sender address. */
   publishLimiter?: RateLimiter;
+  /** The UDP port of the tracker's DHT node, told to clients in ListTorrents; 0: none. */
+  dhtPort?: () => number;
 }
 
 /** Parsed connection addresses: a connection makes many calls, each naming its peer as text. */
@@ -434,6 +436,7 @@ export function trackerService(
           completed: t.completed,
         })),
         nextPageToken: page.nextPageToken,
+        dhtPort: policy.dhtPort?.() ?? 0,
       };
     }),
   };

@@ -127,6 +127,8 @@ export interface DiscoveryStatus {
     goodNodes: number;
     health: 'off' | 'no-nodes' | 'few-nodes' | 'ok';
     bootstrap: string[];
+    /** DHT nodes of known enjambre trackers (started with --dht-port) that answered. */
+    trackerNodes: string[];
     storedPeers: number;
   };
   lsd: { enabled: boolean; announcesSent: number; announcesReceived: number };
@@ -195,6 +197,8 @@ export interface TrackerHealth {
   error?: string;
   catalogSize?: number;
   latencyMs?: number;
+  /** The UDP port of the tracker's DHT node, when it runs one. */
+  dhtPort?: number;
 }
 
 export interface FsEntry {

@@ -29,6 +29,7 @@ describe('SettingsPage', () => {
       goodNodes: 5,
       health: 'few-nodes',
       bootstrap: ['tracker.lan:6881'],
+      trackerNodes: ['tracker.lan:6881'],
       storedPeers: 0,
     },
     lsd: { enabled: true, announcesSent: 3, announcesReceived: 1 },
@@ -88,6 +89,9 @@ describe('SettingsPage', () => {
     expect(card.querySelector('[data-testid=dht-health]')?.textContent).toMatch(/few nodes/);
     expect(card.textContent).toContain('51413');
     expect(card.querySelector('[data-testid=lsd-state]')?.textContent?.trim()).toBe('On');
+    expect(card.querySelector('[data-testid=dht-tracker-nodes]')?.textContent).toContain(
+      'tracker.lan:6881',
+    );
     expect(card.querySelector('[data-testid=restart-required]')).toBeNull();
   });
 

@@ -243,6 +243,11 @@ export interface ListTorrentsResponse {
   torrents: TorrentInfo[];
   /** Empty on the last page. */
   nextPageToken: string;
+  /**
+   * The UDP port of this tracker's Mainline DHT node (its --dht-port), 0 when it runs none. A
+   * client may use the tracker's host at this port as a DHT bootstrap node.
+   */
+  dhtPort: number;
 }
 
 function createBasePublishRequest(): PublishRequest {
@@ -2145,7 +2150,7 @@ export const TorrentInfo: MessageFns<TorrentInfo> = {
 };
 
 function createBaseListTorrentsResponse(): ListTorrentsResponse {
-  return { torrents: [], nextPageToken: "" };
+  return { torrents: [], nextPageToken: "", dhtPort: 0 };
 }
 
 export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
@@ -2155,6 +2160,9 @@ export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
     }
     if (message.nextPageToken !== "") {
       writer.uint32(18).string(message.nextPageToken);
+    }
+    if (message.dhtPort !== 0) {
+      writer.uint32(24).uint32(message.dhtPort);
     }
     return writer;
   },
@@ -2188,6 +2196,14 @@ export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
             message.nextPageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.dhtPort = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2210,6 +2226,11 @@ export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
         : isSet(object.next_page_token)
         ? globalThis.String(object.next_page_token)
         : "",
+      dhtPort: isSet(object.dhtPort)
+        ? globalThis.Number(object.dhtPort)
+        : isSet(object.dht_port)
+        ? globalThis.Number(object.dht_port)
+        : 0,
     };
   },
 
@@ -2221,6 +2242,9 @@ export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
     if (message.nextPageToken !== "") {
       obj.nextPageToken = message.nextPageToken;
     }
+    if (message.dhtPort !== 0) {
+      obj.dhtPort = Math.round(message.dhtPort);
+    }
     return obj;
   },
 
@@ -2231,6 +2255,7 @@ export const ListTorrentsResponse: MessageFns<ListTorrentsResponse> = {
     const message = createBaseListTorrentsResponse();
     message.torrents = object.torrents?.map((e) => TorrentInfo.fromPartial(e)) || [];
     message.nextPageToken = object.nextPageToken ?? "";
+    message.dhtPort = object.dhtPort ?? 0;
     return message;
   },
 };
