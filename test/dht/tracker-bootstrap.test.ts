@@ -9,6 +9,8 @@ import { mkdtempSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { credentials } from '@grpc/grpc-js';
+import { TrackerClient, type ListTorrentsResponse } from '@enjambre/proto';
 import { ManagedProcess, removeLater, stopAll } from '../peers/process';
 import { waitFor } from '../peers/util';
 import { makeTorrent, sessionWorkspace, startSession, waitDone } from '../engine/helpers';
@@ -29,6 +31,7 @@ interface RunningReplica {
   proc: ManagedProcess;
   dhtPort: number;
   metricsPort: number;
+  grpcPort: number;
 }
 
 /** Starts the tracker CLI; the ports come from its JSON log lines. */
@@ -38,18 +41,24 @@ async function startReplica(args: string[], env: Record<string, string> = {}) {
   });
   let dhtPort = 0;
   let metricsPort = 0;
+  let grpcPort = 0;
   proc.onLine((line) => {
     try {
-      const e = JSON.parse(line) as { msg?: string; port?: number; metricsPort?: number };
+      const e = JSON.parse(line) as {
+        msg?: string;
+        port?: number;
+        metricsPort?: number;
+        grpcPort?: number;
+      };
       if (e.msg === 'dht node up') dhtPort = e.port ?? 0;
-      if (e.msg === 'listening') metricsPort = e.metricsPort ?? 0;
+      if (e.msg === 'listening') [metricsPort, grpcPort] = [e.metricsPort ?? 0, e.grpcPort ?? 0];
     } catch {
       // not a log line
     }
   });
   await waitFor(() => metricsPort > 0 || proc.hasExited, 30_000, 'the tracker listens');
   if (proc.hasExited) throw new Error(`tracker exited:\n${proc.tail()}`);
-  return { proc, dhtPort, metricsPort } satisfies RunningReplica;
+  return { proc, dhtPort, metricsPort, grpcPort } satisfies RunningReplica;
 }
 
 async function get(port: number, p: string): Promise<string> {
@@ -75,6 +84,15 @@ test('sessions bootstrapped from a tracker replica find each other through its D
   const replica = await startReplica(trackerArgs, { ENJAMBRE_TRACKER_DHT_PORT: '0' });
   expect(replica.dhtPort).toBeGreaterThan(0);
   expect(await dhtNodes(replica, 'all')).toBe(0);
+  // gRPC clients are told the port (the bridge bootstraps from the trackers it knows)
+  const grpc = new TrackerClient(`${TRACKER_IP}:${replica.grpcPort}`, credentials.createInsecure());
+  const page = await new Promise<ListTorrentsResponse>((resolve, reject) =>
+    grpc.listTorrents({ pageSize: 1, pageToken: '', query: '' }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    ),
+  );
+  grpc.close();
+  expect(page.dhtPort).toBe(replica.dhtPort);
   const bootstrap = [`${TRACKER_IP}:${replica.dhtPort}`];
 
   const seedDir = path.join(ws.root, 'seed');
