@@ -107,6 +107,21 @@ export class CatalogReader {
     );
   }
 
+  /** The DHT port each enjambre tracker names (one one-entry catalog page each); 0: none. */
+  async dhtPorts(urls: readonly string[]): Promise<{ url: string; dhtPort: number }[]> {
+    const answers = await Promise.all(
+      urls.filter(isGrpcTracker).map(async (url) => {
+        try {
+          const { dhtPort } = await this.callOnce(url, { pageSize: 1 });
+          return { url, dhtPort: dhtPort > 0 && dhtPort <= 65535 ? dhtPort : 0 };
+        } catch {
+          return { url, dhtPort: 0 }; // a tracker that does not answer names no node
+        }
+      }),
+    );
+    return answers.filter((a) => a.dhtPort > 0);
+  }
+
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();

@@ -7,7 +7,7 @@
  */
 import type { Logger } from 'pino';
 import type { SessionApi } from '@enjambre/engine';
-import { isGrpcTracker, type CatalogReader } from './catalog';
+import type { CatalogReader } from './catalog';
 
 const REFRESH_MS = 30 * 60_000;
 /** Nodes remembered for the status page at most. */
@@ -48,9 +48,7 @@ export class TrackerDhtNodes {
   }
 
   private async run(): Promise<void> {
-    const health = await this.catalog.health(this.trackers().filter(isGrpcTracker));
-    for (const h of health) {
-      if (!h.ok || !h.dhtPort) continue;
+    for (const h of await this.catalog.dhtPorts(this.trackers())) {
       const host = new URL(h.url).hostname.replace(/^\[|\]$/g, '');
       const node = host.includes(':') ? `[${host}]:${h.dhtPort}` : `${host}:${h.dhtPort}`;
       if (await this.session.addDhtNode(host, h.dhtPort)) {
