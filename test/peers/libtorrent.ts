@@ -15,6 +15,12 @@ export interface LibtorrentOptions {
   trackers?: string[];
   /** `127.0.0.1:port` peers to connect to directly, so a test needs no tracker. */
   peers?: string[];
+  /** Listen and dial from this address (default 127.0.0.1). */
+  ip?: string;
+  /** Run libtorrent's DHT joined through these `ip:port` nodes, announcing every 2 s. */
+  dhtNodes?: string[];
+  /** Run libtorrent's Local Service Discovery, announcing every 2 s. */
+  lsd?: boolean;
   /** Re-announce every N seconds (trackers' own intervals are 30 min). */
   announceInterval?: number;
   /** libtorrent's high_performance_seed() preset (benchmarks). */
@@ -29,6 +35,8 @@ export interface LibtorrentPeerInfo {
   client: string;
   progress: number;
   seed: boolean;
+  /** Where libtorrent learnt of the peer: 'tracker', 'dht', 'pex', 'lsd' (none: it dialled us). */
+  source: string[];
 }
 
 /** One status line of libtorrent_peer.py. */
@@ -122,6 +130,9 @@ export async function startLibtorrent(options: LibtorrentOptions): Promise<Libto
     peers: options.peers ?? [],
     high_performance: options.highPerformance ?? false,
     announce_interval: options.announceInterval,
+    ...(options.ip && { ip: options.ip }),
+    ...(options.dhtNodes && { dht_nodes: options.dhtNodes }),
+    ...(options.lsd && { lsd: true }),
   };
   const prefix = options.prefix ?? [];
   const argv = [...prefix, PYTHON, SCRIPT, JSON.stringify(config)];
