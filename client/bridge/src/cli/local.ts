@@ -19,6 +19,11 @@ export interface SessionCliOptions {
   stateDir?: string;
   /** Address to listen on for peers (tests: 127.0.0.1). */
   listenHost?: string;
+  /** commander's `--no-dht` / `--no-lsd`: true unless given. */
+  dht?: boolean;
+  lsd?: boolean;
+  dhtPort?: number;
+  dhtBootstrap?: string[];
 }
 
 /** Resolves on Ctrl-C or SIGTERM. */
@@ -47,6 +52,15 @@ async function openSession(
     uploadRateLimit: opts.uploadLimit ?? 0,
     downloadRateLimit: opts.downloadLimit ?? 0,
     defaultTrackers: opts.tracker ?? [],
+    // on unless switched off, as in `enjambre start`: a torrent with no working tracker still
+    // finds peers (the DHT port defaults to the peer port, the table lives in dataDir)
+    ...(opts.dht !== false && {
+      dht: {
+        ...(opts.dhtPort !== undefined && { port: opts.dhtPort }),
+        bootstrap: opts.dhtBootstrap ?? [],
+      },
+    }),
+    ...(opts.lsd !== false && { lsd: true }),
   });
   try {
     await session.start();
