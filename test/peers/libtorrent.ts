@@ -19,8 +19,9 @@ export interface LibtorrentOptions {
   ip?: string;
   /** Run libtorrent's DHT joined through these `ip:port` nodes, announcing every 2 s. */
   dhtNodes?: string[];
-  /** Run libtorrent's Local Service Discovery, announcing every 2 s. */
+  /** Run libtorrent's Local Service Discovery, announcing every `lsdInterval` s (default 2). */
   lsd?: boolean;
+  lsdInterval?: number;
   /** Re-announce every N seconds (trackers' own intervals are 30 min). */
   announceInterval?: number;
   /** libtorrent's high_performance_seed() preset (benchmarks). */
@@ -133,6 +134,7 @@ export async function startLibtorrent(options: LibtorrentOptions): Promise<Libto
     ...(options.ip && { ip: options.ip }),
     ...(options.dhtNodes && { dht_nodes: options.dhtNodes }),
     ...(options.lsd && { lsd: true }),
+    ...(options.lsdInterval && { lsd_interval: options.lsdInterval }),
   };
   const prefix = options.prefix ?? [];
   const argv = [...prefix, PYTHON, SCRIPT, JSON.stringify(config)];

@@ -17,7 +17,7 @@ The single argument is a JSON object:
                           node its own 127.0.x.y, see INTEROP-NOTES.md)
   dht_nodes               ["ip:port", ...]: run the DHT, joined through these nodes, and announce
                           and look the torrent up on it every `dht_interval` s (default 2)
-  lsd                     run Local Service Discovery, announcing every `dht_interval` s
+  lsd                     run Local Service Discovery, announcing every `lsd_interval` s (default 2)
 
 Prints one JSON object per line on stdout: {"type": "listening", "port": N} once, then
 {"type": "status", ...} periodically and {"type": "alert", ...} for tracker replies and errors.
@@ -66,14 +66,13 @@ def emit(obj):
 def settings(options):
     pack = lt.high_performance_seed() if options.get("high_performance", False) else {}
     ip = options.get("ip", "127.0.0.1")
-    interval = int(options.get("dht_interval", 2))
     pack.update(
         {
             "listen_interfaces": "%s:0" % ip,
             "outgoing_interfaces": ip,
             "enable_dht": "dht_nodes" in options,
             "enable_lsd": bool(options.get("lsd", False)),
-            "local_service_announce_interval": interval,
+            "local_service_announce_interval": int(options.get("lsd_interval", 2)),
             # loopback DHT swarms: no public router, many nodes per address range (INTEROP-NOTES.md)
             "dht_bootstrap_nodes": "",
             "dht_restrict_routing_ips": False,
