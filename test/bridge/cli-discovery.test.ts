@@ -59,7 +59,12 @@ async function spawnCli(args: string[], state: string, wrap: string[] = []): Pro
 
 async function stop(s: Spawned): Promise<void> {
   s.child.kill('SIGINT');
-  expect(await s.exited).toBe(0);
+  const code = await s.exited;
+  expect({ code, signal: s.child.signalCode, stderr: s.stderr() }).toEqual({
+    code: 0,
+    signal: null,
+    stderr: '',
+  });
 }
 
 async function dhtNode(ip: string, bootstrap: string[] = []): Promise<Dht> {

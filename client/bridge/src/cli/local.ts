@@ -85,9 +85,11 @@ async function watch<T>(t: Torrent, out: Output, until: Promise<T>): Promise<T> 
 }
 
 async function seedUntilInterrupted(session: SessionApi, t: Torrent, out: Output): Promise<void> {
+  // listen first: whoever reads the line below may signal us at once (a script, a test)
+  const stop = interrupted();
   out.record({ event: 'seeding', infoHash: t.infoHash, port: session.port });
   out.line(`seeding ${t.status().name} on port ${session.port} (Ctrl-C to stop)`);
-  await watch(t, out, interrupted());
+  await watch(t, out, stop);
 }
 
 export async function getCommand(
