@@ -13,7 +13,7 @@ import { sha1File, waitFor } from '../peers/util';
 import { makeTorrent, sessionWorkspace, sha1, startSession, waitDone } from '../engine/helpers';
 import { startLtDht, type LtDhtNode } from './libtorrent-dht';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const NET = '127.0.69';
 const ws = sessionWorkspace('lt-swarm');
@@ -59,7 +59,7 @@ async function announced(
   const h = Buffer.from(infoHash, 'hex');
   await waitFor(
     async () => (await from.lookup(h)).peers.some((p) => p.ip === ip && p.port === port),
-    60_000,
+    90_000,
     `${ip}:${port} announced ${infoHash} on the DHT`,
     500,
   );

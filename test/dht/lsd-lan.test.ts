@@ -12,7 +12,7 @@ import { makeTorrent, removeDir, sha1, tempDir } from '../engine/helpers';
 import { collectJson, type JsonLine } from './helpers';
 import { LoopbackNamespace } from './netns';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 const a = new LoopbackNamespace('ejlsdlana');
 const b = new LoopbackNamespace('ejlsdlanb');
