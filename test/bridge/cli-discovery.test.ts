@@ -1,8 +1,8 @@
 /**
  * `enjambre get` and `seed` with the DHT and LSD switches `start` has: a torrent with no tracker
  * downloads through the DHT (`--dht-bootstrap`, repeatable, and `--dht-port`) and through LSD
- * (inside a network namespace with multicast on its loopback); `--no-dht` and `--no-lsd` leave
- * their UDP ports unbound.
+ * (inside a network namespace with multicast on its loopback), a standalone `share`'s magnet
+ * through the DHT alone; `--no-dht` and `--no-lsd` leave their UDP ports unbound.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -142,6 +142,39 @@ test('get downloads a torrent with no tracker from a seed found through the DHT'
   // the first --dht-bootstrap was asked too
   expect(a.nodes().some((n) => n.ip === `${NET}.11`)).toBe(true);
   await stop(seeder);
+});
+
+test('a standalone share is fetched by its magnet through the DHT alone', async () => {
+  const router = await dhtNode(`${NET}.6`);
+  const bootstrap = ['--dht-bootstrap', `${NET}.6:${router.port}`, '--no-lsd'];
+  const src = join(root, 'shared');
+  await mkdir(src, { recursive: true });
+  const data = randomBytes(700_000);
+  await writeFile(join(src, 'song.bin'), data);
+  // no daemon on this data dir: share seeds in the foreground, with no tracker at all
+  const share = await spawnCli(
+    ['share', join(src, 'song.bin'), '--listen-host', `${NET}.30`, ...bootstrap],
+    'share-state',
+  );
+  expect(share.first).toMatchObject({ event: 'shared', magnet: expect.stringMatching(/^magnet:/) });
+  const magnet = share.first.magnet as string;
+  expect(magnet).not.toContain('tr=');
+  const probe = await dhtNode(`${NET}.7`, [`${NET}.6:${router.port}`]);
+  const h = Buffer.from(share.first.infoHash as string, 'hex');
+  await waitFor(
+    async () => (await probe.lookup(h)).peers.some((p) => p.ip === `${NET}.30`),
+    60_000,
+    'the share announced on the DHT',
+    500,
+  );
+  const dest = join(root, 'share-got');
+  const got = await run(
+    ['get', magnet, '--dir', dest, '--listen-host', `${NET}.31`, ...bootstrap, '--json'],
+    { ENJAMBRE_DATA_DIR: join(root, 'share-leecher') },
+  );
+  expect({ code: got.code, stderr: got.stderr }).toEqual({ code: 0, stderr: '' });
+  expect((await readFile(join(dest, 'song.bin'))).equals(data)).toBe(true);
+  await stop(share);
 });
 
 test('the DHT runs on the peer port by default, and --no-dht binds no UDP port', async () => {

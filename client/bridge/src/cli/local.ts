@@ -84,9 +84,13 @@ async function watch<T>(t: Torrent, out: Output, until: Promise<T>): Promise<T> 
   }
 }
 
-async function seedUntilInterrupted(session: SessionApi, t: Torrent, out: Output): Promise<void> {
-  // listen first: whoever reads the line below may signal us at once (a script, a test)
-  const stop = interrupted();
+/** `stop`: made before the caller printed anything a script may answer with a signal at once. */
+async function seedUntilInterrupted(
+  session: SessionApi,
+  t: Torrent,
+  out: Output,
+  stop = interrupted(),
+): Promise<void> {
   out.record({ event: 'seeding', infoHash: t.infoHash, port: session.port });
   out.line(`seeding ${t.status().name} on port ${session.port} (Ctrl-C to stop)`);
   await watch(t, out, stop);
@@ -188,9 +192,10 @@ export async function shareStandalone(
       { downloadDir: dirname(full), seedMode: true, verified: created.verified },
     );
     const magnet = t.status().magnet;
+    const stop = interrupted();
     out.record({ event: 'shared', infoHash: t.infoHash, magnet });
     out.line(magnet);
-    await seedUntilInterrupted(session, t, out);
+    await seedUntilInterrupted(session, t, out, stop);
   } finally {
     await session.close();
   }
