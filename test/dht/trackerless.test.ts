@@ -2,8 +2,8 @@
  * Trackerless swarms: two enjambre sessions with no tracker at all meet only through the DHT
  * (bootstrapped from a python3-libtorrent node on another loopback address), and the leecher
  * downloads from a bare info-hash magnet: the DHT finds the seeder, BEP 9 fetches the metadata,
- * then the pieces. A swarm whose every tracker is down keeps working through the DHT. A private
- * torrent never reaches the DHT.
+ * then the pieces, also when the magnet was added before the seeder announced. A swarm whose
+ * every tracker is down keeps working through the DHT. A private torrent never reaches the DHT.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { freePort, waitFor } from '../peers/util';
 import { makeTorrent, sessionWorkspace, startSession, waitDone } from '../engine/helpers';
 import { startLtDht, type LtDhtNode } from './libtorrent-dht';
 
-jest.setTimeout(120_000);
+jest.setTimeout(200_000);
 
 const NET = '127.0.64';
 const ws = sessionWorkspace('trackerless');
@@ -65,6 +65,24 @@ test('a bare info-hash magnet downloads from a seeder found only through the DHT
   const status = lt.status();
   expect(status.peersFound.dht).toBeGreaterThan(0);
   expect(status.peersFound.tracker).toBe(0);
+});
+
+test('a bare magnet added before its seeder announced completes once the seeder is on the DHT', async () => {
+  const seedDir = path.join(ws.root, 'seed');
+  const t = await makeTorrent(seedDir, 'early-magnet.bin', 400_000, { pieceLength: 32 * 1024 });
+  const leecher = await dhtSession('l', `${NET}.41`);
+  const got = path.join(ws.root, 'got');
+  // its first lookup finds nobody: the seeder is not there yet
+  const lt = await leecher.add(
+    { magnet: `magnet:?xt=urn:btih:${t.infoHash}` },
+    { downloadDir: got },
+  );
+  const seeder = await dhtSession('s', `${NET}.40`);
+  await seeder.add({ torrent: t.torrent }, { downloadDir: seedDir, seedMode: true });
+  // a later lookup (sooner than the 15-minute round) finds it
+  await waitDone(lt, 150_000);
+  expect(sha1(await readFile(path.join(got, 'early-magnet.bin')))).toBe(sha1(t.files[0].data));
+  expect(lt.status().peersFound.dht).toBeGreaterThan(0);
 });
 
 test('a leecher whose only trackers are down completes through the DHT', async () => {
