@@ -16,6 +16,7 @@ const { Dht } = require(path.join(root, 'client/engine/dist/index.js'));
 const { RoutingTable } = require(path.join(root, 'packages/dht/dist/routing-table.js'));
 const { PeerStore } = require(path.join(root, 'packages/dht/dist/peer-store.js'));
 const LT_SCRIPT = path.join(root, 'test/dht/lt_dht.py');
+const QUERIER = path.join(here, 'querier.mjs');
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -27,6 +28,8 @@ const N = opt('nodes', quick ? 100 : 200);
 const L = opt('lt', quick ? 5 : 20);
 const LOOKUPS = opt('lookups', quick ? 10 : 30);
 const ALPHA = opt('alpha', 3);
+// enjambre nodes in processes of their own, timed like the libtorrent ones (see querier.mjs)
+const R = opt('remote', quick ? 2 : 5);
 
 const median = (xs) => {
   if (xs.length === 0) return NaN;
@@ -47,10 +50,20 @@ async function pool(items, n, fn) {
   );
 }
 
+/** A querier in its own process: libtorrent (lt_dht.py) or one of ours (querier.mjs). */
 function startLt(ip, nodes) {
-  const child = spawn('/usr/bin/python3', [LT_SCRIPT, JSON.stringify({ ip, nodes, every: 3600 })], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  return startQuerier(ip, '/usr/bin/python3', [
+    LT_SCRIPT,
+    JSON.stringify({ ip, nodes, every: 3600 }),
+  ]);
+}
+
+function startOurs(ip, nodes) {
+  return startQuerier(ip, process.execPath, [QUERIER, JSON.stringify({ ip, nodes, alpha: ALPHA })]);
+}
+
+function startQuerier(ip, command, argv) {
+  const child = spawn(command, argv, { stdio: ['pipe', 'pipe', 'inherit'] });
   const lt = { ip, child, port: 0, waiting: new Map() };
   let buf = '';
   child.stdout.on('data', (d) => {
@@ -69,13 +82,29 @@ function startLt(ip, nodes) {
       if (m.type === 'lookup') lt.waiting.get(m.tag)?.(m);
     }
   });
-  lt.lookup = (hex) =>
+  /**
+   * One lookup. Ours answers once, when done; libtorrent once per node that answered with peers,
+   * so its replies are collected for `settleMs` after the first: `ms` is the first reply, `last`
+   * the last one (a lower bound of when its lookup was done).
+   */
+  lt.lookup = (hex, settleMs = 0) =>
     new Promise((resolve) => {
       const tag = randomBytes(4).toString('hex');
-      const timer = setTimeout(() => resolve({ ms: NaN, peers: 0 }), 30000);
+      let got;
+      const end = () => {
+        lt.waiting.delete(tag);
+        resolve(got ?? { ms: NaN, last: NaN, first: NaN, peers: 0 });
+      };
+      let timer = setTimeout(end, 30000);
       lt.waiting.set(tag, (m) => {
-        clearTimeout(timer);
-        resolve(m);
+        if (!got) {
+          got = { ...m, last: m.ms };
+          clearTimeout(timer);
+          timer = setTimeout(end, settleMs);
+        } else {
+          got.last = Math.max(got.last, m.ms);
+          got.peers += m.peers;
+        }
       });
       child.stdin.write(JSON.stringify({ get_peers: hex, tag }) + '\n');
     });
@@ -149,7 +178,14 @@ async function main() {
       .map((j) => `${addr(j)}:${ours[j].port}`);
     lts.push(startLt(`127.0.90.${10 + i}`, peersOf));
   }
-  while (lts.some((l) => l.port === 0)) await sleep(100);
+  const remote = [];
+  for (let i = 0; i < R; i++) {
+    const peersOf = [0, 1, 2]
+      .map(() => Math.floor(Math.random() * N))
+      .map((j) => `${addr(j)}:${ours[j].port}`);
+    remote.push(startOurs(`127.0.91.${10 + i}`, peersOf));
+  }
+  while ([...lts, ...remote].some((l) => l.port === 0)) await sleep(100);
   await pool([...ours.keys()], 8, (i) => ours[i].bootstrap());
   await sleep(3000); // libtorrent nodes bootstrap on their own timers
   const join = Date.now() - t0;
@@ -166,6 +202,11 @@ async function main() {
     const a = ours[Math.floor(Math.random() * N)];
     await a.announce(h, 10000 + Math.floor(Math.random() * 50000));
   });
+  // warm-up: a running daemon's code is compiled (the in-process nodes warmed up building the
+  // network; our queriers in their own processes have done nothing yet)
+  for (const q of remote) {
+    for (let i = 0; i < 20; i++) await q.lookup(randomBytes(20).toString('hex'));
+  }
   const ej = { first: [], done: [], found: 0, queries: [] };
   for (const h of hashes) {
     const d = ours[Math.floor(Math.random() * N)];
@@ -184,12 +225,28 @@ async function main() {
     }
     ej.queries.push(r.queries);
   }
-  const lt = { done: [], found: 0 };
+  const lt = { first: [], last: [], found: 0 };
   if (lts.length > 0) {
     for (const h of hashes) {
-      const r = await lts[Math.floor(Math.random() * lts.length)].lookup(h.toString('hex'));
-      if (Number.isFinite(r.ms)) lt.done.push(r.ms);
-      if (r.peers > 0) lt.found++;
+      const q = lts[Math.floor(Math.random() * lts.length)];
+      const r = await q.lookup(h.toString('hex'), 300);
+      if (r.peers > 0) {
+        lt.found++;
+        lt.first.push(r.ms);
+        lt.last.push(r.last);
+      }
+    }
+  }
+  const own = { first: [], done: [], found: 0, queries: [] };
+  if (remote.length > 0) {
+    for (const h of hashes) {
+      const r = await remote[Math.floor(Math.random() * remote.length)].lookup(h.toString('hex'));
+      if (Number.isFinite(r.ms)) own.done.push(r.ms);
+      if (r.peers > 0) {
+        own.found++;
+        own.first.push(r.first);
+      }
+      own.queries.push(r.queries);
     }
   }
   console.log('');
@@ -200,9 +257,14 @@ async function main() {
   console.log(
     `| enjambre | ${ej.found}/${LOOKUPS} | ${fmt(median(ej.first))} | ${fmt(median(ej.done))} | ${median(ej.queries)} |`,
   );
+  if (remote.length > 0) {
+    console.log(
+      `| enjambre, own process | ${own.found}/${LOOKUPS} | ${fmt(median(own.first))} | ${fmt(median(own.done))} | ${median(own.queries)} |`,
+    );
+  }
   if (lts.length > 0) {
     console.log(
-      `| libtorrent 2.0.8 | ${lt.found}/${LOOKUPS} | (reply only when done) | ${fmt(median(lt.done))} | - |`,
+      `| libtorrent 2.0.8, own process | ${lt.found}/${LOOKUPS} | ${fmt(median(lt.first))} | ≥ ${fmt(median(lt.last))} (last reply with peers) | - |`,
     );
   }
   console.log('');
@@ -212,7 +274,7 @@ async function main() {
   console.log(
     `        ${fmt(heapPerNode / 1024)} KiB JS heap and ${fmt(rssPerNode / 1024)} KiB RSS per running DHT node (${N} nodes in one process)`,
   );
-  for (const l of lts) l.child.kill('SIGTERM');
+  for (const l of [...lts, ...remote]) l.child.kill('SIGTERM');
   await Promise.all(ours.map((d) => d.close()));
 }
 

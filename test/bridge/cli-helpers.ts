@@ -20,14 +20,24 @@ export interface Run {
   stderr: string;
 }
 
+/**
+ * The command line that runs `enjambre ARGS`, inside `wrap` if given (e.g. `ip netns exec NS`,
+ * which execs it: the child's pid is enjambre's).
+ */
+function argv(args: string[], wrap: string[]): [string, string[]] {
+  const all = [...wrap, process.execPath, BIN, ...args];
+  return [all[0], all.slice(1)];
+}
+
 /** Runs `enjambre ARGS` to its end. */
 export function run(
   args: string[],
   env: Record<string, string> = {},
   timeoutMs = 120000,
+  wrap: string[] = [],
 ): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(...argv(args, wrap), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -57,9 +67,13 @@ export interface Spawned {
 }
 
 /** Starts a long-running `enjambre ARGS --json` and waits for its first JSON line. */
-export function spawnJson(args: string[], env: Record<string, string> = {}): Promise<Spawned> {
+export function spawnJson(
+  args: string[],
+  env: Record<string, string> = {},
+  wrap: string[] = [],
+): Promise<Spawned> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(...argv(args, wrap), {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -14,7 +14,9 @@ Run with /usr/bin/python3. The single argument is a JSON object:
   lsd_interval   LSD announce interval in seconds (default 1)
 
 Commands on stdin (one JSON object a line, for bench/dht): {"get_peers": hex, "tag": any} starts
-one lookup; its reply is printed as {"type": "lookup", "tag": ..., "ms": ..., "peers": N}.
+one lookup; each of its replies is printed as {"type": "lookup", "tag": ..., "ms": ..., "peers": N}
+(libtorrent posts a reply alert for every node that answers with peers, not one when the lookup is
+done; replies are timed for 5 s).
 
 Prints JSON lines: {"type": "listening", "port": N} once, {"type": "dht", "nodes": N}
 periodically, {"type": "peers", "info_hash": hex, "peers": ["ip:port", ...]} for each
@@ -102,13 +104,15 @@ def main():
             for h in wanted:
                 s.dht_get_peers(h)
             s.post_dht_stats()
+        for h in [h for h, (_, started) in timed.items() if time.monotonic() - started > 5]:
+            del timed[h]
         while not commands.empty():
             c = commands.get()
             timed[c["get_peers"]] = (c.get("tag"), time.monotonic())
             s.dht_get_peers(lt.sha1_hash(bytes.fromhex(c["get_peers"])))
         for a in s.pop_alerts():
             if isinstance(a, lt.dht_get_peers_reply_alert) and str(a.info_hash) in timed:
-                tag, started = timed.pop(str(a.info_hash))
+                tag, started = timed[str(a.info_hash)]
                 ms = (time.monotonic() - started) * 1000
                 emit({"type": "lookup", "tag": tag, "ms": ms, "peers": len(a.peers())})
             elif isinstance(a, lt.dht_get_peers_reply_alert):

@@ -42,6 +42,25 @@ export class LoopbackNamespace {
     }
   }
 
+  /**
+   * Joins this namespace and `other` like two hosts on a LAN: a veth pair made inside them
+   * (`veth0` in each, so nothing is left in the host's namespace and it dies with either of
+   * them), `mine` and `theirs` as /24 addresses, and multicast routed to it on both sides (without
+   * that route LSD finds nothing, see INTEROP-NOTES.md).
+   */
+  link(other: LoopbackNamespace, mine: string, theirs: string): void {
+    const veth = ['link', 'add', 'veth0', 'type', 'veth', 'peer', 'name', 'veth0'];
+    ip('-n', this.name, ...veth, 'netns', other.name);
+    for (const [ns, addr] of [
+      [this.name, mine],
+      [other.name, theirs],
+    ]) {
+      ip('-n', ns, 'addr', 'add', `${addr}/24`, 'dev', 'veth0');
+      ip('-n', ns, 'link', 'set', 'veth0', 'up');
+      ip('-n', ns, 'route', 'add', '224.0.0.0/4', 'dev', 'veth0');
+    }
+  }
+
   destroy(): void {
     deleteNamespace(this.name);
   }

@@ -15,6 +15,13 @@ export interface LibtorrentOptions {
   trackers?: string[];
   /** `127.0.0.1:port` peers to connect to directly, so a test needs no tracker. */
   peers?: string[];
+  /** Listen and dial from this address (default 127.0.0.1). */
+  ip?: string;
+  /** Run libtorrent's DHT joined through these `ip:port` nodes, announcing every 2 s. */
+  dhtNodes?: string[];
+  /** Run libtorrent's Local Service Discovery, announcing every `lsdInterval` s (default 2). */
+  lsd?: boolean;
+  lsdInterval?: number;
   /** Re-announce every N seconds (trackers' own intervals are 30 min). */
   announceInterval?: number;
   /** libtorrent's high_performance_seed() preset (benchmarks). */
@@ -29,6 +36,8 @@ export interface LibtorrentPeerInfo {
   client: string;
   progress: number;
   seed: boolean;
+  /** Where libtorrent learnt of the peer: 'tracker', 'dht', 'pex', 'lsd' (none: it dialled us). */
+  source: string[];
 }
 
 /** One status line of libtorrent_peer.py. */
@@ -122,6 +131,10 @@ export async function startLibtorrent(options: LibtorrentOptions): Promise<Libto
     peers: options.peers ?? [],
     high_performance: options.highPerformance ?? false,
     announce_interval: options.announceInterval,
+    ...(options.ip && { ip: options.ip }),
+    ...(options.dhtNodes && { dht_nodes: options.dhtNodes }),
+    ...(options.lsd && { lsd: true }),
+    ...(options.lsdInterval && { lsd_interval: options.lsdInterval }),
   };
   const prefix = options.prefix ?? [];
   const argv = [...prefix, PYTHON, SCRIPT, JSON.stringify(config)];

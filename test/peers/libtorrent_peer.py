@@ -13,6 +13,11 @@ The single argument is a JSON object:
   announce_interval       re-announce every N seconds (optional; trackers usually say 30 min,
                           too long for a test whose peers start one by one, and a seeder must
                           learn of leechers that cannot dial it, such as Transmission)
+  ip                      address to listen and dial from (default 127.0.0.1; DHT tests give each
+                          node its own 127.0.x.y, see INTEROP-NOTES.md)
+  dht_nodes               ["ip:port", ...]: run the DHT, joined through these nodes, and announce
+                          and look the torrent up on it every `dht_interval` s (default 2)
+  lsd                     run Local Service Discovery, announcing every `lsd_interval` s (default 2)
 
 Prints one JSON object per line on stdout: {"type": "listening", "port": N} once, then
 {"type": "status", ...} periodically and {"type": "alert", ...} for tracker replies and errors.
@@ -58,14 +63,22 @@ def emit(obj):
     sys.stdout.flush()
 
 
-def settings(high_performance):
-    pack = lt.high_performance_seed() if high_performance else {}
+def settings(options):
+    pack = lt.high_performance_seed() if options.get("high_performance", False) else {}
+    ip = options.get("ip", "127.0.0.1")
     pack.update(
         {
-            "listen_interfaces": "127.0.0.1:0",
-            "outgoing_interfaces": "127.0.0.1",
-            "enable_dht": False,
-            "enable_lsd": False,
+            "listen_interfaces": "%s:0" % ip,
+            "outgoing_interfaces": ip,
+            "enable_dht": "dht_nodes" in options,
+            "enable_lsd": bool(options.get("lsd", False)),
+            "local_service_announce_interval": int(options.get("lsd_interval", 2)),
+            # loopback DHT swarms: no public router, many nodes per address range (INTEROP-NOTES.md)
+            "dht_bootstrap_nodes": "",
+            "dht_restrict_routing_ips": False,
+            "dht_restrict_search_ips": False,
+            "dht_prefer_verified_node_ids": False,
+            "dht_block_ratelimit": 1000,
             "enable_upnp": False,
             "enable_natpmp": False,
             # TCP only: the other test clients and our engine speak TCP; uTP on loopback only adds noise.
@@ -91,7 +104,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    session = lt.session(settings(options.get("high_performance", False)))
+    session = lt.session(settings(options))
     if options.get("magnet"):
         params = lt.parse_magnet_uri(options["magnet"])
     else:
@@ -115,6 +128,11 @@ def main():
 
     interval = float(options.get("interval", 0.25))
     announce_interval = options.get("announce_interval")
+    dht_interval = float(options.get("dht_interval", 2))
+    last_dht = 0.0
+    for spec in options.get("dht_nodes", []):
+        host, port = spec.rsplit(":", 1)
+        session.add_dht_node((host, int(port)))
     last_connect = 0.0
     last_announce = time.time()
     parent = os.getppid()
@@ -137,6 +155,10 @@ def main():
         if announce_interval and now - last_announce > announce_interval:
             handle.force_reannounce()
             last_announce = now
+        if "dht_nodes" in options and now - last_dht > dht_interval:
+            # libtorrent announces on the DHT every 15 min; a test's peers start one by one
+            handle.force_dht_announce()
+            last_dht = now
         emit(status_line(handle, status))
         time.sleep(interval)
 
@@ -154,6 +176,11 @@ def status_line(handle, status):
                 "client": p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client,
                 "progress": p.progress,
                 "seed": bool(p.flags & lt.peer_info.seed),
+                "source": [
+                    name
+                    for name in ("tracker", "dht", "pex", "lsd")
+                    if p.source & getattr(lt.peer_info, name)
+                ],
             }
         )
     return {

@@ -31,6 +31,7 @@ function withDataDir(cmd: Command): Command {
   );
 }
 
+/** What `get`, `seed` and a standalone `share` run their session with (DHT and LSD as `start`). */
 function withSessionOptions(cmd: Command): Command {
   return cmd
     .option('--port <n>', 'TCP port for incoming peers (0: any free port)', port)
@@ -38,7 +39,11 @@ function withSessionOptions(cmd: Command): Command {
     .option('--upload-limit <rate>', 'upload limit in bytes/s, e.g. 500k, 2M (0: none)', sizeOption)
     .option('--download-limit <rate>', 'download limit in bytes/s (0: none)', sizeOption)
     .option('--tracker <url>', 'extra tracker (repeatable)', collect, [])
-    .addOption(new Option('--listen-host <addr>', 'address to accept peers on').hideHelp());
+    .addOption(new Option('--listen-host <addr>', 'address to accept peers on').hideHelp())
+    .option('--dht-port <n>', 'UDP port of the DHT node (default: the peer port)', port)
+    .option('--dht-bootstrap <host:port>', 'DHT node to join through (repeatable)', collect, [])
+    .option('--no-dht', 'run no DHT node')
+    .option('--no-lsd', 'no Local Service Discovery');
 }
 
 const dataDirOf = (o: { dataDir?: string }) => resolve(o.dataDir ?? defaultDataDir());

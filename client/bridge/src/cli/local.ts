@@ -19,6 +19,11 @@ export interface SessionCliOptions {
   stateDir?: string;
   /** Address to listen on for peers (tests: 127.0.0.1). */
   listenHost?: string;
+  /** commander's `--no-dht` / `--no-lsd`: true unless given. */
+  dht?: boolean;
+  lsd?: boolean;
+  dhtPort?: number;
+  dhtBootstrap?: string[];
 }
 
 /** Resolves on Ctrl-C or SIGTERM. */
@@ -47,6 +52,15 @@ async function openSession(
     uploadRateLimit: opts.uploadLimit ?? 0,
     downloadRateLimit: opts.downloadLimit ?? 0,
     defaultTrackers: opts.tracker ?? [],
+    // on unless switched off, as in `enjambre start`: a torrent with no working tracker still
+    // finds peers (the DHT port defaults to the peer port, the table lives in dataDir)
+    ...(opts.dht !== false && {
+      dht: {
+        ...(opts.dhtPort !== undefined && { port: opts.dhtPort }),
+        bootstrap: opts.dhtBootstrap ?? [],
+      },
+    }),
+    ...(opts.lsd !== false && { lsd: true }),
   });
   try {
     await session.start();
@@ -70,10 +84,16 @@ async function watch<T>(t: Torrent, out: Output, until: Promise<T>): Promise<T> 
   }
 }
 
-async function seedUntilInterrupted(session: SessionApi, t: Torrent, out: Output): Promise<void> {
+/** `stop`: made before the caller printed anything a script may answer with a signal at once. */
+async function seedUntilInterrupted(
+  session: SessionApi,
+  t: Torrent,
+  out: Output,
+  stop = interrupted(),
+): Promise<void> {
   out.record({ event: 'seeding', infoHash: t.infoHash, port: session.port });
   out.line(`seeding ${t.status().name} on port ${session.port} (Ctrl-C to stop)`);
-  await watch(t, out, interrupted());
+  await watch(t, out, stop);
 }
 
 export async function getCommand(
@@ -172,9 +192,10 @@ export async function shareStandalone(
       { downloadDir: dirname(full), seedMode: true, verified: created.verified },
     );
     const magnet = t.status().magnet;
+    const stop = interrupted();
     out.record({ event: 'shared', infoHash: t.infoHash, magnet });
     out.line(magnet);
-    await seedUntilInterrupted(session, t, out);
+    await seedUntilInterrupted(session, t, out, stop);
   } finally {
     await session.close();
   }

@@ -10,6 +10,8 @@ import type { Dht } from '@enjambre/dht';
 
 /** How often a torrent looks itself up / announces on the DHT (BEP 5 clients use ~15 min). */
 export const DHT_ANNOUNCE_INTERVAL_MS = 15 * 60_000;
+/** After a lookup that found nobody, the next comes this much sooner, doubling up to the interval. */
+export const DHT_EMPTY_RETRY_MS = 30_000;
 
 const toSource = (peers: WirePeer[]): PeerAddress[] =>
   peers.map((p) => ({ host: p.ip, port: p.port }));
@@ -19,9 +21,15 @@ const toSource = (peers: WirePeer[]): PeerAddress[] =>
  * (`lookup`), lookups with announce_peer once it is public (`announce`); at start and every
  * `intervalMs`. Peers stream in as the lookup finds them.
  */
-export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): PeerSourceFactory {
+export function dhtPeerSource(
+  dht: Dht,
+  intervalMs = DHT_ANNOUNCE_INTERVAL_MS,
+  emptyRetryMs = DHT_EMPTY_RETRY_MS,
+): PeerSourceFactory {
   return (target, found) => {
     let timer: NodeJS.Timeout | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    let backoff = emptyRetryMs;
     let mode: DiscoveryMode | undefined;
     let running: Promise<unknown> = Promise.resolve();
     const onPeers = (h: Buffer, peers: WirePeer[]) => {
@@ -30,16 +38,30 @@ export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): 
     const run = () => {
       const m = mode;
       if (!m) return;
+      clearTimeout(retry);
       running = (
         m === 'announce'
           ? dht.announce(target.infoHash, target.port())
           : dht.lookup(target.infoHash)
-      ).catch(() => undefined);
+      ).then(
+        (r) => {
+          // a magnet added a minute before its seeder announced would otherwise wait a whole
+          // interval (15 min) for its next lookup
+          if (r.peers.length > 0) backoff = emptyRetryMs;
+          else if (mode && backoff < intervalMs) {
+            retry = setTimeout(run, backoff);
+            retry.unref();
+            backoff *= 2;
+          }
+        },
+        () => undefined,
+      );
     };
     const stop = async () => {
       mode = undefined;
       if (timer) clearInterval(timer);
       timer = undefined;
+      clearTimeout(retry);
       await running;
     };
     return {
