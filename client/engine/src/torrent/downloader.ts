@@ -5,11 +5,17 @@ import type { PeerConnection } from '../peer/connection';
 import { allocPieceBuffer, type PieceHasher } from '../storage/hasher';
 import type { TorrentStorage } from '../storage/storage';
 
+/** Where blocks come from: a peer connection, or a web seed (webseed/). */
+export interface BlockSource extends PickerPeer {
+  /** Another source delivered a block this one was asked for too. */
+  cancel(index: number, begin: number, length: number): void;
+}
+
 export interface DownloaderEvents {
   /** Piece verified and written. */
   verified(index: number): void;
-  /** Piece failed its hash check; `peers` sent its blocks. */
-  hashFailed(index: number, peers: Set<PeerConnection>): void;
+  /** Piece failed its hash check; `sources` sent its blocks (peers, web seeds). */
+  hashFailed(index: number, sources: Set<BlockSource>): void;
   /** A storage error: the torrent must stop. */
   storageError(err: Error): void;
 }
@@ -79,9 +85,14 @@ export class Downloader {
     if (reqs.length > 0) conn.request(reqs.slice());
   }
 
+  /** Whether hashing and disk keep up: no new requests while too many pieces wait for them. */
+  get hasRoom(): boolean {
+    return !this.stopped && this.verifying.size < MAX_VERIFYING;
+  }
+
   /** A block arrived. Returns false when it was unwanted (duplicate, never requested, bad). */
   onBlock(
-    conn: PeerConnection,
+    conn: BlockSource,
     index: number,
     begin: number,
     block: Buffer,
@@ -94,7 +105,7 @@ export class Downloader {
     const cancel = this.cancelScratch;
     cancel.length = 0;
     if (!this.picker.received(conn, index, begin, cancel)) return false;
-    for (const other of cancel) (other as PeerConnection).cancel(index, begin, block.length);
+    for (const other of cancel) (other as BlockSource).cancel(index, begin, block.length);
     let buf = this.buffers.get(index);
     if (!buf) {
       buf = this.takeBuffer(size);
@@ -149,7 +160,7 @@ export class Downloader {
     this.verifying.add(index);
     const buf = this.buffers.get(index)!;
     this.buffers.delete(index);
-    const contributors = this.picker.contributors(index) as Set<PeerConnection>;
+    const contributors = this.picker.contributors(index) as Set<BlockSource>;
     try {
       const expected = pieceHash(this.meta, index);
       const { ok, buf: back } = await this.storage.withWriteTargets(index, buf.length, (targets) =>
