@@ -109,12 +109,26 @@ export class WebSeed {
     this.agents.destroy();
   }
 
+  /**
+   * Blocks for one job: the picker's choice for a peer with every piece (rarest first, partial
+   * pieces first), then the pieces after it while they are missing and free, so one range
+   * request covers a run of pieces (libtorrent's web seeds also ask for contiguous blocks).
+   */
   private pick(run: SeedRun): BlockRequest[] {
     const { picker, meta } = run.content;
     const bytes = Math.max(meta.pieceLength, this.ignoresRange ? JOB_BYTES_NO_RANGE : JOB_BYTES);
+    const max = Math.ceil(bytes / BLOCK_SIZE);
     const out = this.scratch;
     out.length = 0;
-    picker.pick(this, Math.ceil(bytes / BLOCK_SIZE), out);
+    let n = picker.pick(this, Math.min(max, picker.blocksIn(0)), out);
+    if (n === 0) return [];
+    let last = out[out.length - 1].index;
+    while (n < max && last + 1 < meta.pieceCount) {
+      const got = picker.claim(this, last + 1, max - n, out);
+      if (got === 0) break;
+      n += got;
+      last++;
+    }
     return out.slice();
   }
 

@@ -6,6 +6,7 @@ import { usableWebSeeds } from './urls';
 import { WebSeed, type SeedRun } from './web-seed';
 
 const USER_AGENT = 'enjambre/0.1';
+const ROOM_WAIT_MS = 20;
 
 export interface WebSeedsHooks {
   /** The download limits of the session and the torrent together. */
@@ -45,7 +46,12 @@ export class WebSeeds {
     const counted = new Set<WebSeed>();
     this.run = {
       content,
-      limiter: hooks.limiter,
+      // reading waits for the rate limits, and while hashing and disk are behind (bounded memory:
+      // pieces waiting to be verified are not piled up faster than the disk takes them)
+      limiter: {
+        take: (n) => hooks.limiter.take(n),
+        delay: () => (content.downloader.hasRoom ? hooks.limiter.delay() : ROOM_WAIT_MS),
+      },
       signal: abort.signal,
       abort,
       counted,
