@@ -29,7 +29,7 @@ export interface TestSeedServer {
 export async function startSeedServer(
   root: string,
   behaviour: SeedBehaviour,
-  o: { failFirst?: number } = {},
+  o: { failFirst?: number; bytesPerSecond?: number } = {},
 ): Promise<TestSeedServer> {
   const requests: TestSeedServer['requests'] = [];
   let failures = o.failFirst ?? 3;
@@ -63,7 +63,8 @@ export async function startSeedServer(
         'content-range': `bytes ${first}-${last}/${size}`,
         'content-length': last - first + 1,
       });
-      const body = createReadStream(file, { start: first, end: last });
+      const read = createReadStream(file, { start: first, end: last, highWaterMark: 16384 });
+      const body = o.bytesPerSecond ? read.pipe(throttle(o.bytesPerSecond)) : read;
       if (behaviour !== 'corrupt') return body.pipe(res);
       const invert = new Transform({
         transform(chunk: Buffer, _e, cb) {
@@ -85,6 +86,15 @@ export async function startSeedServer(
         server.close(() => r());
       }),
   };
+}
+
+/** Passes bytes on at about `rate` bytes per second. */
+function throttle(rate: number): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _e, cb) {
+      setTimeout(() => cb(null, chunk), (chunk.length / rate) * 1000);
+    },
+  });
 }
 
 function end(res: http.ServerResponse, status: number, log: (s: number) => void): void {
