@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { RateLimiter } from '../util/token-bucket';
+import { bareHost, globalOnlyLookup, isLocalAddress, LocalRedirectError } from './ssrf';
 
 const MAX_REDIRECTS = 5;
 /** No byte (headers or body) for this long: the request failed. */
@@ -97,7 +98,10 @@ export async function fetchRanges(
   return { ignoresRange };
 }
 
-/** GET with a Range header, following redirects (http/https only). Resolves on 200 or 206. */
+/**
+ * GET with a Range header, following redirects (http/https only; once a server on the Internet
+ * answered, never to a local address: see ssrf.ts). Resolves on 200 or 206.
+ */
 async function get(
   url: string,
   first: number,
@@ -105,8 +109,15 @@ async function get(
   o: FetchOptions,
 ): Promise<http.IncomingMessage> {
   let target = url;
+  let fromInternet = false;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-    const res = await request(target, first, last, o);
+    const res = await request(target, first, last, o, fromInternet);
+    const remote = res.socket?.remoteAddress ?? '';
+    if (hop === 0) fromInternet = remote !== '' && !isLocalAddress(remote);
+    else if (fromInternet && isLocalAddress(remote)) {
+      res.destroy();
+      throw new WebSeedError(new LocalRedirectError().message, false);
+    }
     const status = res.statusCode ?? 0;
     if (status === 200 || status === 206) {
       const enc = res.headers['content-encoding'];
@@ -141,11 +152,15 @@ function request(
   first: number,
   last: number,
   o: FetchOptions,
+  globalOnly: boolean,
 ): Promise<http.IncomingMessage> {
   return new Promise((resolve, reject) => {
     const u = new URL(target);
+    if (globalOnly && isLocalAddress(bareHost(u.hostname)))
+      return reject(new WebSeedError(new LocalRedirectError().message, false));
     const secure = u.protocol === 'https:';
     const req = (secure ? https : http).request(u, {
+      ...(globalOnly && { lookup: globalOnlyLookup }),
       method: 'GET',
       agent: secure ? o.agents.https : o.agents.http,
       signal: o.signal,
@@ -206,6 +221,7 @@ async function readBody(
 
 function asSeedError(err: Error, signal: AbortSignal): Error {
   if (err instanceof WebSeedError || signal.aborted) return err;
+  if (err instanceof LocalRedirectError) return new WebSeedError(err.message, false);
   return new WebSeedError((err as NodeJS.ErrnoException).code ?? err.message, true);
 }
 

@@ -1,4 +1,5 @@
 import type { TorrentMeta } from '../meta';
+import { isLoopbackHost } from './ssrf';
 
 /** Web seeds used per torrent: the torrent's author chooses them, so a list of thousands is
  * no reason to open thousands of connections (libtorrent has no limit; 8 covers real torrents). */
@@ -24,6 +25,8 @@ export function usableWebSeeds(urls: readonly string[]): string[] {
     }
     if (u.protocol !== 'http:' && u.protocol !== 'https:') continue;
     if (u.hostname === '' || u.username !== '' || u.password !== '') continue;
+    // as libtorrent's ssrf_mitigation: local web UIs act on GET queries (see ssrf.ts)
+    if (u.search !== '' && isLoopbackHost(u.hostname)) continue;
     // the fragment never reaches the server; keep the URL as written otherwise (BEP 19 appends
     // to it textually, a trailing '/' matters)
     const clean = u.hash ? url.slice(0, url.indexOf('#')) : url;
