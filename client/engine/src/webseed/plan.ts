@@ -1,5 +1,5 @@
 import type { TorrentMeta } from '../meta';
-import type { BlockRequest } from '../picker/picker';
+import { BLOCK_SIZE, type BlockRequest } from '../picker/picker';
 
 /** A block with its place in the torrent's concatenated data. */
 export interface PlacedBlock extends BlockRequest {
@@ -69,7 +69,8 @@ function firstFileAt(meta: TorrentMeta, offset: number): number {
 
 /**
  * Assembles bytes arriving in torrent order (with gaps only between blocks) into whole blocks
- * and hands each one over as it completes. One scratch buffer: the receiver copies the block
+ * and hands each one over as it completes. Blocks may be appended while it runs (in torrent
+ * order, after those it has). One scratch buffer: the receiver copies the block
  * before returning (the downloader copies it into its piece buffer).
  */
 export class BlockAssembler {
@@ -83,9 +84,7 @@ export class BlockAssembler {
     private readonly blocks: readonly PlacedBlock[],
     private readonly deliver: (b: PlacedBlock, data: Buffer) => void,
   ) {
-    let max = 0;
-    for (const b of blocks) max = Math.max(max, b.length);
-    this.scratch = Buffer.allocUnsafe(max);
+    this.scratch = Buffer.allocUnsafe(BLOCK_SIZE); // blocks are 16 KiB at most
   }
 
   /** Bytes at torrent offset `offset`. */

@@ -3,16 +3,15 @@ import type { TorrentContent } from '../torrent/content';
 import { BLOCK_SIZE, type BlockRequest } from '../picker/picker';
 import { RateMeter } from '../util/rate';
 import type { RateLimiter } from '../util/token-bucket';
-import { fetchRanges, SeedAgents, WebSeedError } from './http-range';
+import { fetchRanges, SeedAgents, WebSeedError, type FetchOptions } from './http-range';
+import { streamJob } from './stream-job';
 import { BlockAssembler, planFetch, type PlacedBlock } from './plan';
 import { fileUrl } from './urls';
 
 /** Requests in flight per seed (libtorrent keeps one connection per web seed). */
 export const SEED_JOBS = 2;
-/** Bytes asked for in one job: whole pieces when they are larger. A server that ignores Range
- * sends each file from its start, so it gets bigger jobs (fewer re-reads of the same bytes). */
+/** Bytes asked for in one job: whole pieces when they are larger. */
 const JOB_BYTES = 1024 * 1024;
-const JOB_BYTES_NO_RANGE = 8 * 1024 * 1024;
 const BACKOFF_BASE_MS = 2_000;
 const BACKOFF_CAP_MS = 300_000;
 /** 404, 416 and the like: the seed lacks the data as the torrent describes it. */
@@ -83,12 +82,22 @@ export class WebSeed {
       if (now < this.retryAt) return;
       this.state = this.jobs > 0 ? 'downloading' : 'idle';
     }
-    while (this.jobs < SEED_JOBS && run.hasRoom() && !run.content.done) {
-      const reqs = this.pick(run);
-      if (reqs.length === 0) return;
+    // a server that ignores Range gets one streaming job at a time (stream-job.ts)
+    const limit = this.ignoresRange ? 1 : SEED_JOBS;
+    while (this.jobs < limit && run.hasRoom() && !run.content.done) {
+      let work: Promise<unknown>;
+      if (this.ignoresRange) {
+        const stream = this.stream(run);
+        if (!stream) return;
+        work = stream;
+      } else {
+        const reqs = this.pick(run);
+        if (reqs.length === 0) return;
+        work = this.job(run, reqs);
+      }
       this.jobs++;
       this.state = 'downloading';
-      void this.job(run, reqs).finally(() => {
+      void work.finally(() => {
         this.jobs--;
         if (this.state === 'downloading' && this.jobs === 0) this.state = 'idle';
         this.fill(run);
@@ -116,7 +125,7 @@ export class WebSeed {
    */
   private pick(run: SeedRun): BlockRequest[] {
     const { picker, meta } = run.content;
-    const bytes = Math.max(meta.pieceLength, this.ignoresRange ? JOB_BYTES_NO_RANGE : JOB_BYTES);
+    const bytes = Math.max(meta.pieceLength, JOB_BYTES);
     const max = Math.ceil(bytes / BLOCK_SIZE);
     const out = this.scratch;
     out.length = 0;
@@ -130,6 +139,39 @@ export class WebSeed {
       last++;
     }
     return out.slice();
+  }
+
+  private fetchOptions(run: SeedRun): FetchOptions {
+    return {
+      agents: this.agents,
+      signal: run.signal,
+      limiter: run.limiter,
+      userAgent: this.userAgent,
+      received: (n) => this.down.add(n),
+    };
+  }
+
+  /** A streaming job (stream-job.ts), or undefined when there is nothing to claim. */
+  private stream(run: SeedRun): Promise<void> | undefined {
+    const { meta, picker } = run.content;
+    const reading = streamJob({
+      meta,
+      picker,
+      seed: this,
+      fetch: this.fetchOptions(run),
+      url: (f) => fileUrl(this.url, meta, f),
+      deliver: (b, data) => {
+        if (!run.signal.aborted) run.deliver(this, b.index, b.begin, data);
+      },
+    });
+    return reading?.then(
+      () => {
+        this.failures = 0;
+      },
+      (err: Error) => {
+        if (!run.signal.aborted) this.failed(err);
+      },
+    );
   }
 
   private async job(run: SeedRun, reqs: BlockRequest[]): Promise<void> {
@@ -148,13 +190,12 @@ export class WebSeed {
           continue;
         }
         const url = fileUrl(this.url, meta, f.fileIndex);
-        const res = await fetchRanges(url, f.ranges, (at, chunk) => asm.write(base + at, chunk), {
-          agents: this.agents,
-          signal: run.signal,
-          limiter: run.limiter,
-          userAgent: this.userAgent,
-          received: (n) => this.down.add(n),
-        });
+        const res = await fetchRanges(
+          url,
+          f.ranges,
+          (at, chunk) => asm.write(base + at, chunk),
+          this.fetchOptions(run),
+        );
         if (res.ignoresRange) this.ignoresRange = true;
       }
       this.failures = 0;
