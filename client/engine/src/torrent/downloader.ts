@@ -39,6 +39,8 @@ const MAX_VERIFYING = 8;
 export class Downloader {
   private readonly buffers = new Map<number, Buffer>();
   private readonly verifying = new Set<number>();
+  /** Bytes of the pieces in `verifying`. */
+  private verifyingSize = 0;
   private readonly scratch: BlockRequest[] = [];
   private readonly cancelScratch: PickerPeer[] = [];
   private stopped = false;
@@ -88,6 +90,11 @@ export class Downloader {
   /** Whether hashing and disk keep up: no new requests while too many pieces wait for them. */
   get hasRoom(): boolean {
     return !this.stopped && this.verifying.size < MAX_VERIFYING;
+  }
+
+  /** Bytes of complete pieces waiting for the hashing pool and the disk. */
+  get verifyingBytes(): number {
+    return this.verifyingSize;
   }
 
   /** A block arrived. Returns false when it was unwanted (duplicate, never requested, bad). */
@@ -160,6 +167,8 @@ export class Downloader {
     this.verifying.add(index);
     const buf = this.buffers.get(index)!;
     this.buffers.delete(index);
+    const size = buf.length;
+    this.verifyingSize += size;
     const contributors = this.picker.contributors(index) as Set<BlockSource>;
     try {
       const expected = pieceHash(this.meta, index);
@@ -181,6 +190,7 @@ export class Downloader {
       this.events.storageError(err as Error);
     } finally {
       this.verifying.delete(index);
+      this.verifyingSize -= size;
       // a finished piece frees pipeline room everywhere
       for (const p of peers) this.fill(p);
     }

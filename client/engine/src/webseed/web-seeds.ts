@@ -6,7 +6,10 @@ import { usableWebSeeds } from './urls';
 import { WebSeed, type SeedRun } from './web-seed';
 
 const USER_AGENT = 'enjambre/0.1';
-const ROOM_WAIT_MS = 20;
+/** A web seed reads on while no more than this waits to be hashed and written (a streaming
+ * job could otherwise outrun the disk without bound); then it polls every ROOM_WAIT_MS. */
+const MAX_VERIFYING_BYTES = 64 * 1024 * 1024;
+const ROOM_WAIT_MS = 10;
 
 export interface WebSeedsHooks {
   /** The download limits of the session and the torrent together. */
@@ -50,7 +53,10 @@ export class WebSeeds {
       // pieces waiting to be verified are not piled up faster than the disk takes them)
       limiter: {
         take: (n) => hooks.limiter.take(n),
-        delay: () => (content.downloader.hasRoom ? hooks.limiter.delay() : ROOM_WAIT_MS),
+        delay: () =>
+          content.downloader.verifyingBytes > MAX_VERIFYING_BYTES
+            ? ROOM_WAIT_MS
+            : hooks.limiter.delay(),
       },
       signal: abort.signal,
       abort,
