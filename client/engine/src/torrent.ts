@@ -31,8 +31,7 @@ import { privacyOf, type TorrentSources } from './torrent/sources';
 import { describeError, waitForPiece, whenDone } from './torrent/waits';
 import type { TorrentInit } from './torrent/init';
 import type { Tick } from './util/ticker';
-import { bothLimits } from './util/token-bucket';
-import { WebSeeds } from './webseed/web-seeds';
+import { webSeedsOf, type WebSeeds } from './webseed/web-seeds';
 
 export type { TorrentInit };
 
@@ -87,15 +86,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     }));
     this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
     if (init.peers) this.sources.discovery.found('manual', init.peers);
-    this.webSeeds = new WebSeeds(init.webSeeds, {
-      limiter: bothLimits(ctx.downloadBucket, this.transfer.downLimit),
-      received: (n) => {
-        this.transfer.downloaded += n;
-        this.transfer.down.add(n);
-      },
-      deliver: (seed, i, begin, block) =>
-        this.content?.downloader.onBlock(seed, i, begin, block, this.swarm.conns),
-    });
+    this.webSeeds = webSeedsOf(init.webSeeds, ctx.downloadBucket, this.transfer, (seed, ...b) =>
+      this.content?.downloader.onBlock(seed, ...b, this.swarm.conns),
+    );
   }
 
   /** Starts the torrent: checks existing data, then connects (unless added paused). */

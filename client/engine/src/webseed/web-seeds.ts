@@ -1,7 +1,8 @@
 import type { WebSeedStatus } from '../api';
 import type { PeerConnection } from '../peer/connection';
 import type { TorrentContent } from '../torrent/content';
-import type { RateLimiter } from '../util/token-bucket';
+import type { Transfer } from '../torrent/live';
+import { bothLimits, type RateLimiter } from '../util/token-bucket';
 import { usableWebSeeds } from './urls';
 import { WebSeed, type SeedRun } from './web-seed';
 
@@ -125,4 +126,21 @@ export class WebSeeds {
     this.detach();
     for (const s of this.seeds) s.close();
   }
+}
+
+/** A torrent's web seeds: its blocks count in the torrent's totals and take from its limits. */
+export function webSeedsOf(
+  urls: readonly string[],
+  sessionLimit: RateLimiter,
+  transfer: Transfer,
+  deliver: (seed: WebSeed, index: number, begin: number, block: Buffer) => void,
+): WebSeeds {
+  return new WebSeeds(urls, {
+    limiter: bothLimits(sessionLimit, transfer.downLimit),
+    received: (n) => {
+      transfer.downloaded += n;
+      transfer.down.add(n);
+    },
+    deliver,
+  });
 }
