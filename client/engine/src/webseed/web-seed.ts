@@ -97,11 +97,15 @@ export class WebSeed {
       }
       this.jobs++;
       this.state = 'downloading';
-      void work.finally(() => {
-        this.jobs--;
-        if (this.state === 'downloading' && this.jobs === 0) this.state = 'idle';
-        this.fill(run);
-      });
+      // a job reports its own errors (back-off); anything else must not become an unhandled
+      // rejection that ends the process
+      void work
+        .catch((err: Error) => this.failed(err))
+        .finally(() => {
+          this.jobs--;
+          if (this.state === 'downloading' && this.jobs === 0) this.state = 'idle';
+          this.fill(run);
+        });
     }
   }
 
