@@ -141,6 +141,7 @@ async function timeLeecher(label, command, args, isDone) {
 }
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), 'enjambre-bench-webseed-'));
+let server;
 try {
   const www = path.join(work, 'www');
   await fs.mkdir(www);
@@ -148,7 +149,7 @@ try {
   const data = randomBytes(size);
   await fs.writeFile(path.join(www, NAME), data);
   const expected = createHash('sha1').update(data).digest('hex');
-  const server = serverKind === 'python' ? await pythonServer(www) : await nodeServer(www);
+  server = serverKind === 'python' ? await pythonServer(www) : await nodeServer(www);
   const { torrent } = await createTorrent(
     { name: NAME, length: size, pieceLength, urlList: [`${server.url}${NAME}`] },
     [data],
@@ -207,7 +208,6 @@ try {
       );
     }
   }
-  await server.close();
   const med = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
   console.log('\nclient      median s   MB/s    runs (s)');
   for (const [name, v] of Object.entries(times))
@@ -218,5 +218,6 @@ try {
     `\nenjambre / libtorrent speed: ${(med.libtorrent / med.enjambre).toFixed(2)} (above 1: enjambre faster)`,
   );
 } finally {
+  await server?.close();
   await fs.rm(work, { recursive: true, force: true });
 }
