@@ -9,7 +9,7 @@ import ts from 'typescript';
 const ROOT = join(__dirname, '..');
 const ENGINE = join(ROOT, 'client/engine/src/api.ts');
 const WEB = join(ROOT, 'client/web/src/app/api/types.ts');
-const MIRRORED = ['TorrentStatus', 'FileStatus', 'PeerStatus', 'TrackerStatus'];
+const MIRRORED = ['TorrentStatus', 'FileStatus', 'PeerStatus', 'TrackerStatus', 'WebSeedStatus'];
 const ALIASES = ['TorrentState', 'FilePriority'];
 
 function declarations(file: string): Map<string, Record<string, string> | string> {

@@ -128,6 +128,10 @@ test('create writes a torrent transmission-show reads with the same info-hash', 
     '32k',
     '--comment',
     'for the test',
+    '--web-seed',
+    'https://mirror.example/pub/',
+    '--web-seed',
+    'http://other.example/x/',
     '--output',
     out,
     '--json',
@@ -144,6 +148,12 @@ test('create writes a torrent transmission-show reads with the same info-hash', 
   expect(shown).toMatch(/Privacy: Private torrent/);
   expect(shown).toContain('for the test');
   expect(shown).toContain('udp://127.0.0.1:1');
+  expect(shown).toMatch(
+    /WEBSEEDS\s+https:\/\/mirror\.example\/pub\/\s+http:\/\/other\.example\/x\//,
+  );
+  const ftp = await run(['create', dir, '--web-seed', 'ftp://x/', '--output', out]);
+  expect(ftp.code).not.toBe(0);
+  expect(ftp.stderr).toContain('--web-seed must be an http or https URL');
 });
 
 test('get downloads from an enjambre seeder through the tracker and exits 0 once verified', async () => {

@@ -23,7 +23,7 @@ export async function makeTorrent(
   dir: string,
   name: string,
   specs: FileSpec[] | number,
-  opts: { pieceLength?: number; announce?: string[]; private?: boolean } = {},
+  opts: { pieceLength?: number; announce?: string[]; private?: boolean; urlList?: string[] } = {},
 ): Promise<TestTorrent> {
   const single = typeof specs === 'number';
   const list: FileSpec[] = single ? [{ path: [name], size: specs }] : specs;
@@ -38,6 +38,7 @@ export async function makeTorrent(
     pieceLength: opts.pieceLength ?? 64 * 1024,
     announce: opts.announce?.map((u) => [u]),
     private: opts.private,
+    urlList: opts.urlList,
   };
   const input = single
     ? { ...common, length: files[0].data.length }

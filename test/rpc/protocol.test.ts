@@ -66,6 +66,7 @@ const QB_ENDPOINTS = [
   'torrents/properties',
   'torrents/files',
   'torrents/trackers',
+  'torrents/webseeds',
   'torrents/pieceStates',
   'torrents/add',
   'torrents/start',

@@ -147,6 +147,12 @@ export function buildProgram(): Command {
     .option('--private', 'mark the torrent private (BEP 27)')
     .option('--piece-length <bytes>', 'piece length, a power of two (e.g. 256k, 1M)', sizeOption)
     .option('--comment <text>', 'comment stored in the torrent')
+    .option(
+      '--web-seed <url>',
+      'HTTP(S) server holding the data (BEP 19; repeatable): a folder URL, or the file itself',
+      collect,
+      [],
+    )
     .action((path: string, o) => createCommand(path, o, output(!!o.json)));
 
   withJson(withSessionOptions(program.command('get <torrent>')))

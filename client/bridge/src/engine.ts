@@ -16,6 +16,8 @@ export type TorrentCreator = (
     private?: boolean;
     comment?: string;
     pieceLength?: number;
+    /** BEP 19 web seeds (`url-list`). */
+    webSeeds?: string[];
     onProgress: (hashed: number, total: number) => void;
   },
 ) => Promise<{
@@ -37,6 +39,7 @@ export function torrentCreator(session?: SessionApi): TorrentCreator {
       ...(opts.private ? { private: true } : {}),
       ...(opts.comment ? { comment: opts.comment } : {}),
       ...(opts.pieceLength ? { pieceLength: opts.pieceLength } : {}),
+      ...(opts.webSeeds?.length ? { urlList: opts.webSeeds } : {}),
       createdBy: 'enjambre/0.1.0',
       onProgress: opts.onProgress,
     };

@@ -143,6 +143,19 @@ export interface TrackerStatus {
   message?: string;
 }
 
+/** One BEP 19 web seed (an HTTP server named by the torrent's `url-list`). */
+export interface WebSeedStatus {
+  url: string;
+  /** 'backoff': waiting after an error until `retryAt`; 'failed': dropped (sent bad data). */
+  state: 'idle' | 'downloading' | 'backoff' | 'failed';
+  /** Bytes received from it (bytes a server without Range support sent past are included). */
+  downloaded: number;
+  downloadRate: number;
+  /** The last error, in words. */
+  error?: string;
+  retryAt?: number;
+}
+
 /** A snapshot of one torrent, cheap to take once a second for every torrent. */
 export interface TorrentStatus {
   infoHash: string;
@@ -182,6 +195,8 @@ export interface TorrentStatus {
   addedAt: number;
   completedAt?: number;
   magnet: string;
+  /** The web seeds in use (http/https ones from `url-list`, at most 8). */
+  webSeeds: WebSeedStatus[];
 }
 
 export interface TorrentEvents {

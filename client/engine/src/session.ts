@@ -326,7 +326,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       return t;
     };
     if ('torrent' in source) {
-      const meta = fromMetainfo(parseTorrent(source.torrent));
+      const metainfo = parseTorrent(source.torrent);
+      const meta = fromMetainfo(metainfo);
       if (o.filePriorities && o.filePriorities.length > meta.files.length) {
         throw new Error('more file priorities than files');
       }
@@ -336,6 +337,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
         meta,
         name: meta.name,
         tiers: withDefaults(meta.announce),
+        webSeeds: metainfo.urlList,
       };
     }
     if ('magnet' in source) {
@@ -346,6 +348,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
         name: m.name,
         tiers: withDefaults(m.trackers.length ? [m.trackers] : []),
         peers: m.peers,
+        webSeeds: m.webSeeds,
       };
     }
     if (!/^[0-9a-fA-F]{40}$/.test(source.infoHash))
@@ -355,6 +358,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       infoHash: Buffer.from(source.infoHash, 'hex'),
       name: source.name,
       tiers: withDefaults(source.trackers?.length ? [source.trackers] : []),
+      webSeeds: [],
     };
   }
 

@@ -15,6 +15,7 @@ import type { TorrentMeta } from './meta';
 import { fromMetainfo } from './metainfo-adapter';
 import type { PeerConnection } from './peer/connection';
 import { TorrentContent } from './torrent/content';
+import type { BlockSource } from './torrent/downloader';
 import { Live, Transfer } from './torrent/live';
 import type { MetadataExchange } from './torrent/metadata';
 import { buildParts } from './torrent/parts';
@@ -30,6 +31,7 @@ import { privacyOf, type TorrentSources } from './torrent/sources';
 import { describeError, waitForPiece, whenDone } from './torrent/waits';
 import type { TorrentInit } from './torrent/init';
 import type { Tick } from './util/ticker';
+import { webSeedsOf, type WebSeeds } from './webseed/web-seeds';
 
 export type { TorrentInit };
 
@@ -56,6 +58,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   private readonly sources: TorrentSources;
   private readonly router: PeerRouter;
   private readonly resumeSaver: ResumeSaver;
+  private readonly webSeeds: WebSeeds;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -83,6 +86,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     }));
     this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
     if (init.peers) this.sources.discovery.found('manual', init.peers);
+    this.webSeeds = webSeedsOf(init.webSeeds, ctx.downloadBucket, this.transfer, (seed, ...b) =>
+      this.content?.downloader.onBlock(seed, ...b, this.swarm.conns),
+    );
   }
 
   /** Starts the torrent: checks existing data, then connects (unless added paused). */
@@ -100,7 +106,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
 
   torrentFile(): Uint8Array | undefined {
     const meta = this.content?.meta;
-    return meta && encodeTorrent(meta.infoBytes, { announce: this.init.tiers });
+    return (
+      meta &&
+      encodeTorrent(meta.infoBytes, { announce: this.init.tiers, urlList: this.init.webSeeds })
+    );
   }
 
   status(): TorrentStatus {
@@ -120,6 +129,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       addedAt: this.addedAt,
       completedAt: this.completedAt,
       trackers: this.init.tiers.flat(),
+      webSeeds: this.webSeeds.status(),
     });
   }
 
@@ -343,18 +353,21 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       fail: (err) => this.fail(err),
     });
     this.setPhase({ name: 'live', live });
+    this.webSeeds.attach(content);
   }
 
   /** Disconnects; the phase stays until the caller moves on (the run sees its peers close). */
   private async deactivate(reason: string): Promise<void> {
     this.timer?.cancel();
     this.timer = undefined;
+    this.webSeeds.detach();
     this.swarm.closeAll(reason);
     await this.sources.discovery.stop();
     await this.resumeSaver.save();
   }
 
   private tick(): void {
+    this.webSeeds.fill(); // web seeds fetch with no peer at all
     if (this.swarm.idle()) return;
     const now = Date.now();
     this.live?.tick(now);
@@ -394,14 +407,16 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.emit('piece', index);
     this.resumeSaver.schedule(RESUME_SAVE_DELAY_MS);
     this.live?.checkDone();
+    this.webSeeds.fill();
   }
 
-  private onHashFailed(index: number, peers: Set<PeerConnection>): void {
+  private onHashFailed(index: number, sources: Set<BlockSource>): void {
+    const { peers, total } = this.webSeeds.blame(sources);
     this.ctx.logger?.warn(
-      { infoHash: this.infoHash, piece: index, peers: peers.size },
+      { infoHash: this.infoHash, piece: index, peers: peers.size, sources: total },
       'piece failed hash check',
     );
-    this.swarm.blame(peers);
+    this.swarm.blame(peers, total);
     this.live?.onHashFailed();
   }
 
@@ -418,6 +433,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     if (this.removed) return;
     await this.deactivate(reason);
     this.removed = true;
+    this.webSeeds.close();
     this.sources.discovery.close();
     if (deleteData) {
       await this.content?.storage.deleteData();

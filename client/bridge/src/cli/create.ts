@@ -13,6 +13,7 @@ export interface CreateCliOptions {
   private?: boolean;
   pieceLength?: number;
   comment?: string;
+  webSeed?: string[];
 }
 
 /** `enjambre create`: hash a file or folder into a .torrent, with a progress bar. */
@@ -23,6 +24,16 @@ export async function createCommand(path: string, o: CreateCliOptions, out: Outp
   ) {
     throw new UserError('--piece-length must be a power of two of at least 16 KiB');
   }
+  for (const url of o.webSeed ?? []) {
+    let scheme = '';
+    try {
+      scheme = new URL(url).protocol;
+    } catch {
+      // not a URL
+    }
+    if (scheme !== 'http:' && scheme !== 'https:')
+      throw new UserError(`--web-seed must be an http or https URL: ${url}`);
+  }
   const bar = hashingBar(out);
   let last = 0;
   let created;
@@ -32,6 +43,7 @@ export async function createCommand(path: string, o: CreateCliOptions, out: Outp
       private: o.private,
       comment: o.comment,
       pieceLength: o.pieceLength,
+      webSeeds: o.webSeed,
       onProgress: (done, total) => {
         bar.update(total ? done / total : 1);
         const now = Date.now();

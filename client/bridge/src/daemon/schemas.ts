@@ -64,6 +64,22 @@ export const torrentStatus = {
     addedAt: { type: 'number' },
     completedAt: { type: 'number' },
     magnet: { type: 'string' },
+    webSeeds: {
+      type: 'array',
+      description: 'BEP 19 web seeds in use (http/https URLs of url-list, at most 8)',
+      items: {
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          url: { type: 'string' },
+          state: { type: 'string', enum: ['idle', 'downloading', 'backoff', 'failed'] },
+          downloaded: { type: 'number' },
+          downloadRate: { type: 'number' },
+          error: { type: 'string' },
+          retryAt: { type: 'number' },
+        },
+      },
+    },
   },
 } as const;
 

@@ -549,6 +549,11 @@ export class QbApi {
         return files.filter((x) => want.has((x as { index: number }).index));
       }),
       'torrents/trackers': get(async (f) => qbTrackers(this.view(this.one(f)))),
+      'torrents/webseeds': get(async (f) =>
+        this.one(f)
+          .status()
+          .webSeeds.map((w) => ({ url: w.url })),
+      ),
       'torrents/pieceStates': get(async (f) => {
         const t = this.one(f);
         const bits = t.bitfield();

@@ -245,5 +245,5 @@ export const TORRENT_FIELDS: Record<string, Field> = {
   uploadRatio: (v) => (Number.isFinite(v.status.ratio) ? v.status.ratio : -2),
   wanted: (v) => v.files.map((f) => (f.priority === 0 ? 0 : 1)),
   webseeds: (v) => v.meta.webSeeds,
-  webseedsSendingToUs: () => 0,
+  webseedsSendingToUs: (v) => v.status.webSeeds.filter((w) => w.downloadRate > 0).length,
 };

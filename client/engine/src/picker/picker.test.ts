@@ -83,6 +83,27 @@ test('released blocks are picked again; a failed piece starts over', () => {
   expect(out3).toHaveLength(2);
 });
 
+test('claim takes the free blocks of a named piece, never one held, skipped or out of range', () => {
+  const p = new PiecePicker(4, 2 * BLOCK_SIZE, BLOCK_SIZE);
+  p.setPriorities(Uint8Array.from([1, 1, 0, 1]));
+  p.setHave(0);
+  const a = peerWith('all');
+  const b = peerWith('all');
+  const out: BlockRequest[] = [];
+  expect(p.claim(a, 0, 9, out)).toBe(0); // held
+  expect(p.claim(a, 2, 9, out)).toBe(0); // skipped
+  expect(p.claim(a, 4, 9, out)).toBe(0); // no such piece
+  expect(p.claim(a, 1, 1, out)).toBe(1);
+  expect(p.claim(b, 1, 9, out)).toBe(1); // the block `a` has is not free
+  expect(p.claim(a, 3, 9, out)).toBe(1); // the short last piece
+  expect(out).toEqual([
+    { index: 1, begin: 0, length: BLOCK_SIZE },
+    { index: 1, begin: BLOCK_SIZE, length: BLOCK_SIZE },
+    { index: 3, begin: 0, length: BLOCK_SIZE },
+  ]);
+  expect(p.contributors(1)).toEqual(new Set([a, b]));
+});
+
 test('endgame duplicates outstanding blocks and reports whom to cancel', () => {
   const p = new PiecePicker(1, 2 * BLOCK_SIZE, 2 * BLOCK_SIZE);
   p.addSeed();

@@ -178,6 +178,15 @@ export class PiecePicker {
   }
 
   /**
+   * Up to `max` FREE blocks of piece `index` for `peer`, if the piece is wanted and missing: a
+   * web seed extends a run of pieces with it, so one HTTP range covers several pieces.
+   */
+  claim(peer: PickerPeer, index: number, max: number, out: BlockRequest[]): number {
+    if (index < 0 || index >= this.pieceCount || this.key[index] === DONE) return 0;
+    return this.takeFree(this.partials.get(index) ?? this.openPartial(index), peer, max, out);
+  }
+
+  /**
    * A block arrived from `peer`. Returns false when it was not wanted (already received, or never
    * requested from anyone). `cancel` receives the other peers that still have it requested.
    */

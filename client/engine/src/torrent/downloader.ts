@@ -5,11 +5,17 @@ import type { PeerConnection } from '../peer/connection';
 import { allocPieceBuffer, type PieceHasher } from '../storage/hasher';
 import type { TorrentStorage } from '../storage/storage';
 
+/** Where blocks come from: a peer connection, or a web seed (webseed/). */
+export interface BlockSource extends PickerPeer {
+  /** Another source delivered a block this one was asked for too. */
+  cancel(index: number, begin: number, length: number): void;
+}
+
 export interface DownloaderEvents {
   /** Piece verified and written. */
   verified(index: number): void;
-  /** Piece failed its hash check; `peers` sent its blocks. */
-  hashFailed(index: number, peers: Set<PeerConnection>): void;
+  /** Piece failed its hash check; `sources` sent its blocks (peers, web seeds). */
+  hashFailed(index: number, sources: Set<BlockSource>): void;
   /** A storage error: the torrent must stop. */
   storageError(err: Error): void;
 }
@@ -33,6 +39,8 @@ const MAX_VERIFYING = 8;
 export class Downloader {
   private readonly buffers = new Map<number, Buffer>();
   private readonly verifying = new Set<number>();
+  /** Bytes of the pieces in `verifying`. */
+  private verifyingSize = 0;
   private readonly scratch: BlockRequest[] = [];
   private readonly cancelScratch: PickerPeer[] = [];
   private stopped = false;
@@ -79,9 +87,19 @@ export class Downloader {
     if (reqs.length > 0) conn.request(reqs.slice());
   }
 
+  /** Whether hashing and disk keep up: no new requests while too many pieces wait for them. */
+  get hasRoom(): boolean {
+    return !this.stopped && this.verifying.size < MAX_VERIFYING;
+  }
+
+  /** Bytes of complete pieces waiting for the hashing pool and the disk. */
+  get verifyingBytes(): number {
+    return this.verifyingSize;
+  }
+
   /** A block arrived. Returns false when it was unwanted (duplicate, never requested, bad). */
   onBlock(
-    conn: PeerConnection,
+    conn: BlockSource,
     index: number,
     begin: number,
     block: Buffer,
@@ -94,7 +112,7 @@ export class Downloader {
     const cancel = this.cancelScratch;
     cancel.length = 0;
     if (!this.picker.received(conn, index, begin, cancel)) return false;
-    for (const other of cancel) (other as PeerConnection).cancel(index, begin, block.length);
+    for (const other of cancel) (other as BlockSource).cancel(index, begin, block.length);
     let buf = this.buffers.get(index);
     if (!buf) {
       buf = this.takeBuffer(size);
@@ -149,7 +167,9 @@ export class Downloader {
     this.verifying.add(index);
     const buf = this.buffers.get(index)!;
     this.buffers.delete(index);
-    const contributors = this.picker.contributors(index) as Set<PeerConnection>;
+    const size = buf.length;
+    this.verifyingSize += size;
+    const contributors = this.picker.contributors(index) as Set<BlockSource>;
     try {
       const expected = pieceHash(this.meta, index);
       const { ok, buf: back } = await this.storage.withWriteTargets(index, buf.length, (targets) =>
@@ -170,6 +190,7 @@ export class Downloader {
       this.events.storageError(err as Error);
     } finally {
       this.verifying.delete(index);
+      this.verifyingSize -= size;
       // a finished piece frees pipeline room everywhere
       for (const p of peers) this.fill(p);
     }

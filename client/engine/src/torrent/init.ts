@@ -16,4 +16,6 @@ export interface TorrentInit {
   /** Seed mode: the files as the creator verified them (see `AddOptions.verified`). */
   verified?: FileStamps;
   peers?: Array<{ host: string; port: number }>;
+  /** BEP 19 web seeds as the torrent (`url-list`) or the magnet (`ws`) gives them. */
+  webSeeds: string[];
 }

@@ -1,5 +1,5 @@
 import { describePeerId, formatMagnet } from '@enjambre/bittorrent';
-import type { PeerStatus, TorrentState, TorrentStatus } from '../api';
+import type { PeerStatus, TorrentState, TorrentStatus, WebSeedStatus } from '../api';
 import type { PeerConnection } from '../peer/connection';
 import type { TorrentContent } from './content';
 import type { Transfer } from './live';
@@ -22,6 +22,7 @@ export interface StatusParts {
   addedAt: number;
   completedAt?: number;
   trackers: string[];
+  webSeeds: WebSeedStatus[];
 }
 
 export function torrentStatus(s: StatusParts): TorrentStatus {
@@ -70,6 +71,7 @@ export function torrentStatus(s: StatusParts): TorrentStatus {
       name: meta?.name ?? s.name,
       trackers: s.trackers,
     }),
+    webSeeds: s.webSeeds,
   };
 }
 

@@ -71,11 +71,12 @@ export class Swarm {
     conn.close('banned: sent data that failed the hash check');
   }
 
-  /** A piece from `peers` failed its hash check: ban a lone sender, or a repeat offender. */
-  blame(peers: Set<PeerConnection>): void {
+  /** A piece from `peers` failed its hash check: ban a lone sender, or a repeat offender.
+   * `contributors`: how many sent the piece's blocks, web seeds included. */
+  blame(peers: Set<PeerConnection>, contributors = peers.size): void {
     for (const c of peers) {
       c.hashFailures++;
-      if (peers.size === 1 || c.hashFailures >= 2) this.ban(c);
+      if (contributors === 1 || c.hashFailures >= 2) this.ban(c);
     }
   }
 

@@ -26,6 +26,7 @@ export function torrent(over: Partial<TorrentStatus> = {}): TorrentStatus {
     downloadDir: '/tmp/dl',
     addedAt: 1,
     magnet: 'magnet:?xt=urn:btih:' + 'a'.repeat(40),
+    webSeeds: [],
     ...over,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * The bridge's JSON, as described in client/bridge/API.md. TorrentStatus, FileStatus, PeerStatus
- * and TrackerStatus mirror the engine's types of the same names (client/engine/src/api.ts): the
+ * The bridge's JSON, as described in client/bridge/API.md. TorrentStatus, FileStatus, PeerStatus,
+ * TrackerStatus and WebSeedStatus mirror the engine's types of the same names (client/engine/src/api.ts): the
  * GUI must not import the engine, so they are copied here and kept field for field.
  */
 
@@ -48,6 +48,18 @@ export interface TrackerStatus {
   message?: string;
 }
 
+/** One BEP 19 web seed (an HTTP server named by the torrent's `url-list`). */
+export interface WebSeedStatus {
+  url: string;
+  /** 'backoff': waiting after an error until `retryAt`; 'failed': dropped (sent bad data). */
+  state: 'idle' | 'downloading' | 'backoff' | 'failed';
+  downloaded: number;
+  downloadRate: number;
+  /** The last error, in words. */
+  error?: string;
+  retryAt?: number;
+}
+
 export interface TorrentStatus {
   infoHash: string;
   name: string;
@@ -79,6 +91,8 @@ export interface TorrentStatus {
   addedAt: number;
   completedAt?: number;
   magnet: string;
+  /** The web seeds in use (http/https ones from `url-list`, at most 8). */
+  webSeeds: WebSeedStatus[];
 }
 
 /** GET /api/status */

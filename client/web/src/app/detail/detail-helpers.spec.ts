@@ -1,7 +1,7 @@
 import { decodeBitfield } from './piece-map';
 import { linePoints, niceMax } from './speed-chart';
 import { explainFlags } from './peer-table';
-import { mediaKind } from './torrent-detail';
+import { mediaKind, webSeedLabel } from './torrent-detail';
 
 describe('piece map', () => {
   it('decodes the bitfield MSB first and ignores spare bits', () => {
@@ -61,5 +61,18 @@ describe('files and peers', () => {
     expect(explainFlags('DUI')).toBe(
       'downloading from them, uploading to them, incoming connection',
     );
+  });
+});
+
+describe('web seed label', () => {
+  const seed = { url: 'http://h/x', downloaded: 0, downloadRate: 0 };
+  it('names the state, and when a seed backing off is tried again', () => {
+    expect(webSeedLabel({ ...seed, state: 'downloading' }, 0)).toBe('downloading');
+    expect(webSeedLabel({ ...seed, state: 'failed' }, 0)).toBe('dropped');
+    expect(webSeedLabel({ ...seed, state: 'backoff', retryAt: 4_500 }, 1_000)).toBe('retry in 4 s');
+    expect(webSeedLabel({ ...seed, state: 'backoff', retryAt: 1_800_000 }, 0)).toBe(
+      'retry in 30 min',
+    );
+    expect(webSeedLabel({ ...seed, state: 'backoff', retryAt: 0 }, 5_000)).toBe('retry in 0 s');
   });
 });

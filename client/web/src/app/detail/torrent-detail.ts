@@ -19,6 +19,7 @@ import type {
   PieceMap as PieceMapData,
   TorrentStatus,
   TrackerStatus,
+  WebSeedStatus,
 } from '../api/types';
 import { TorrentStore } from '../state/torrent-store';
 import { RemoveDialog } from '../torrents/remove-dialog';
@@ -41,6 +42,20 @@ export function mediaKind(path: string): 'video' | 'audio' | undefined {
   if (VIDEO.test(path)) return 'video';
   if (AUDIO.test(path)) return 'audio';
   return undefined;
+}
+
+/** A web seed's state in words; a seed backing off says when it is tried again. */
+export function webSeedLabel(w: WebSeedStatus, now: number): string {
+  switch (w.state) {
+    case 'failed':
+      return 'dropped';
+    case 'backoff': {
+      const s = Math.max(0, Math.ceil(((w.retryAt ?? now) - now) / 1000));
+      return s < 60 ? `retry in ${s} s` : `retry in ${Math.ceil(s / 60)} min`;
+    }
+    default:
+      return w.state;
+  }
 }
 
 @Component({
@@ -74,6 +89,9 @@ export class TorrentDetail {
 
   protected readonly labels = STATE_LABELS;
   protected readonly mediaKind = mediaKind;
+  protected readonly webSeedLabel = webSeedLabel;
+  /** The clock the web seeds' retry times are shown against (ticks with the tab's refresh). */
+  protected readonly now = signal(Date.now());
   protected readonly tabs: { value: Tab; label: string }[] = [
     { value: 'overview', label: 'Overview' },
     { value: 'files', label: 'Files' },
@@ -84,6 +102,8 @@ export class TorrentDetail {
   /** Live status from the WebSocket, or what GET answered before the first push. */
   protected readonly torrent = computed(() => this.store.torrent(this.id()) ?? this.fetched());
   protected readonly speeds = computed(() => this.store.speeds(this.id()));
+  /** BEP 19 web seeds, shown above the peers (a listing with `fields=` may leave them out). */
+  protected readonly webSeeds = computed(() => this.torrent()?.webSeeds ?? []);
 
   constructor() {
     effect(() => {
@@ -95,7 +115,10 @@ export class TorrentDetail {
       this.id();
       untracked(() => void this.refresh());
     });
-    const timer = setInterval(() => void this.refresh(), 2000);
+    const timer = setInterval(() => {
+      this.now.set(Date.now());
+      void this.refresh();
+    }, 2000);
     inject(DestroyRef).onDestroy(() => clearInterval(timer));
   }
 
