@@ -7,6 +7,11 @@
 //   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
 //                             [--workers N] [--grpc-mode compact|full|batchN]
+//                             [--baseline DIR] [--no-http] [--no-udp]
+//
+// --baseline DIR adds "enjambre (baseline)": the tracker built in DIR/dist (a copy of an older
+// services/tracker/dist kept inside this repository, so it resolves the same node_modules), to
+// compare two builds in the same run. --no-http / --no-udp skip those loads.
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -44,6 +49,9 @@ const options = {
   // UDP worker processes of the unpinned enjambre (the pinned one has a single core: none).
   workers: Number(value('workers', 1)),
   trackers: value('trackers', 'enjambre,opentracker,bittorrent-tracker').split(','),
+  baseline: value('baseline', ''),
+  http: !flag('no-http'),
+  udp: !flag('no-udp'),
   connections: 64,
   udpSockets: 16,
   udpWindow: 4,
@@ -179,13 +187,13 @@ function hashes(count, salt) {
 const trackers = {
   enjambre: {
     label: 'enjambre',
-    async start(work, pin = true, workers = 0) {
+    async start(work, pin = true, workers = 0, dist = path.join(root, 'services/tracker/dist')) {
       const port = await freePort();
       const grpcPort = await freePort();
       const child = launch([
         ...(pin ? ['taskset', '-c', TRACKER_CPU] : []),
         process.execPath,
-        path.join(root, 'services/tracker/dist/cli.js'),
+        path.join(dist, 'cli.js'),
         '--ip',
         '127.0.0.1',
         '--port',
@@ -214,12 +222,10 @@ const trackers = {
   opentracker: {
     label: 'opentracker',
     note: 'closes the HTTP connection after each answer',
-    async start(work) {
+    async start(work, pin = true) {
       const port = await freePort();
       const child = launch([
-        'taskset',
-        '-c',
-        TRACKER_CPU,
+        ...(pin ? ['taskset', '-c', TRACKER_CPU] : []),
         'opentracker',
         '-i',
         '127.0.0.1',
@@ -406,6 +412,21 @@ async function main() {
       label: trackers[name].label,
       start: (w) => trackers[name].start(w, true),
     });
+    if (name === 'enjambre' && options.baseline) {
+      const dist = path.resolve(options.baseline, 'dist');
+      configs.push({
+        key: 'enjambre-baseline',
+        label: 'enjambre (baseline)',
+        start: (w) => trackers.enjambre.start(w, true, 0, dist),
+      });
+    }
+    if (name === 'opentracker' && options.unpinned) {
+      configs.push({
+        key: 'opentracker-unpinned',
+        label: 'opentracker (unpinned)',
+        start: (w) => trackers.opentracker.start(w, false),
+      });
+    }
     if (name === 'enjambre' && options.unpinned) {
       configs.push({
         key: 'enjambre-unpinned',
@@ -427,14 +448,19 @@ async function main() {
       try {
         await checkAnnounce(tracker.port, pool[0]);
         const pid = trackerPid(tracker.child);
-        const http = await withCpu(pid, () => httpLoad(tracker.port, poolHex));
-        const udp = await withCpu(pid, () => udpLoad(tracker.port, poolBin));
-        results[config.key].http.push(http);
-        results[config.key].udp.push(udp);
-        let line = `rep ${rep} ${config.label.padEnd(20)} HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms ${http.cpuUs.toFixed(0)} µs CPU`;
-        if (http.non2xx || http.timeouts)
-          line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
-        line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms ${udp.cpuUs.toFixed(0)} µs CPU (lost ${udp.lost})`;
+        let line = `rep ${rep} ${config.label.padEnd(20)}`;
+        if (options.http) {
+          const http = await withCpu(pid, () => httpLoad(tracker.port, poolHex));
+          results[config.key].http.push(http);
+          line += ` HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms ${http.cpuUs.toFixed(0)} µs CPU`;
+          if (http.non2xx || http.timeouts)
+            line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
+        }
+        if (options.udp) {
+          const udp = await withCpu(pid, () => udpLoad(tracker.port, poolBin));
+          results[config.key].udp.push(udp);
+          line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms ${udp.cpuUs.toFixed(0)} µs CPU (lost ${udp.lost})`;
+        }
         if (tracker.grpcPort && options.grpc) {
           const grpc = await withCpu(pid, () => grpcLoad(tracker.grpcPort, poolBin));
           results[config.key].grpc.push(grpc);
@@ -452,7 +478,7 @@ async function main() {
     console.log(
       `memory: ${options.memoryPeers} distinct peers in ${options.memoryTorrents} torrents over UDP`,
     );
-    for (const config of configs.filter((c) => c.key !== 'enjambre-unpinned')) {
+    for (const config of configs.filter((c) => !/-(unpinned|baseline)$/.test(c.key))) {
       const tracker = await config.start(work);
       try {
         await checkAnnounce(tracker.port, memoryPool[memoryPool.length - 1]);
@@ -519,12 +545,21 @@ async function main() {
     );
   }
   const find = (key) => rows.find((r) => r.key === key);
-  for (const ours of ['enjambre', 'enjambre-unpinned'].map(find).filter(Boolean)) {
-    for (const ref of ['opentracker', 'bittorrent-tracker'].map(find).filter(Boolean)) {
+  for (const ours of ['enjambre', 'enjambre-baseline', 'enjambre-unpinned']
+    .map(find)
+    .filter(Boolean)) {
+    // Pinned against pinned, two cores against two cores.
+    const refs = ours.key.endsWith('-unpinned')
+      ? ['opentracker-unpinned', 'opentracker']
+      : ['opentracker', 'bittorrent-tracker'];
+    for (const ref of refs.map(find).filter(Boolean)) {
       const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
       console.log(
         `${ours.label} / ${ref.label}: HTTP ${ratio(ours.http, ref.http)}, UDP ${ratio(ours.udp, ref.udp)}` +
-          (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : ''),
+          (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : '') +
+          (ours.key === 'enjambre' && ref.key === 'opentracker'
+            ? `; gRPC / HTTP (enjambre) ${ratio(ours.grpc, ours.http)}`
+            : ''),
       );
     }
   }
