@@ -18,7 +18,8 @@
 // sends one fixed compact Announce (one peer re-announcing in a torrent that holds 200 peers, so
 // each answer carries 50) on 4 connections x 16 streams; h2load reports no percentiles, so its
 // column is the mean latency. A gRPC error rides on HTTP status 200, which h2load counts as a
-// success: the run checks the tracker's error counter is unchanged afterwards.
+// success: the run checks the tracker's error counter is unchanged afterwards. With HTTP measured,
+// grpc-load also runs paced at half the HTTP rate of the same repetition, for the p99 there.
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -357,7 +358,7 @@ async function udpLoad(port, hashFileBin, mode = 'pool', amount = options.durati
   };
 }
 
-async function grpcLoad(grpcPort, hashFileBin) {
+async function grpcLoad(grpcPort, hashFileBin, rate = 0) {
   const { stdout } = await run([
     'taskset',
     '-c',
@@ -371,6 +372,7 @@ async function grpcLoad(grpcPort, hashFileBin) {
     '4', // HTTP/2 connections
     '16', // calls in flight on each: 64 in all, as wrk's 64 connections
     options.grpcMode,
+    String(Math.round(rate)),
   ]);
   const result = JSON.parse(stdout);
   if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);
@@ -533,7 +535,7 @@ async function main() {
   writeFileSync(h2Request, fixedGrpcAnnounce(pool[0]));
   writeFileSync(h2Swarm, pool[0]);
   const results = Object.fromEntries(
-    configs.map((c) => [c.key, { http: [], udp: [], grpc: [], h2: [] }]),
+    configs.map((c) => [c.key, { http: [], udp: [], grpc: [], grpcPaced: [], h2: [] }]),
   );
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const config of configs) {
@@ -558,6 +560,13 @@ async function main() {
           const grpc = await withCpu(pid, () => grpcLoad(tracker.grpcPort, poolBin));
           results[config.key].grpc.push(grpc);
           line += ` | gRPC ${grpc.rps.toFixed(0)}/s p99 ${grpc.p99.toFixed(2)} ms ${grpc.cpuUs.toFixed(0)} µs CPU`;
+          const http = results[config.key].http.at(-1);
+          if (http && Number.isFinite(http.rps)) {
+            // The aim's latency: p99 with calls paced at half the HTTP rate of this repetition.
+            const paced = await grpcLoad(tracker.grpcPort, poolBin, http.rps / 2);
+            results[config.key].grpcPaced.push(paced);
+            line += ` | gRPC paced ${paced.rps.toFixed(0)}/s p99 ${paced.p99.toFixed(2)} ms`;
+          }
           if (options.h2load) {
             // 200 peers in the fixed request's torrent, so its answers carry 50.
             await udpLoad(tracker.port, h2Swarm, 'distinct', 200, 1);
@@ -628,6 +637,8 @@ async function main() {
       udpCpu: median(r.udp.map((x) => x.cpuUs)),
       grpcCpu: median(r.grpc.map((x) => x.cpuUs)),
       h2: median(r.h2.map((x) => x.rps)),
+      pacedRps: median(r.grpcPaced.map((x) => x.rps)),
+      pacedP99: median(r.grpcPaced.map((x) => x.p99)),
       h2Mean: median(r.h2.map((x) => x.mean)),
       h2Cpu: median(r.h2.map((x) => x.cpuUs)),
       rss: memory[c.key]?.after,
@@ -670,6 +681,11 @@ async function main() {
     path.join(out, 'tracker-results.json'),
     JSON.stringify({ options, results, memory, rows }, null, 2),
   );
+  for (const r of rows.filter((r) => Number.isFinite(r.pacedRps))) {
+    console.log(
+      `${r.label}: gRPC paced at half its HTTP rate: ${fmt(r.pacedRps)}/s answered, p99 ${fmt(r.pacedP99, 2)} ms`,
+    );
+  }
   console.log(`raw results: ${path.relative(root, path.join(out, 'tracker-results.json'))}`);
 }
 
