@@ -11,7 +11,10 @@
 //
 // --baseline DIR adds "enjambre (baseline)": the tracker built in DIR/dist (a copy of an older
 // services/tracker/dist kept inside this repository, so it resolves the same node_modules), to
-// compare two builds in the same run. --no-http / --no-udp skip those loads.
+// compare two builds in the same run. Make one before changing the tracker:
+//   mkdir -p bench/out/base-tracker && cp -r services/tracker/dist services/tracker/package.json \
+//     bench/out/base-tracker/ && ln -s ../../../services/tracker/node_modules bench/out/base-tracker/
+// --no-http / --no-udp skip those loads.
 //
 // gRPC is measured twice: by grpc-load.cjs (the project's generator: random torrents and peer
 // ids, JS on raw HTTP/2) and by h2load (nghttp2-client, C, independent of this project), which
