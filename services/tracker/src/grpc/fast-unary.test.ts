@@ -1,5 +1,5 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
-import { AnnounceEvent, AnnounceRequest, AnnounceResponse } from '@enjambre/proto';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { AnnounceEvent, AnnounceRequest, AnnounceResponse, TrackerClient } from '@enjambre/proto';
 import fc from 'fast-check';
 import * as http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
@@ -157,5 +157,24 @@ describe('gRPC Announce on node:http2 beside grpc-js', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('gRPC Announce from an IPv6 client', () => {
+  it.each([true, false])('records the client address (fast path %s)', async (fast) => {
+    const tracker = await startTestTracker({ ip: '::1', grpcFastAnnounce: fast });
+    const client = new TrackerClient(`[::1]:${tracker.grpcPort}`, credentials.createInsecure());
+    const announce = (n: number): Promise<AnnounceResponse> =>
+      new Promise((resolve, reject) =>
+        client.announce(request(n), (err, res) => (err ? reject(err) : resolve(res))),
+      );
+    try {
+      await announce(1);
+      const answer = await announce(3);
+      expect(answer.peers.map((p) => p.address)).toEqual(['::1']);
+    } finally {
+      client.close();
+      await tracker.close();
+    }
   });
 });
