@@ -1,9 +1,14 @@
 // gRPC announce load for enjambre's tracker: WORKERS worker threads, each with CHANNELS HTTP/2
 // connections of its own, each connection keeping INFLIGHT `Tracker.Announce` calls outstanding.
-// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [MODE]
+// Usage: node grpc-load.cjs HOST:PORT HASHFILE SECONDS [WORKERS] [CHANNELS] [INFLIGHT] [MODE] [RATE]
 // MODE: compact (default; peers as BEP 23 bytes, what enjambre's engine asks for), full (one
 // Peer message with id and address text per peer, for other clients) or batchN (AnnounceMany
 // with N compact announces per call; answered and rps count announces, latency is per call).
+// RATE (calls/s over all workers; default 0: closed loop, each answer sends the next call) paces
+// the calls instead: each of the CHANNELS x INFLIGHT slots sends one every slots/RATE seconds
+// (or at once when its previous answer came late). Latency counts from the send: on this loaded
+// machine the generator's own timers fire milliseconds late, which is not the tracker's doing;
+// a tracker that falls behind shows as an rps below RATE.
 // Prints one JSON object: answered, errors, rps, p50_us, p99_us, p999_us.
 //
 // It speaks gRPC on Node's http2 directly, with the request encoded by hand (six protobuf fields),
@@ -29,6 +34,7 @@ if (isMainThread) {
     channels = '4',
     inflight = '16',
     mode = 'compact',
+    rate = '0',
   ] = process.argv.slice(2);
   if (!target || !hashFile || !seconds || !/^(compact|full|batch[1-9][0-9]*)$/.test(mode)) {
     console.error(
@@ -48,6 +54,7 @@ if (isMainThread) {
         inflight: Number(inflight),
         compact: mode !== 'full',
         batch: mode.startsWith('batch') ? Number(mode.slice(5)) : 0,
+        rate: Number(rate) / Number(workers),
       },
     });
     worker.on('message', (result) => {
@@ -149,7 +156,7 @@ function batchFrame(frames) {
   return frame;
 }
 
-async function run({ target, hashFile, seconds, channels, inflight, compact, batch }) {
+async function run({ target, hashFile, seconds, channels, inflight, compact, batch, rate }) {
   const raw = readFileSync(hashFile);
   const hashes = [];
   for (let i = 0; i + 20 <= raw.length; i += 20) hashes.push(raw.subarray(i, i + 20));
@@ -178,11 +185,22 @@ async function run({ target, hashFile, seconds, channels, inflight, compact, bat
   const end = start + BigInt(Math.round(seconds * 1e9));
   const sessions = [];
 
+  // Paced: slot i's k-th call is due at start + (i + k * slots) / rate.
+  const slots = channels * inflight;
+  const periodNs = rate > 0 ? BigInt(Math.round((slots * 1e9) / rate)) : 0n;
+  let slotCount = 0;
   const loop = (session) =>
     new Promise((resolve) => {
+      let due = start + (rate > 0 ? BigInt(Math.round((slotCount++ * 1e9) / rate)) : 0n);
       const next = () => {
-        const sentAt = process.hrtime.bigint();
-        if (sentAt >= end) return resolve();
+        const now = process.hrtime.bigint();
+        if (rate > 0 && due > now) {
+          setTimeout(next, Number((due - now) / 1_000_000n));
+          return;
+        }
+        const sentAt = now;
+        due += periodNs;
+        if (now >= end) return resolve();
         const one = () =>
           announceFrame(
             hashes[random(hashes.length)],

@@ -7,6 +7,22 @@
 //   npm run bench:tracker -- [--quick] [--duration S] [--reps N] [--trackers a,b] [--no-memory]
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
 //                             [--workers N] [--grpc-mode compact|full|batchN]
+//                             [--baseline DIR] [--no-http] [--no-udp] [--no-h2load]
+//
+// --baseline DIR adds "enjambre (baseline)": the tracker built in DIR/dist (a copy of an older
+// services/tracker/dist kept inside this repository, so it resolves the same node_modules), to
+// compare two builds in the same run. Make one before changing the tracker:
+//   mkdir -p bench/out/base-tracker && cp -r services/tracker/dist services/tracker/package.json \
+//     bench/out/base-tracker/ && ln -s ../../../services/tracker/node_modules bench/out/base-tracker/
+// --no-http / --no-udp skip those loads.
+//
+// gRPC is measured twice: by grpc-load.cjs (the project's generator: random torrents and peer
+// ids, JS on raw HTTP/2) and by h2load (nghttp2-client, C, independent of this project), which
+// sends one fixed compact Announce (one peer re-announcing in a torrent that holds 200 peers, so
+// each answer carries 50) on 4 connections x 16 streams; h2load reports no percentiles, so its
+// column is the mean latency. A gRPC error rides on HTTP status 200, which h2load counts as a
+// success: the run checks the tracker's error counter is unchanged afterwards. With HTTP measured,
+// grpc-load also runs paced at half the HTTP rate of the same repetition, for the p99 there.
 //
 // The tracker runs on CPU 0 and the load generator on CPU 1 (taskset); "enjambre (unpinned)"
 // runs the same tracker without taskset, to show what it does with both cores.
@@ -44,6 +60,10 @@ const options = {
   // UDP worker processes of the unpinned enjambre (the pinned one has a single core: none).
   workers: Number(value('workers', 1)),
   trackers: value('trackers', 'enjambre,opentracker,bittorrent-tracker').split(','),
+  baseline: value('baseline', ''),
+  http: !flag('no-http'),
+  h2load: !flag('no-h2load'),
+  udp: !flag('no-udp'),
   connections: 64,
   udpSockets: 16,
   udpWindow: 4,
@@ -148,10 +168,27 @@ function rssMiB(pid) {
 
 const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString()) || 100;
 
-/** CPU seconds (user + system, all threads) a process has used so far. */
+/**
+ * CPU seconds (user + system, all threads) a process and its live children (UDP workers) have
+ * used so far.
+ */
 function cpuSeconds(pid) {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean);
+  } catch {
+    // no children file (older kernels): the process alone
+  }
+  let sum = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  for (const child of children) {
+    try {
+      sum += cpuSeconds(Number(child));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return sum;
 }
 
 /**
@@ -179,13 +216,14 @@ function hashes(count, salt) {
 const trackers = {
   enjambre: {
     label: 'enjambre',
-    async start(work, pin = true, workers = 0) {
+    async start(work, pin = true, workers = 0, dist = path.join(root, 'services/tracker/dist')) {
       const port = await freePort();
       const grpcPort = await freePort();
+      const metricsPort = await freePort();
       const child = launch([
         ...(pin ? ['taskset', '-c', TRACKER_CPU] : []),
         process.execPath,
-        path.join(root, 'services/tracker/dist/cli.js'),
+        path.join(dist, 'cli.js'),
         '--ip',
         '127.0.0.1',
         '--port',
@@ -195,7 +233,7 @@ const trackers = {
         '--udp-port',
         String(port),
         '--metrics-port',
-        '0',
+        String(metricsPort),
         '--log-level',
         'warn',
         '--workers',
@@ -208,18 +246,16 @@ const trackers = {
       ]);
       await waitForTcp(port, child);
       await waitForTcp(grpcPort, child);
-      return { child, port, grpcPort };
+      return { child, port, grpcPort, metricsPort };
     },
   },
   opentracker: {
     label: 'opentracker',
     note: 'closes the HTTP connection after each answer',
-    async start(work) {
+    async start(work, pin = true) {
       const port = await freePort();
       const child = launch([
-        'taskset',
-        '-c',
-        TRACKER_CPU,
+        ...(pin ? ['taskset', '-c', TRACKER_CPU] : []),
         'opentracker',
         '-i',
         '127.0.0.1',
@@ -325,7 +361,7 @@ async function udpLoad(port, hashFileBin, mode = 'pool', amount = options.durati
   };
 }
 
-async function grpcLoad(grpcPort, hashFileBin) {
+async function grpcLoad(grpcPort, hashFileBin, rate = 0) {
   const { stdout } = await run([
     'taskset',
     '-c',
@@ -339,6 +375,7 @@ async function grpcLoad(grpcPort, hashFileBin) {
     '4', // HTTP/2 connections
     '16', // calls in flight on each: 64 in all, as wrk's 64 connections
     options.grpcMode,
+    String(Math.round(rate)),
   ]);
   const result = JSON.parse(stdout);
   if (result.errors > 0) throw new Error(`gRPC load got ${result.errors} errors`);
@@ -347,6 +384,67 @@ async function grpcLoad(grpcPort, hashFileBin) {
     seconds: result.seconds,
     p50: result.p50_us / 1000,
     p99: result.p99_us / 1000,
+  };
+}
+
+/** The length-prefixed compact AnnounceRequest h2load sends (protobuf fields by hand). */
+function fixedGrpcAnnounce(infoHash) {
+  const peerId = Buffer.from('-BN0001-h2load-00000');
+  const message = Buffer.concat([
+    Buffer.from([0x0a, 20]), // 1: info_hash
+    infoHash,
+    Buffer.from([0x12, 20]), // 2: peer_id
+    peerId,
+    Buffer.from([0x30, 1]), // 6: left = 1 (a leecher)
+    Buffer.from([0x38, 50]), // 7: numwant = 50
+    Buffer.from([0x40, 0xe1, 0x35]), // 8: port = 6881
+    Buffer.from([0x50, 1]), // 10: compact = true
+  ]);
+  const head = Buffer.alloc(5);
+  head.writeUInt32BE(message.length, 1);
+  return Buffer.concat([head, message]);
+}
+
+/** enjambre_tracker_errors_total summed over its series (from the metrics port). */
+async function trackerErrors(metricsPort) {
+  const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+  let sum = 0;
+  for (const m of text.matchAll(/^enjambre_tracker_errors_total\{[^}]*\} (\d+)/gm))
+    sum += Number(m[1]);
+  return sum;
+}
+
+async function h2load(tracker, requestFile) {
+  const errorsBefore = await trackerErrors(tracker.metricsPort);
+  const { stdout } = await run([
+    'taskset',
+    '-c',
+    LOAD_CPU,
+    'h2load',
+    '-c4',
+    '-m16',
+    `-D${options.duration}`,
+    '--warm-up-time=1',
+    '-H',
+    'content-type: application/grpc',
+    '-H',
+    'te: trailers',
+    '-d',
+    requestFile,
+    `http://127.0.0.1:${tracker.grpcPort}/enjambre.tracker.v1.Tracker/Announce`,
+  ]);
+  const errors = (await trackerErrors(tracker.metricsPort)) - errorsBefore;
+  if (errors > 0) throw new Error(`h2load: the tracker counted ${errors} errors`);
+  const done = /requests: \d+ total, \d+ started, (\d+) done, (\d+) succeeded/.exec(stdout);
+  if (!done || done[1] !== done[2])
+    throw new Error(`h2load: not every request succeeded:\n${stdout}`);
+  const finished = /finished in ([\d.]+)s, ([\d.]+) req\/s/.exec(stdout);
+  const mean = /time for request:\s+\S+\s+\S+\s+([\d.]+)(us|ms|s)/.exec(stdout);
+  const unit = { us: 0.001, ms: 1, s: 1000 };
+  return {
+    rps: Number(finished?.[2]),
+    seconds: Number(finished?.[1]),
+    mean: mean ? Number(mean[1]) * unit[mean[2]] : NaN,
   };
 }
 
@@ -406,6 +504,21 @@ async function main() {
       label: trackers[name].label,
       start: (w) => trackers[name].start(w, true),
     });
+    if (name === 'enjambre' && options.baseline) {
+      const dist = path.resolve(options.baseline, 'dist');
+      configs.push({
+        key: 'enjambre-baseline',
+        label: 'enjambre (baseline)',
+        start: (w) => trackers.enjambre.start(w, true, 0, dist),
+      });
+    }
+    if (name === 'opentracker' && options.unpinned) {
+      configs.push({
+        key: 'opentracker-unpinned',
+        label: 'opentracker (unpinned)',
+        start: (w) => trackers.opentracker.start(w, false),
+      });
+    }
     if (name === 'enjambre' && options.unpinned) {
       configs.push({
         key: 'enjambre-unpinned',
@@ -420,25 +533,50 @@ async function main() {
       `${options.reps} repetition(s); HTTP wrk -t1 -c${options.connections} keep-alive; ` +
       `UDP ${options.udpSockets} sockets x ${options.udpWindow} in flight; tracker on CPU ${TRACKER_CPU}, load on CPU ${LOAD_CPU}`,
   );
-  const results = Object.fromEntries(configs.map((c) => [c.key, { http: [], udp: [], grpc: [] }]));
+  const h2Request = path.join(work, 'h2load-announce.bin');
+  const h2Swarm = path.join(work, 'h2load-swarm.bin');
+  writeFileSync(h2Request, fixedGrpcAnnounce(pool[0]));
+  writeFileSync(h2Swarm, pool[0]);
+  const results = Object.fromEntries(
+    configs.map((c) => [c.key, { http: [], udp: [], grpc: [], grpcPaced: [], h2: [] }]),
+  );
   for (let rep = 1; rep <= options.reps; rep++) {
     for (const config of configs) {
       const tracker = await config.start(work);
       try {
         await checkAnnounce(tracker.port, pool[0]);
         const pid = trackerPid(tracker.child);
-        const http = await withCpu(pid, () => httpLoad(tracker.port, poolHex));
-        const udp = await withCpu(pid, () => udpLoad(tracker.port, poolBin));
-        results[config.key].http.push(http);
-        results[config.key].udp.push(udp);
-        let line = `rep ${rep} ${config.label.padEnd(20)} HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms ${http.cpuUs.toFixed(0)} µs CPU`;
-        if (http.non2xx || http.timeouts)
-          line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
-        line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms ${udp.cpuUs.toFixed(0)} µs CPU (lost ${udp.lost})`;
+        let line = `rep ${rep} ${config.label.padEnd(20)}`;
+        if (options.http) {
+          const http = await withCpu(pid, () => httpLoad(tracker.port, poolHex));
+          results[config.key].http.push(http);
+          line += ` HTTP ${http.rps.toFixed(0).padStart(7)}/s p99 ${http.p99.toFixed(2)} ms ${http.cpuUs.toFixed(0)} µs CPU`;
+          if (http.non2xx || http.timeouts)
+            line += ` (non-2xx ${http.non2xx}, timeouts ${http.timeouts})`;
+        }
+        if (options.udp) {
+          const udp = await withCpu(pid, () => udpLoad(tracker.port, poolBin));
+          results[config.key].udp.push(udp);
+          line += ` | UDP ${udp.rps.toFixed(0).padStart(7)}/s p99 ${udp.p99.toFixed(2)} ms ${udp.cpuUs.toFixed(0)} µs CPU (lost ${udp.lost})`;
+        }
         if (tracker.grpcPort && options.grpc) {
           const grpc = await withCpu(pid, () => grpcLoad(tracker.grpcPort, poolBin));
           results[config.key].grpc.push(grpc);
           line += ` | gRPC ${grpc.rps.toFixed(0)}/s p99 ${grpc.p99.toFixed(2)} ms ${grpc.cpuUs.toFixed(0)} µs CPU`;
+          const http = results[config.key].http.at(-1);
+          if (http && Number.isFinite(http.rps)) {
+            // The aim's latency: p99 with calls paced at half the HTTP rate of this repetition.
+            const paced = await grpcLoad(tracker.grpcPort, poolBin, http.rps / 2);
+            results[config.key].grpcPaced.push(paced);
+            line += ` | gRPC paced ${paced.rps.toFixed(0)}/s p99 ${paced.p99.toFixed(2)} ms`;
+          }
+          if (options.h2load) {
+            // 200 peers in the fixed request's torrent, so its answers carry 50.
+            await udpLoad(tracker.port, h2Swarm, 'distinct', 200, 1);
+            const h2 = await withCpu(pid, () => h2load(tracker, h2Request));
+            results[config.key].h2.push(h2);
+            line += ` | h2load ${h2.rps.toFixed(0)}/s mean ${h2.mean.toFixed(2)} ms ${h2.cpuUs.toFixed(0)} µs CPU`;
+          }
         }
         console.log(line);
       } finally {
@@ -452,7 +590,7 @@ async function main() {
     console.log(
       `memory: ${options.memoryPeers} distinct peers in ${options.memoryTorrents} torrents over UDP`,
     );
-    for (const config of configs.filter((c) => c.key !== 'enjambre-unpinned')) {
+    for (const config of configs.filter((c) => !/-(unpinned|baseline)$/.test(c.key))) {
       const tracker = await config.start(work);
       try {
         await checkAnnounce(tracker.port, memoryPool[memoryPool.length - 1]);
@@ -501,6 +639,11 @@ async function main() {
       httpCpu: median(r.http.map((x) => x.cpuUs)),
       udpCpu: median(r.udp.map((x) => x.cpuUs)),
       grpcCpu: median(r.grpc.map((x) => x.cpuUs)),
+      h2: median(r.h2.map((x) => x.rps)),
+      pacedRps: median(r.grpcPaced.map((x) => x.rps)),
+      pacedP99: median(r.grpcPaced.map((x) => x.p99)),
+      h2Mean: median(r.h2.map((x) => x.mean)),
+      h2Cpu: median(r.h2.map((x) => x.cpuUs)),
       rss: memory[c.key]?.after,
       perPeer: memory[c.key]?.bytesPerPeer,
       note: trackers[c.key]?.note,
@@ -508,23 +651,32 @@ async function main() {
   });
   console.log(`\nmedians of ${options.reps} run(s) of ${options.duration} s`);
   console.log(
-    '| tracker | HTTP announces/s | UDP announces/s | gRPC announces/s | p50 / p99 HTTP (ms) | p50 / p99 UDP (ms) | p99 gRPC (ms) | tracker CPU µs/announce (HTTP / UDP / gRPC) | RSS after ' +
+    '| tracker | HTTP announces/s | UDP announces/s | gRPC announces/s (grpc-load / h2load) | p50 / p99 HTTP (ms) | p50 / p99 UDP (ms) | gRPC p99 grpc-load / mean h2load (ms) | tracker CPU µs/announce (HTTP / UDP / gRPC / gRPC h2load) | RSS after ' +
       `${options.memoryPeers} peers (MiB) | bytes/peer |`,
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     console.log(
-      `| ${r.label}${r.note ? ` (${r.note})` : ''} | ${fmt(r.http)} | ${fmt(r.udp)} | ${fmt(r.grpc)} | ` +
-        `${fmt(r.httpP50, 2)} / ${fmt(r.httpP99, 2)} | ${fmt(r.udpP50, 2)} / ${fmt(r.udpP99, 2)} | ${fmt(r.grpcP99, 2)} | ${fmt(r.httpCpu)} / ${fmt(r.udpCpu)} / ${fmt(r.grpcCpu)} | ${fmt(r.rss, 1)} | ${fmt(r.perPeer)} |`,
+      `| ${r.label}${r.note ? ` (${r.note})` : ''} | ${fmt(r.http)} | ${fmt(r.udp)} | ${fmt(r.grpc)} / ${fmt(r.h2)} | ` +
+        `${fmt(r.httpP50, 2)} / ${fmt(r.httpP99, 2)} | ${fmt(r.udpP50, 2)} / ${fmt(r.udpP99, 2)} | ${fmt(r.grpcP99, 2)} / ${fmt(r.h2Mean, 2)} | ${fmt(r.httpCpu)} / ${fmt(r.udpCpu)} / ${fmt(r.grpcCpu)} / ${fmt(r.h2Cpu)} | ${fmt(r.rss, 1)} | ${fmt(r.perPeer)} |`,
     );
   }
   const find = (key) => rows.find((r) => r.key === key);
-  for (const ours of ['enjambre', 'enjambre-unpinned'].map(find).filter(Boolean)) {
-    for (const ref of ['opentracker', 'bittorrent-tracker'].map(find).filter(Boolean)) {
+  for (const ours of ['enjambre', 'enjambre-baseline', 'enjambre-unpinned']
+    .map(find)
+    .filter(Boolean)) {
+    // Pinned against pinned, two cores against two cores.
+    const refs = ours.key.endsWith('-unpinned')
+      ? ['opentracker-unpinned', 'opentracker']
+      : ['opentracker', 'bittorrent-tracker'];
+    for (const ref of refs.map(find).filter(Boolean)) {
       const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
       console.log(
         `${ours.label} / ${ref.label}: HTTP ${ratio(ours.http, ref.http)}, UDP ${ratio(ours.udp, ref.udp)}` +
-          (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : ''),
+          (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : '') +
+          (ours.key === 'enjambre' && ref.key === 'opentracker'
+            ? `; gRPC / HTTP (enjambre) ${ratio(ours.grpc, ours.http)} (h2load ${ratio(ours.h2, ours.http)})`
+            : ''),
       );
     }
   }
@@ -532,6 +684,11 @@ async function main() {
     path.join(out, 'tracker-results.json'),
     JSON.stringify({ options, results, memory, rows }, null, 2),
   );
+  for (const r of rows.filter((r) => Number.isFinite(r.pacedRps))) {
+    console.log(
+      `${r.label}: gRPC paced at half its HTTP rate: ${fmt(r.pacedRps)}/s answered, p99 ${fmt(r.pacedP99, 2)} ms`,
+    );
+  }
   console.log(`raw results: ${path.relative(root, path.join(out, 'tracker-results.json'))}`);
 }
 

@@ -20,6 +20,7 @@ import {
   verifySignature,
   withdrawSignedBytes,
 } from '@enjambre/proto';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { TrackerMetrics } from '../metrics';
 import type { CidrSet } from '../net/cidr';
@@ -41,6 +42,7 @@ import {
   checkPeerId,
   checkPort,
 } from '../validate';
+import { encodeAnnounceResponse } from './announce-codec';
 
 const EVENTS: Record<number, AnnounceEventName> = {
   [AnnounceEvent.ANNOUNCE_EVENT_NONE]: 'none',
@@ -71,7 +73,7 @@ export function tolerantService(): typeof TrackerService {
   });
   return {
     publish: wrap(TrackerService.publish),
-    announce: wrap(TrackerService.announce),
+    announce: { ...wrap(TrackerService.announce), responseSerialize: encodeAnnounceResponse },
     announceMany: wrap(TrackerService.announceMany),
     scrape: wrap(TrackerService.scrape),
     listTorrents: wrap(TrackerService.listTorrents),
@@ -290,8 +292,10 @@ export function trackerService(
     method: string,
     work: (call: ServerUnaryCall<Req, Res>) => Res,
   ): (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void {
+    const duration = metrics.duration('grpc', method);
     return (call, callback) => {
-      const done = metrics.timer('grpc', method);
+      const start = performance.now();
+      const done = (): void => duration.since(start);
       let response: Res;
       try {
         const malformed = (call.request as { [MALFORMED]?: string })[MALFORMED];

@@ -34,4 +34,10 @@ describe('ip', () => {
     expect(grpcPeerIp('[::1]:5000')?.length).toBe(16);
     expect(grpcPeerIp('unix:/tmp/sock')).toBeNull();
   });
+
+  it("reads grpc-js's server-side peer of an IPv6 client (address:port, no brackets)", () => {
+    expect(grpcPeerIp('::1:5000')).toEqual(ipToBytes('::1'));
+    expect(grpcPeerIp('2001:db8::7:443')).toEqual(ipToBytes('2001:db8::7'));
+    expect(grpcPeerIp('::ffff:192.0.2.1:6881')).toEqual(Buffer.from([192, 0, 2, 1]));
+  });
 });

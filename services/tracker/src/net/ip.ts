@@ -20,11 +20,19 @@ export function bytesToIp(b: Buffer): string {
   return formatIp(b);
 }
 
-/** "host:port" of a gRPC peer ("127.0.0.1:5000", "[::1]:5000", "ipv4:…") → address bytes. */
+/**
+ * "host:port" of a gRPC peer ("127.0.0.1:5000", "[::1]:5000", "ipv4:…") → address bytes.
+ * grpc-js's server writes an IPv6 client's peer without brackets ("::1:5000": the address, a
+ * colon, the port), so a trailing ":digits" whose rest is an address is taken as the port.
+ */
 export function grpcPeerIp(peer: string): Buffer | null {
   let s = peer.replace(/^ipv[46]:/, '');
-  if (s.startsWith('[')) s = s.slice(1, s.indexOf(']'));
-  else if (s.lastIndexOf(':') > 0 && s.indexOf(':') === s.lastIndexOf(':'))
-    s = s.slice(0, s.lastIndexOf(':'));
+  if (s.startsWith('[')) return ipToBytes(s.slice(1, s.indexOf(']')));
+  const colon = s.lastIndexOf(':');
+  if (colon > 0 && /^\d{1,5}$/.test(s.slice(colon + 1))) {
+    const host = ipToBytes(s.slice(0, colon));
+    if (host !== null) return host;
+  }
+  if (colon > 0 && s.indexOf(':') === colon) s = s.slice(0, colon);
   return ipToBytes(s);
 }
