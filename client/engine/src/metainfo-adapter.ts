@@ -3,6 +3,9 @@ import type { TorrentMeta } from './meta';
 
 /** The engine's TorrentMeta from the protocol core's parsed (and validated) metainfo. */
 export function fromMetainfo(m: Metainfo): TorrentMeta {
+  if (m.metaVersion === 2 && !m.hybrid) {
+    throw new Error('BitTorrent v2-only torrents (BEP 52) cannot be downloaded yet');
+  }
   return {
     infoHash: m.infoHashBuffer,
     infoHashHex: m.infoHash,
