@@ -142,6 +142,11 @@ export function buildProgram(): Command {
     .option('--private', 'mark the torrent private (BEP 27)')
     .option('--piece-length <bytes>', 'piece length, a power of two (e.g. 256k, 1M)', sizeOption)
     .option('--comment <text>', 'comment stored in the torrent')
+    .option(
+      '--format <format>',
+      "v1, v2 or hybrid (BEP 52; v1 clients read a hybrid's v1 part)",
+      'hybrid',
+    )
     .action((path: string, o) => createCommand(path, o, output(!!o.json)));
 
   withJson(withSessionOptions(program.command('get <torrent>')))

@@ -7,6 +7,7 @@ export * from './metainfo-v2';
 export * from './merkle';
 export * from './magnet';
 export * from './create';
+export * from './create-v2';
 export * from './wire';
 export * from './peer-id';
 export * from './tracker';

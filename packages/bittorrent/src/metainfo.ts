@@ -522,7 +522,12 @@ export function toTiers(announce: TorrentWrapper['announce']): string[][] {
  * Wraps a raw `info` dictionary (kept byte for byte, so the info-hash does not change) into a
  * .torrent with trackers and the other outer fields.
  */
-export function encodeTorrent(info: Uint8Array, wrapper: TorrentWrapper = {}): Buffer {
+export function encodeTorrent(
+  info: Uint8Array,
+  wrapper: TorrentWrapper = {},
+  /** BEP 52 piece layers, keyed by pieces root (as a latin1 string of its 32 bytes). */
+  pieceLayers?: ReadonlyMap<string, Buffer>,
+): Buffer {
   parseInfoDictionary(info); // refuse to write a torrent we could not read back
   const tiers = toTiers(wrapper.announce);
   const urls = wrapper.urlList?.filter((u) => u !== '') ?? [];
@@ -537,6 +542,8 @@ export function encodeTorrent(info: Uint8Array, wrapper: TorrentWrapper = {}): B
     'created by': wrapper.createdBy,
     'creation date': wrapper.creationDate,
     info: new RawBencode(info),
+    'piece layers':
+      pieceLayers && pieceLayers.size > 0 ? Object.fromEntries(pieceLayers) : undefined,
     'url-list': urls.length === 0 ? undefined : urls.length === 1 ? urls[0] : urls,
   });
 }

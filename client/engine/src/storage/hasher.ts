@@ -49,6 +49,16 @@ export interface PieceHasher {
     expected: Buffer,
     targets: readonly WriteTarget[],
   ): Promise<VerifyResult>;
+  /**
+   * BEP 52: the merkle root of `buf`'s 16 KiB blocks over `width` leaves (zero leaves past the
+   * data) and, when `sha1Length` is given, the SHA-1 of `buf` followed by zeros up to that length
+   * (a hybrid's v1 piece ending in a pad file). Same buffer rule as `hash`.
+   */
+  hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }>;
   close(): Promise<void>;
 }
 
@@ -82,6 +92,14 @@ export class TimedHasher implements PieceHasher {
     }
   }
 
+  hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    return timeIo(this.stats.hash, buf.length, () => this.inner.hashV2(buf, width, sha1Length));
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
@@ -96,10 +114,13 @@ const { writeSync } = require('node:fs');
 const writeLock = new Int32Array(workerData.writeLock);
 const chunk = workerData.writeChunk;
 ${writeTargets.toString()}
+${v2Hashes.toString()}
 parentPort.on('message', (m) => {
   const view = Buffer.from(m.ab, m.off, m.len);
-  const digest = createHash('sha1').update(view).digest();
-  const reply = { id: m.id, ab: m.ab, digest: new Uint8Array(digest), ok: false, writeSeconds: 0 };
+  const reply = { id: m.id, ab: m.ab, ok: false, writeSeconds: 0 };
+  if (m.v2Width) Object.assign(reply, v2Hashes(createHash, view, m.v2Width, m.sha1Length));
+  const digest = m.v2Width ? null : createHash('sha1').update(view).digest();
+  if (digest) reply.digest = new Uint8Array(digest);
   if (m.expected) {
     reply.ok = digest.equals(m.expected);
     if (reply.ok) {
@@ -123,6 +144,52 @@ parentPort.on('message', (m) => {
   parentPort.postMessage(reply, m.owned ? [m.ab] : []);
 });
 `;
+
+/**
+ * The BEP 52 hashes of one piece (merkle.ts's `layerRoot` over `blockHashes`, and a SHA-1 over
+ * the piece padded with zeros). Plain JavaScript with its dependency passed in, like
+ * `writeTargets`: the worker evaluates its source text.
+ */
+function v2Hashes(
+  hash: typeof createHash,
+  view: Buffer,
+  width: number,
+  sha1Length: number | undefined,
+): { v2: Uint8Array; sha1?: Uint8Array } {
+  const BLOCK = 16384;
+  let level: Buffer[] = [];
+  for (let o = 0; o < view.length; o += BLOCK) {
+    level.push(
+      hash('sha256')
+        .update(view.subarray(o, Math.min(o + BLOCK, view.length)))
+        .digest(),
+    );
+  }
+  let pad = Buffer.alloc(32);
+  for (let w = width; w > 1; w /= 2) {
+    const up: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      up.push(
+        hash('sha256')
+          .update(level[i])
+          .update(level[i + 1] ?? pad)
+          .digest(),
+      );
+    }
+    level = up;
+    pad = hash('sha256').update(pad).update(pad).digest();
+  }
+  const out: { v2: Uint8Array; sha1?: Uint8Array } = { v2: new Uint8Array(level[0] ?? pad) };
+  if (sha1Length !== undefined) {
+    const h = hash('sha1').update(view);
+    const zeros = Buffer.alloc(Math.min(sha1Length - view.length, 1 << 20));
+    for (let left = sha1Length - view.length; left > 0; left -= zeros.length) {
+      h.update(zeros.subarray(0, Math.min(left, zeros.length)));
+    }
+    out.sha1 = new Uint8Array(h.digest());
+  }
+  return out;
+}
 
 /**
  * Writes every target of `view` in writes of at most `chunk` bytes. Plain JavaScript with its
@@ -151,6 +218,8 @@ interface Reply {
   id: number;
   ab: ArrayBuffer;
   digest: Uint8Array;
+  v2?: Uint8Array;
+  sha1?: Uint8Array;
   ok: boolean;
   writeSeconds: number;
   error?: { message: string; code?: string };
@@ -163,6 +232,8 @@ interface Job {
   owned: boolean;
   expected?: Buffer;
   targets?: readonly WriteTarget[];
+  v2Width?: number;
+  sha1Length?: number;
   resolve: (r: Reply & { buf: Buffer }) => void;
   reject: (e: Error) => void;
 }
@@ -199,10 +270,20 @@ export class WorkerHasher implements PieceHasher {
     return { ok: r.ok, buf: r.buf, writeSeconds: r.writeSeconds };
   }
 
+  async hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    const r = await this.submit(buf, undefined, undefined, { v2Width: width, sha1Length });
+    return { v2: Buffer.from(r.v2!), ...(r.sha1 ? { sha1: Buffer.from(r.sha1) } : {}), buf: r.buf };
+  }
+
   private submit(
     buf: Buffer,
     expected?: Buffer,
     targets?: readonly WriteTarget[],
+    v2?: { v2Width: number; sha1Length?: number },
   ): Promise<Reply & { buf: Buffer }> {
     if (this.closed) return Promise.reject(new Error('hasher closed'));
     return new Promise((resolve, reject) => {
@@ -213,6 +294,7 @@ export class WorkerHasher implements PieceHasher {
         owned: isOwned(buf),
         expected,
         targets,
+        ...v2,
         resolve,
         reject,
       });
@@ -275,6 +357,8 @@ export class WorkerHasher implements PieceHasher {
           // its whole ArrayBuffer
           expected: job.expected && Uint8Array.from(job.expected),
           targets: job.targets,
+          v2Width: job.v2Width,
+          sha1Length: job.sha1Length,
         },
         owned ? [ab] : [],
       );
@@ -298,6 +382,14 @@ export class SyncHasher implements PieceHasher {
     const t0 = process.hrtime.bigint();
     writeTargets(writeSync, buf, targets, WRITE_CHUNK);
     return { ok: true, buf, writeSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  }
+  async hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    const r = v2Hashes(createHash, buf, width, sha1Length);
+    return { v2: Buffer.from(r.v2), ...(r.sha1 ? { sha1: Buffer.from(r.sha1) } : {}), buf };
   }
   async close(): Promise<void> {}
 }

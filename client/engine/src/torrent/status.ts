@@ -43,7 +43,8 @@ export function torrentStatus(s: StatusParts): TorrentStatus {
     name: meta?.name ?? s.name ?? s.infoHash,
     state: s.state,
     error: s.error,
-    size: meta?.totalLength ?? 0,
+    // pad files (BEP 47, a hybrid's v1 part) are no one's data
+    size: meta ? meta.files.reduce((n, f) => (f.pad ? n : n + f.length), 0) : 0,
     wantedSize,
     downloaded: verified,
     uploadedTotal: uploaded,
