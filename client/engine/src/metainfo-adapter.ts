@@ -3,9 +3,6 @@ import type { TorrentMeta } from './meta';
 
 /** The engine's TorrentMeta from the protocol core's parsed (and validated) metainfo. */
 export function fromMetainfo(m: Metainfo): TorrentMeta {
-  if (m.metaVersion === 2 && !m.hybrid) {
-    throw new Error('BitTorrent v2-only torrents (BEP 52) cannot be downloaded yet');
-  }
   return {
     infoHash: m.infoHashBuffer,
     infoHashHex: m.infoHash,
@@ -19,5 +16,9 @@ export function fromMetainfo(m: Metainfo): TorrentMeta {
     private: m.private,
     announce: m.announce,
     infoBytes: m.infoBuffer,
+    // hybrids are checked with SHA-1 through their v1 part
+    ...(m.metaVersion === 2 && !m.hybrid
+      ? { v2: { roots: m.piecesRoots ?? [], layers: new Map(m.pieceLayers ?? []) } }
+      : {}),
   };
 }

@@ -61,7 +61,8 @@ test('a v2-only torrent opens: truncated v2 info-hash, files aligned by pad file
     ['a.bin', 40000, 0, false],
     ['.pad/9152', 9152, 40000, true],
     ['sub/b.bin', 5000, 49152, false],
-    ['sub/empty', 0, 54152, false],
+    ['.pad/11384', 11384, 54152, true], // libtorrent pads after the last file too
+    ['sub/empty', 0, 65536, false],
   ]);
   expect(m.pieceCount).toBe(4);
   expect(m.pieces.length).toBe(0);
@@ -93,7 +94,10 @@ test('a single-file v2 torrent is named by its file', () => {
   const m = parseTorrent(encode(top));
   expect(m.multiFile).toBe(false);
   expect(m.name).toBe('one.bin');
-  expect(m.files).toEqual([{ path: ['one.bin'], length: 100, offset: 0, pad: false, attr: '' }]);
+  expect(m.files).toEqual([
+    { path: ['one.bin'], length: 100, offset: 0, pad: false, attr: '' },
+    { path: ['.pad', '16284'], length: 16284, offset: 100, pad: true, attr: 'p' },
+  ]);
 });
 
 test('piece layers: a wrong size or a layer not leading to the root is refused, a missing one is not', () => {

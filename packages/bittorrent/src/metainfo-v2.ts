@@ -3,10 +3,10 @@
  * `piece layers` outside `info`. metainfo.ts reads v1 and hybrid torrents' v1 part and calls in
  * here for the rest.
  *
- * A v2 torrent's files each start on a piece boundary. enjambre lays a v2-only torrent out as a
- * hybrid's v1 part would be: BEP 47 pad files between the files, so pieces, offsets and the
- * engine's storage work the same for every format (libtorrent does the same; it also pads after
- * the last file, enjambre does not, which changes no piece index).
+ * A v2 torrent's files each start on a piece boundary. enjambre lays a v2-only torrent out as
+ * libtorrent does: a BEP 47 pad file after every file that does not end on a piece boundary, the
+ * last one included, so pieces, offsets and the engine's storage work as for a hybrid's v1 part,
+ * and every piece has the length libtorrent gives it (its peers ask for whole pieces).
  *
  * libtorrent 2.0.8 is the reference for what opens: a piece layer whose size is wrong for its
  * file, or whose hashes do not lead to the file's pieces root, is refused (its `torrent_info` and
@@ -95,27 +95,21 @@ export interface LaidOutFile {
   treeIndex: number;
 }
 
-/** A v2-only torrent's files, pad files added so that every file starts on a piece boundary. */
+/** A v2-only torrent's files, each followed by a pad file up to the next piece boundary. */
 export function layOut(files: readonly TreeFile[], pieceLength: number): LaidOutFile[] {
   const out: LaidOutFile[] = [];
   let offset = 0;
   files.forEach((f, i) => {
-    const gap = offset % pieceLength;
-    if (f.length > 0 && gap !== 0) {
-      const length = pieceLength - gap;
-      out.push({
-        path: ['.pad', String(length)],
-        length,
-        offset,
-        pad: true,
-        attr: 'p',
-        treeIndex: -1,
-      });
-      offset += length;
-    }
     out.push({ path: f.path, length: f.length, offset, pad: false, attr: f.attr, treeIndex: i });
     offset += f.length;
     if (!Number.isSafeInteger(offset)) fail('bad-length', 'total length is too large');
+    const gap = offset % pieceLength;
+    if (gap !== 0) {
+      const length = pieceLength - gap;
+      const pad = { path: ['.pad', String(length)], length, offset, pad: true, attr: 'p' };
+      out.push({ ...pad, treeIndex: -1 });
+      offset += length;
+    }
   });
   return out;
 }

@@ -346,7 +346,7 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     ? v2Files(tree as BencodeDict, hybrid, files, multiFile, pieceLength, maxFiles, sanitized)
     : undefined;
   if (half) files = half.files;
-  if (v2 && !hybrid && !multiFile) files = [{ ...files[0], path: [name] }];
+  if (v2 && !hybrid && !multiFile) files = [{ ...files[0], path: [name] }, ...files.slice(1)];
   const last = files[files.length - 1];
   const totalLength = last.offset + last.length;
   if (totalLength === 0) fail('empty', 'the torrent holds no data (total length 0)');

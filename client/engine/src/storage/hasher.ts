@@ -32,6 +32,15 @@ export interface VerifyResult {
  */
 export const WRITE_CHUNK = 16 * 1024;
 
+/**
+ * A BEP 52 piece check: the merkle root of the first `dataLength` bytes' 16 KiB blocks over
+ * `width` leaves (the rest of the piece, if any, is pad bytes and is written as it is).
+ */
+export interface V2Check {
+  width: number;
+  dataLength: number;
+}
+
 /** SHA-1 of whole pieces, off the event loop. */
 export interface PieceHasher {
   /**
@@ -48,6 +57,7 @@ export interface PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult>;
   /**
    * BEP 52: the merkle root of `buf`'s 16 KiB blocks over `width` leaves (zero leaves past the
@@ -77,12 +87,13 @@ export class TimedHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
     const bytes = buf.length; // read now: the worker may take the buffer's memory
     const start = process.hrtime.bigint();
     let r: VerifyResult | undefined;
     try {
-      r = await this.inner.verifyAndWrite(buf, expected, targets);
+      r = await this.inner.verifyAndWrite(buf, expected, targets, v2);
       return r;
     } finally {
       const total = Number(process.hrtime.bigint() - start) / 1e9;
@@ -118,9 +129,12 @@ ${v2Hashes.toString()}
 parentPort.on('message', (m) => {
   const view = Buffer.from(m.ab, m.off, m.len);
   const reply = { id: m.id, ab: m.ab, ok: false, writeSeconds: 0 };
-  if (m.v2Width) Object.assign(reply, v2Hashes(createHash, view, m.v2Width, m.sha1Length));
-  const digest = m.v2Width ? null : createHash('sha1').update(view).digest();
-  if (digest) reply.digest = new Uint8Array(digest);
+  if (m.v2Width) {
+    const data = m.v2Data === undefined ? view : view.subarray(0, m.v2Data);
+    Object.assign(reply, v2Hashes(createHash, data, m.v2Width, m.sha1Length));
+  }
+  const digest = m.v2Width ? Buffer.from(reply.v2) : createHash('sha1').update(view).digest();
+  if (!m.v2Width) reply.digest = new Uint8Array(digest);
   if (m.expected) {
     reply.ok = digest.equals(m.expected);
     if (reply.ok) {
@@ -233,6 +247,7 @@ interface Job {
   expected?: Buffer;
   targets?: readonly WriteTarget[];
   v2Width?: number;
+  v2Data?: number;
   sha1Length?: number;
   resolve: (r: Reply & { buf: Buffer }) => void;
   reject: (e: Error) => void;
@@ -265,8 +280,14 @@ export class WorkerHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
-    const r = await this.submit(buf, expected, targets);
+    const r = await this.submit(
+      buf,
+      expected,
+      targets,
+      v2 && { v2Width: v2.width, v2Data: v2.dataLength },
+    );
     return { ok: r.ok, buf: r.buf, writeSeconds: r.writeSeconds };
   }
 
@@ -283,7 +304,7 @@ export class WorkerHasher implements PieceHasher {
     buf: Buffer,
     expected?: Buffer,
     targets?: readonly WriteTarget[],
-    v2?: { v2Width: number; sha1Length?: number },
+    v2?: { v2Width: number; v2Data?: number; sha1Length?: number },
   ): Promise<Reply & { buf: Buffer }> {
     if (this.closed) return Promise.reject(new Error('hasher closed'));
     return new Promise((resolve, reject) => {
@@ -358,6 +379,7 @@ export class WorkerHasher implements PieceHasher {
           expected: job.expected && Uint8Array.from(job.expected),
           targets: job.targets,
           v2Width: job.v2Width,
+          v2Data: job.v2Data,
           sha1Length: job.sha1Length,
         },
         owned ? [ab] : [],
@@ -375,8 +397,12 @@ export class SyncHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
-    if (!createHash('sha1').update(buf).digest().equals(expected)) {
+    const digest = v2
+      ? Buffer.from(v2Hashes(createHash, buf.subarray(0, v2.dataLength), v2.width, undefined).v2)
+      : createHash('sha1').update(buf).digest();
+    if (!digest.equals(expected)) {
       return { ok: false, buf, writeSeconds: 0 };
     }
     const t0 = process.hrtime.bigint();
