@@ -178,3 +178,41 @@ test('v2 pieces are checked against the merkle trees: a seeder serving a damaged
   await st.recheck();
   expect(st.status().downloaded).toBe(total - 16384);
 });
+
+test('a urn:btmh magnet: enjambre gets the metadata (BEP 9) and the piece layers (hash requests) from libtorrent', async () => {
+  const seedDir = path.join(root, 'seed');
+  const data = await writeShare(seedDir);
+  const file = await libtorrentTorrent(seedDir, 'v2', 16384);
+  const m = parseTorrent(await readFile(file));
+  const seeder = await startLibtorrent({ role: 'seed', torrentFile: file, dir: seedDir });
+  await seeder.waitForComplete(60_000);
+  const s = await startSession(path.join(root, 'enj'));
+  sessions.push(s);
+  const got = path.join(root, 'got');
+  const magnet = `magnet:?xt=urn:btmh:1220${m.infoHashV2}&x.pe=127.0.0.1:${seeder.port}`;
+  const t = await s.add({ magnet }, { downloadDir: got });
+  expect(t.status().infoHash).toBe(m.infoHash);
+  await waitDone(t, 120_000);
+  await expectSameFiles(got, data);
+});
+
+test('a urn:btmh magnet: libtorrent gets the metadata and the piece layers from enjambre', async () => {
+  const seedDir = path.join(root, 'seed');
+  const data = await writeShare(seedDir);
+  const created = await createTorrentFromPath(path.join(seedDir, 'share'), {
+    format: 'v2',
+    pieceLength: 16384,
+  });
+  const s = await startSession(path.join(root, 'enj'));
+  sessions.push(s);
+  await s.add({ torrent: created.torrent }, { downloadDir: seedDir, seedMode: true });
+  const got = path.join(root, 'got');
+  const leecher = await startLibtorrent({
+    role: 'leech',
+    magnet: `magnet:?xt=urn:btmh:1220${created.metainfo.infoHashV2}`,
+    dir: got,
+    peers: [`127.0.0.1:${s.port}`],
+  });
+  await leecher.waitForComplete(120_000);
+  await expectSameFiles(got, data);
+});

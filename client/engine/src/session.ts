@@ -330,7 +330,6 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     }
     if ('magnet' in source) {
       const m = parseMagnet(source.magnet);
-      if (m.v2Only) throw new Error('BitTorrent v2-only magnet links cannot be downloaded yet');
       return {
         ...base,
         infoHash: m.infoHashBuffer,
@@ -371,6 +370,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       onRequest: () => undefined,
       onCancel: () => undefined,
       onRequestsDropped: () => undefined,
+      onHashMessage: () => undefined,
       onExtended: () => undefined,
       onAllowedFast: () => undefined,
     };

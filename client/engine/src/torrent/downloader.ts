@@ -160,6 +160,11 @@ export class Downloader {
         : { ok: false, buf };
       this.giveBack(back);
       if (this.stopped) return;
+      if (!check) {
+        // no one is to blame: the piece is fetched again once its layer is known
+        this.picker.pieceFailed(index);
+        return;
+      }
       if (!ok) {
         this.picker.pieceFailed(index);
         this.events.hashFailed(index, contributors);

@@ -1,5 +1,10 @@
 import type { Socket } from 'node:net';
-import type { Handshake } from '@enjambre/bittorrent';
+import {
+  HashMessageId,
+  encodeHashReject,
+  parseHashRequest,
+  type Handshake,
+} from '@enjambre/bittorrent';
 import type { EngineLogger } from '../api';
 import { PeerConnection, type PeerHandler } from '../peer/connection';
 import {
@@ -110,6 +115,8 @@ export class PeerRouter implements PeerHandler {
     index?: number,
   ): void {
     this.t.live()?.onAvailability(conn, kind, index);
+    // a v2 torrent from a magnet asks its piece layers as soon as a peer says what it has
+    if (kind !== 'have') this.t.content()?.layers?.tick([conn]);
   }
 
   onChokeChange(conn: PeerConnection): void {
@@ -136,6 +143,13 @@ export class PeerRouter implements PeerHandler {
 
   onRequestsDropped(conn: PeerConnection, reqs: BlockRequest[]): void {
     this.t.content()?.downloader.release(conn, reqs);
+  }
+
+  onHashMessage(conn: PeerConnection, id: number, payload: Buffer): void {
+    const layers = this.t.content()?.layers;
+    if (layers) layers.onMessage(conn, id, payload);
+    else if (id === HashMessageId.HashRequest)
+      conn.write(encodeHashReject(parseHashRequest(payload)));
   }
 
   onExtended(conn: PeerConnection, extId: number, payload: Buffer): void {
