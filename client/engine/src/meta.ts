@@ -32,6 +32,8 @@ export interface TorrentMeta {
   announce: string[][];
   /** The exact bencoded info dictionary (for BEP 9 and for writing .torrent files). */
   infoBytes: Buffer;
+  /** BEP 52 v2 and hybrid torrents: the v2 info-hash (SHA-256 of the info dictionary), in hex. */
+  infoHashV2?: string;
   /**
    * A v2-only torrent (BEP 52): its pieces are checked against each file's merkle tree, not SHA-1
    * (`pieceHashes` is empty). Hybrid torrents are checked through their v1 part and have none.

@@ -88,7 +88,15 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
     },
   );
 
-  app.post<{ Body: { path: string; trackers?: string[]; private?: boolean; comment?: string } }>(
+  app.post<{
+    Body: {
+      path: string;
+      trackers?: string[];
+      private?: boolean;
+      comment?: string;
+      format?: 'v1' | 'v2' | 'hybrid';
+    };
+  }>(
     '/api/shares',
     {
       schema: {
@@ -101,6 +109,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
             trackers: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 100 },
             private: { type: 'boolean' },
             comment: { type: 'string', maxLength: 4096 },
+            format: { type: 'string', enum: ['v1', 'v2', 'hybrid'] },
           },
           required: ['path'],
         },
@@ -119,6 +128,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
         trackers,
         private: req.body.private,
         comment: req.body.comment,
+        format: req.body.format,
       });
       return reply.code(202).send({ id: job.id });
     },

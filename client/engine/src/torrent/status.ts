@@ -66,8 +66,11 @@ export function torrentStatus(s: StatusParts): TorrentStatus {
     downloadDir: s.downloadDir,
     addedAt: s.addedAt,
     completedAt: s.completedAt,
+    // BEP 52: a v2-only torrent's link has only urn:btmh, a hybrid's both hashes
     magnet: formatMagnet({
       infoHash: s.infoHash,
+      infoHashV2: meta?.infoHashV2,
+      v2Only: meta?.v2 !== undefined,
       name: meta?.name ?? s.name,
       trackers: s.trackers,
     }),
