@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseTorrent } from '@enjambre/bittorrent';
+import { encodeTorrent, parseTorrent } from '@enjambre/bittorrent';
 import { createTorrentFromPath, type Session } from '@enjambre/engine';
 import { startLibtorrent, stopAll } from '../peers';
 import { removeDir, startSession, tempDir, waitDone } from './helpers';
@@ -215,4 +215,27 @@ test('a urn:btmh magnet: libtorrent gets the metadata and the piece layers from 
   });
   await leecher.waitForComplete(120_000);
   await expectSameFiles(got, data);
+});
+
+test('a v2 torrent without piece layers whose data the resume record vouches for seeds at once', async () => {
+  const seedDir = path.join(root, 'seed');
+  await writeShare(seedDir);
+  const created = await createTorrentFromPath(path.join(seedDir, 'share'), {
+    format: 'v2',
+    pieceLength: 16384,
+  });
+  const s1 = await startSession(path.join(root, 's'));
+  await s1.add({ torrent: created.torrent }, { downloadDir: seedDir, seedMode: true });
+  await s1.close();
+  // as a magnet link leaves it: the info dictionary alone, no layers (no peer to ask here)
+  const bare = encodeTorrent(created.metainfo.infoBuffer);
+  expect(parseTorrent(bare).pieceLayers?.size).toBe(0);
+  const s2 = await startSession(path.join(root, 's'));
+  sessions.push(s2);
+  const t = await s2.add({ torrent: bare }, { downloadDir: seedDir });
+  const deadline = Date.now() + 10_000;
+  while (t.status().state !== 'seeding' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(t.status()).toMatchObject({ state: 'seeding', progress: 1 });
 });

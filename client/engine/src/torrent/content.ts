@@ -54,11 +54,20 @@ export class TorrentContent {
   /** The files' priorities on the picker, pieces without a known v2 check held back. */
   private applyPriorities(): void {
     const prio = this.fileTable.piecePriorities();
+    this.heldBack = [];
     if (this.layers && !this.layers.complete) {
-      for (let p = 0; p < prio.length; p++) if (!pieceCheck(this.meta, p)) prio[p] = 0;
+      for (let p = 0; p < prio.length; p++) {
+        if (prio[p] > 0 && !pieceCheck(this.meta, p)) {
+          prio[p] = 0;
+          this.heldBack.push(p);
+        }
+      }
     }
     this.picker.setPriorities(prio);
   }
+
+  /** Wanted pieces the picker does not offer until their v2 piece layer is known. */
+  private heldBack: number[] = [];
 
   /** v2-only torrents: piece layers asked from and served to peers (BEP 52 hash messages). */
   readonly layers?: PieceLayers;
@@ -97,7 +106,8 @@ export class TorrentContent {
 
   /** Every wanted piece is verified. */
   get done(): boolean {
-    return this.picker.missingWanted === 0 && (this.layers?.complete ?? true);
+    // held-back pieces already verified (resume data) do not wait for their layer
+    return this.picker.missingWanted === 0 && this.heldBack.every((p) => this.have.get(p));
   }
 
   get wantedVerified(): number {
