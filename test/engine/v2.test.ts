@@ -239,3 +239,24 @@ test('a v2 torrent without piece layers whose data the resume record vouches for
   }
   expect(t.status()).toMatchObject({ state: 'seeding', progress: 1 });
 });
+
+test('a hybrid seeder takes peers that greet it with the truncated v2 info-hash (libtorrent from a urn:btmh link)', async () => {
+  const seedDir = path.join(root, 'seed');
+  const data = await writeShare(seedDir);
+  const created = await createTorrentFromPath(path.join(seedDir, 'share'), {
+    format: 'hybrid',
+    pieceLength: 32768,
+  });
+  const s = await startSession(path.join(root, 'enj'));
+  sessions.push(s);
+  await s.add({ torrent: created.torrent }, { downloadDir: seedDir, seedMode: true });
+  const got = path.join(root, 'got');
+  const leecher = await startLibtorrent({
+    role: 'leech',
+    magnet: `magnet:?xt=urn:btmh:1220${created.metainfo.infoHashV2}`,
+    dir: got,
+    peers: [`127.0.0.1:${s.port}`],
+  });
+  await leecher.waitForComplete(120_000);
+  await expectSameFiles(got, data);
+});

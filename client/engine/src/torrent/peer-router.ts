@@ -69,7 +69,8 @@ export class PeerRouter implements PeerHandler {
     if (!this.t.connected() || !swarm.hasRoom()) return false;
     if (swarm.isBanned(conn.address, hs.peerId)) return false;
     conn.handler = this;
-    conn.infoHash = this.t.infoHash;
+    // the hash the peer greeted us with: a hybrid's v1 one, or its truncated v2 one (BEP 52)
+    conn.infoHash = Buffer.from(hs.infoHash);
     const content = this.t.content();
     if (content) conn.setPieceCount(content.meta.pieceCount);
     swarm.conns.add(conn);
