@@ -87,6 +87,8 @@ export async function hashV2FilesInPool(
   const maxBytes = o.inFlightBytes ?? 32 * 1024 * 1024;
   const reader = new SequentialReader(files, o.shorter);
   const inFlight = new Set<Promise<void>>();
+  const spare: Buffer[] = []; // whole-piece buffers back from the workers, reused
+  const pieceLength = jobs.reduce((m, j) => Math.max(m, j.length), 0);
   let bytesInFlight = 0;
   let hashed = 0;
   let failure: { err: unknown } | undefined;
@@ -94,13 +96,17 @@ export async function hashV2FilesInPool(
     for (let p = 0; p < jobs.length && !failure; p++) {
       o.signal?.throwIfAborted();
       const job = jobs[p];
-      const buf = allocPieceBuffer(job.length);
+      const buf =
+        job.length === pieceLength
+          ? (spare.pop() ?? allocPieceBuffer(job.length))
+          : allocPieceBuffer(job.length);
       await reader.read(buf);
       bytesInFlight += job.length;
       const work = hasher
         .hashV2(buf, job.v2Width, job.sha1Length)
-        .then(({ v2, sha1 }) => {
+        .then(({ v2, sha1, buf: back }) => {
           out[p] = sha1 ? { v2, sha1 } : { v2 };
+          if (back.length === pieceLength) spare.push(back);
           hashed = Math.min(hashed + job.length, totalLength);
           o.onProgress?.(hashed, totalLength);
         })
