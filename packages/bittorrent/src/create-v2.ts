@@ -14,7 +14,8 @@ import { EncodableValue, encode } from './bencode';
 import { CreateTorrentInput, CreatedTorrent, planTorrent } from './create';
 import { MetainfoError } from './errors';
 import { BLOCK_SIZE_V2, layerRoot, blockHashes, nextPow2, rootFromPieceLayer } from './merkle';
-import { encodeTorrent, parseTorrent } from './metainfo';
+import { parseTorrent } from './metainfo';
+import { encodeTorrent } from './metainfo-encode';
 
 export type TorrentFormat = 'v1' | 'v2' | 'hybrid';
 export const TORRENT_FORMATS: readonly TorrentFormat[] = ['v1', 'v2', 'hybrid'];

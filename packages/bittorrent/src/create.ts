@@ -14,10 +14,9 @@ import {
   MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   Metainfo,
-  TorrentWrapper,
-  encodeTorrent,
   parseTorrent,
 } from './metainfo';
+import { TorrentWrapper, encodeTorrent } from './metainfo-encode';
 import { unsafeComponentReason } from './path-safety';
 import { StreamingV2Hasher, buildTorrentV2, planV2Pieces, type TorrentFormat } from './create-v2';
 

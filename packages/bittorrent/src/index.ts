@@ -3,6 +3,7 @@ export * from './bencode';
 export * from './path-safety';
 export * from './path-sanitize';
 export * from './metainfo';
+export * from './metainfo-encode';
 export * from './metainfo-v2';
 export * from './merkle';
 export * from './magnet';

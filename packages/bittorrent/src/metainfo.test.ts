@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { EncodableValue, decode, decodePrefix, encode } from './bencode';
 import { BencodeError, MetainfoError, ProtocolError } from './errors';
-import { encodeTorrent, parseInfoDictionary, parseTorrent } from './metainfo';
+import { parseInfoDictionary, parseTorrent } from './metainfo';
+import { encodeTorrent } from './metainfo-encode';
 import { isSafeComponent, unsafeComponentReason } from './path-safety';
 
 const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');

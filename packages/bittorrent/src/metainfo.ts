@@ -16,16 +16,15 @@ import { BLOCK_SIZE_V2 } from './merkle';
 import {
   BencodeDict,
   BencodeValue,
-  RawBencode,
   decode,
   decodePrefix,
-  encode,
   isBytes,
   isDict,
   isInt,
   isList,
 } from './bencode';
 import { MetainfoError } from './errors';
+import { announceTiers, textOf, urlList } from './metainfo-outer';
 import {
   TreeFile,
   checkHybridFiles,
@@ -411,49 +410,6 @@ function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 }
 
-/** Text of an outer field, or undefined when it is missing or of another type (libtorrent ignores those). */
-function textOf(v: BencodeValue | undefined): string | undefined {
-  return isBytes(v) ? v.toString('utf8') : undefined;
-}
-
-function announceTiers(top: BencodeDict): string[][] {
-  const seen = new Set<string>();
-  const tiers: string[][] = [];
-  const list = top['announce-list'];
-  if (isList(list)) {
-    for (const tier of list) {
-      if (!isList(tier)) continue;
-      const urls: string[] = [];
-      for (const u of tier) {
-        const url = textOf(u)?.trim();
-        if (url && !seen.has(url)) {
-          seen.add(url);
-          urls.push(url);
-        }
-      }
-      if (urls.length > 0) tiers.push(urls);
-    }
-  }
-  // BEP 12: with a usable announce-list, `announce` is ignored.
-  if (tiers.length === 0) {
-    const url = textOf(top.announce)?.trim();
-    if (url) tiers.push([url]);
-  }
-  return tiers;
-}
-
-/** BEP 19 web seeds: one string, or a list whose strings count (other items are skipped). */
-function urlList(top: BencodeDict): string[] {
-  const v = top['url-list'];
-  const items = isList(v) ? v : isBytes(v) ? [v] : [];
-  const out: string[] = [];
-  for (const item of items) {
-    const url = textOf(item)?.trim();
-    if (url && !out.includes(url)) out.push(url);
-  }
-  return out;
-}
-
 function parseTop(top: BencodeValue, infoBuffer: Buffer | undefined, options: MetainfoOptions) {
   if (!isDict(top)) fail('not-a-dictionary', 'the file is not a bencoded dictionary');
   if (top.info === undefined || infoBuffer === undefined)
@@ -499,52 +455,6 @@ export function parseInfoDictionary(info: Uint8Array, options: MetainfoOptions =
     ...layersOf(undefined, half, parsed.pieceLength),
     announce: [],
     urlList: [],
-  });
-}
-
-export interface TorrentWrapper {
-  /** Tracker tiers, or a flat list meaning one tracker per tier (as mktorrent writes them). */
-  announce?: readonly (readonly string[])[] | readonly string[];
-  urlList?: readonly string[];
-  comment?: string;
-  createdBy?: string;
-  creationDate?: number;
-}
-
-/** Normalizes `announce` input into tiers of non-empty URLs. */
-export function toTiers(announce: TorrentWrapper['announce']): string[][] {
-  if (announce === undefined) return [];
-  const tiers = announce.map((t) => (typeof t === 'string' ? [t] : [...t]));
-  return tiers.map((t) => t.filter((u) => u !== '')).filter((t) => t.length > 0);
-}
-
-/**
- * Wraps a raw `info` dictionary (kept byte for byte, so the info-hash does not change) into a
- * .torrent with trackers and the other outer fields.
- */
-export function encodeTorrent(
-  info: Uint8Array,
-  wrapper: TorrentWrapper = {},
-  /** BEP 52 piece layers, keyed by pieces root (as a latin1 string of its 32 bytes). */
-  pieceLayers?: ReadonlyMap<string, Buffer>,
-): Buffer {
-  parseInfoDictionary(info); // refuse to write a torrent we could not read back
-  const tiers = toTiers(wrapper.announce);
-  const urls = wrapper.urlList?.filter((u) => u !== '') ?? [];
-  if (wrapper.creationDate !== undefined && !Number.isSafeInteger(wrapper.creationDate)) {
-    throw new MetainfoError('metainfo.bad-type', 'creationDate must be an integer (seconds)');
-  }
-  return encode({
-    announce: tiers.length > 0 ? tiers[0][0] : undefined,
-    // A single tracker needs no announce-list; several keep their tiers.
-    'announce-list': tiers.length > 1 || (tiers[0]?.length ?? 0) > 1 ? tiers : undefined,
-    comment: wrapper.comment,
-    'created by': wrapper.createdBy,
-    'creation date': wrapper.creationDate,
-    info: new RawBencode(info),
-    'piece layers':
-      pieceLayers && pieceLayers.size > 0 ? Object.fromEntries(pieceLayers) : undefined,
-    'url-list': urls.length === 0 ? undefined : urls.length === 1 ? urls[0] : urls,
   });
 }
 
