@@ -7,7 +7,10 @@
 //
 //   npm run bench:client -- [--quick] [--runs N] [--only enjambre,libtorrent]
 //                           [--seeders libtorrent,enjambre] [--size-mib M] [--timeout S]
-//                           [--no-limits] [--profile] [--threads]
+//                           [--no-limits] [--profile] [--threads] [--format v1|v2|hybrid]
+//
+// --format v2 / hybrid: the torrent is made by python3-libtorrent's creator (BEP 52) instead of
+// mktorrent; only enjambre and libtorrent speak v2 (a hybrid is read by the others too).
 //
 // Every run starts the leecher on an empty folder; the clock stops when the leecher says the
 // file is complete (its status, polled every 100 ms, or its done signal), then the bytes are
@@ -49,7 +52,10 @@ const options = {
   limits: !flag('no-limits'),
   profile: flag('profile'),
   threads: flag('threads'),
+  format: value('format', 'v1'),
 };
+if (!['v1', 'v2', 'hybrid'].includes(options.format))
+  throw new Error('--format is v1, v2 or hybrid');
 for (const name of [...options.only, ...options.seeders]) {
   if (!LEECHERS.includes(name)) throw new Error(`unknown client ${name} (${LEECHERS.join(', ')})`);
 }
@@ -318,8 +324,33 @@ async function makeData() {
   return { name, seedDir, file, sha1 };
 }
 
+const LT_CREATE = `
+import sys, libtorrent as lt
+fs = lt.file_storage()
+lt.add_files(fs, sys.argv[1])
+t = lt.create_torrent(fs, int(sys.argv[2]), flags=lt.create_torrent.v2_only if sys.argv[3] == 'v2' else 0)
+t.add_tracker(sys.argv[4])
+lt.set_piece_hashes(t, sys.argv[5])
+open(sys.argv[6], 'wb').write(lt.bencode(t.generate()))
+ih = lt.torrent_info(sys.argv[6]).info_hashes()
+print(str(ih.v1) if ih.has_v1() else str(ih.v2)[:40])
+`;
+
 async function makeTorrent(data, announce) {
-  const torrentFile = path.join(workDir, `${data.name}.torrent`);
+  const torrentFile = path.join(workDir, `${data.name}-${options.format}.torrent`);
+  if (options.format !== 'v1') {
+    const args = [data.file, String(options.pieceLength), options.format, announce];
+    const infoHash = execFileSync(PYTHON, [
+      '-c',
+      LT_CREATE,
+      ...args,
+      path.dirname(data.file),
+      torrentFile,
+    ])
+      .toString()
+      .trim();
+    return { torrentFile, infoHash };
+  }
   execFileSync('mktorrent', [
     '-l',
     String(Math.log2(options.pieceLength)),

@@ -7,6 +7,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import WebSocket from 'ws';
+import { parseTorrent } from '@enjambre/bittorrent';
 import type { FileStatus, TorrentStatus } from '@enjambre/engine';
 import type { RunningDaemon } from '@enjambre/bridge';
 import { api, rawGet, removeDir, tempDir, testDaemon, waitFor } from './helpers';
@@ -248,6 +249,28 @@ describe('share in one daemon, download in the other', () => {
     expect((await B.post('/api/shares', { path: shared })).status).toBe(403);
     expect((await A.post('/api/shares', {})).status).toBe(400);
     expect((await A.get('/api/shares/nope')).status).toBe(404);
+    expect((await A.post('/api/shares', { path: shared, format: 'v3' })).status).toBe(400);
+  });
+
+  test('a share in another format (BEP 52 v2): the torrent is v2 and seeds', async () => {
+    const dir = join(root, 'shares', 'v2-share');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'a.bin'), randomBytes(100_000));
+    await writeFile(join(dir, 'b.bin'), randomBytes(3_000));
+    const res = await A.post<{ id: string }>('/api/shares', { path: dir, format: 'v2' });
+    expect(res.status).toBe(202);
+    const done = await waitFor('the v2 share job', async () => {
+      const j = (await A.get<ShareJob>(`/api/shares/${res.body.id}`)).body;
+      return j.state === 'hashing' ? undefined : j;
+    });
+    expect(done.magnet).toMatch(/^magnet:\?xt=urn:btmh:1220[0-9a-f]{64}/);
+    const t = await waitComplete(A, done.infoHash!);
+    expect(t.size).toBe(103_000);
+    const file = await fetch(`${A.base}/api/torrents/${done.infoHash}/torrent`, {
+      headers: { authorization: `Bearer ${a.token}` },
+    });
+    const m = parseTorrent(Buffer.from(await file.arrayBuffer()));
+    expect([m.metaVersion, m.hybrid, m.infoHash]).toEqual([2, false, done.infoHash]);
   });
 
   test('the other daemon downloads it by magnet through the embedded tracker, bytes verified', async () => {

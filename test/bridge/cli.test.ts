@@ -132,6 +132,9 @@ test('create writes a torrent transmission-show reads with the same info-hash', 
     'https://mirror.example/pub/',
     '--web-seed',
     'http://other.example/x/',
+    // Transmission 3.00 refuses every torrent with a v2 file tree, hybrids included
+    '--format',
+    'v1',
     '--output',
     out,
     '--json',
@@ -154,6 +157,46 @@ test('create writes a torrent transmission-show reads with the same info-hash', 
   const ftp = await run(['create', dir, '--web-seed', 'ftp://x/', '--output', out]);
   expect(ftp.code).not.toBe(0);
   expect(ftp.stderr).toContain('--web-seed must be an http or https URL');
+});
+
+test('create --format: v1, v2 and hybrid torrents python3-libtorrent reads with the same hashes', async () => {
+  const dir = join(root, 'formats');
+  await mkdir(join(dir, 'sub'), { recursive: true });
+  await writeFile(join(dir, 'a.bin'), randomBytes(100_000));
+  await writeFile(join(dir, 'sub', 'b.bin'), randomBytes(20_000));
+  for (const format of ['v1', 'v2', 'hybrid', 'v3']) {
+    const out = join(root, `formats-${format}.torrent`);
+    const r = await run(['create', dir, '--format', format, '-o', out, '--json']);
+    if (format === 'v3') {
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain('--format must be v1, v2 or hybrid');
+      continue;
+    }
+    expect(r.code).toBe(0);
+    const created = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((e) => e.event === 'created');
+    expect(created).toMatchObject({ format, size: 120_000 });
+    const lt = JSON.parse(
+      execFileSync(
+        '/usr/bin/python3',
+        [
+          '-c',
+          'import sys, json, libtorrent as lt\n' +
+            'ih = lt.torrent_info(sys.argv[1]).info_hashes()\n' +
+            'print(json.dumps([str(ih.v1) if ih.has_v1() else None, str(ih.v2) if ih.has_v2() else None]))',
+          out,
+        ],
+        { encoding: 'utf8' },
+      ),
+    ) as [string | null, string | null];
+    expect(lt).toEqual([
+      format === 'v2' ? null : created.infoHash,
+      format === 'v1' ? null : created.infoHashV2,
+    ]);
+  }
 });
 
 test('get downloads from an enjambre seeder through the tracker and exits 0 once verified', async () => {

@@ -167,7 +167,7 @@ open(sys.argv[3], "wb").write(lt.bencode(ct.generate()))
   });
 });
 
-test('libtorrent hybrid torrents (BEP 52) parse through v1 with both hashes; v2-only is refused', async () => {
+test('libtorrent hybrid and v2-only torrents (BEP 52) parse with both hashes', async () => {
   const script = `
 import sys, json, libtorrent as lt
 out = {}
@@ -190,8 +190,11 @@ print(json.dumps(out))
   expect(hybrid.infoHashV2).toBe(made.hybrid.v2);
   expect(hybrid.files.some((f) => f.pad)).toBe(true);
   await expectPiecesMatchData(hybrid, tree); // pad files count as zeros
-  expect(() => parseTorrent(readFileSync(made.v2.path))).toThrow(
-    expect.objectContaining({ code: 'metainfo.v2-unsupported' }),
+  const v2 = parseTorrent(readFileSync(made.v2.path));
+  expect(v2.infoHashV2).toBe(made.v2.v2);
+  expect(v2.infoHash).toBe(made.v2.v2.slice(0, 40));
+  expect(v2.files.filter((f) => !f.pad).map((f) => f.path)).toEqual(
+    hybrid.files.filter((f) => !f.pad).map((f) => f.path),
   );
 });
 

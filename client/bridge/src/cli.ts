@@ -153,6 +153,11 @@ export function buildProgram(): Command {
       collect,
       [],
     )
+    .option(
+      '--format <format>',
+      'v1, v2 or hybrid (BEP 52); Transmission 3 and aria2 1.36 read only v1',
+      'hybrid',
+    )
     .action((path: string, o) => createCommand(path, o, output(!!o.json)));
 
   withJson(withSessionOptions(program.command('get <torrent>')))

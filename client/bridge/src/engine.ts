@@ -1,5 +1,6 @@
 import { createTorrentFromPath, Session } from '@enjambre/engine';
 import type { FileStamps, SessionApi, SessionOptions } from '@enjambre/engine';
+import type { TorrentFormat } from '@enjambre/bittorrent';
 
 /** The engine as the bridge sees it: only through the contract in client/engine/src/api.ts. */
 export type { Torrent } from '@enjambre/engine';
@@ -18,6 +19,8 @@ export type TorrentCreator = (
     pieceLength?: number;
     /** BEP 19 web seeds (`url-list`). */
     webSeeds?: string[];
+    /** v1, v2 or hybrid (BEP 52); default v1. */
+    format?: TorrentFormat;
     onProgress: (hashed: number, total: number) => void;
   },
 ) => Promise<{
@@ -40,6 +43,7 @@ export function torrentCreator(session?: SessionApi): TorrentCreator {
       ...(opts.comment ? { comment: opts.comment } : {}),
       ...(opts.pieceLength ? { pieceLength: opts.pieceLength } : {}),
       ...(opts.webSeeds?.length ? { urlList: opts.webSeeds } : {}),
+      ...(opts.format ? { format: opts.format } : {}),
       createdBy: 'enjambre/0.1.0',
       onProgress: opts.onProgress,
     };

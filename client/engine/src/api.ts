@@ -163,7 +163,7 @@ export interface TorrentStatus {
   state: TorrentState;
   /** Set when state is 'error': what went wrong, in words a user understands. */
   error?: string;
-  /** Total size of the torrent (0 while only a magnet). */
+  /** Total size of the torrent's files, pad files aside (0 while only a magnet). */
   size: number;
   /** Size of the selected (non-skipped) files. */
   wantedSize: number;

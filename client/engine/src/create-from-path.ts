@@ -17,7 +17,7 @@
 import { open, lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { hashFilesInPool } from './create-hash';
+import { hashFilesInPool, hashV2FilesInPool } from './create-hash';
 import { WorkerHasher, type PieceHasher } from './storage/hasher';
 import {
   CreatedTorrent,
@@ -25,9 +25,13 @@ import {
   CreateTorrentInput,
   DEFAULT_MAX_FILES,
   StreamingPieceHasher,
+  StreamingV2Hasher,
+  TorrentFormat,
   TorrentWrapper,
   buildTorrent,
+  buildTorrentV2,
   planTorrent,
+  planV2Pieces,
   unsafeComponentReason,
 } from '@enjambre/bittorrent';
 
@@ -37,6 +41,8 @@ export interface CreateFromPathOptions extends TorrentWrapper {
   pieceLength?: number;
   private?: boolean;
   source?: string;
+  /** v1 (default), v2 or hybrid (BEP 52). */
+  format?: TorrentFormat;
   /** Called as data is hashed. */
   onProgress?: (bytesHashed: number, totalBytes: number) => void;
   /** A worker pool to hash in (the session's); when given, `threads` is not used. */
@@ -57,7 +63,7 @@ export interface CreatedFromPath extends CreatedTorrent {
   dataDir: string;
   /** Each file's size and mtime while it was hashed, in the torrent's file order (the shape of
    * `FileStamps` in api.ts: pass it as `AddOptions.verified`). */
-  verified: Array<{ size: number; mtimeMs: number }>;
+  verified: Array<{ size: number; mtimeMs: number } | null>;
 }
 
 interface Found {
@@ -197,6 +203,7 @@ export async function createTorrentFromPath(
     comment: options.comment,
     createdBy: options.createdBy,
     creationDate: options.creationDate,
+    format: options.format,
   };
   const input: CreateTorrentInput = rootStat.isDirectory()
     ? { ...common, files: files.map((f): CreateFileEntry => ({ path: f.path, length: f.length })) }
@@ -204,28 +211,49 @@ export async function createTorrentFromPath(
   // Names, lengths and piece length are checked before a byte is read.
   const { totalLength, pieceLength } = planTorrent(input);
 
+  const format = options.format ?? 'v1';
+  const jobs = format === 'v1' ? undefined : planV2Pieces(input, format);
+
   const readSize = options.readSize ?? 4 * 1024 * 1024;
   const threads =
     options.threads ?? (totalLength >= 64 * 1024 * 1024 ? Math.min(4, availableParallelism()) : 0);
-  let pieces: Buffer;
+  const chunkSize = Math.max(1, Math.round(readSize / pieceLength)) * pieceLength;
+  const poolOptions = {
+    onProgress: options.onProgress,
+    signal: options.signal,
+    shorter: (p: string) => refuse('file-changed', `${p} got shorter while it was being hashed`),
+  };
+  let created: CreatedTorrent;
   if (options.hasher || threads > 0) {
     const hasher = options.hasher ?? new WorkerHasher(threads);
     try {
-      pieces = await hashFilesInPool(hasher, files, totalLength, pieceLength, {
-        onProgress: options.onProgress,
-        signal: options.signal,
-        shorter: (p) => refuse('file-changed', `${p} got shorter while it was being hashed`),
-      });
+      created = jobs
+        ? buildTorrentV2(
+            input,
+            format as 'v2' | 'hybrid',
+            await hashV2FilesInPool(hasher, files, jobs, totalLength, poolOptions),
+          )
+        : buildTorrent(
+            input,
+            await hashFilesInPool(hasher, files, totalLength, pieceLength, poolOptions),
+          );
     } finally {
       if (hasher !== options.hasher) await hasher.close();
     }
+  } else if (jobs) {
+    let done = 0;
+    const hasher = new StreamingV2Hasher(jobs, (n) => {
+      done += n;
+      options.onProgress?.(done, totalLength);
+    });
+    for await (const chunk of readAll(files, chunkSize, options.signal)) hasher.push(chunk);
+    created = buildTorrentV2(input, format as 'v2' | 'hybrid', hasher.finish());
   } else {
     const hasher = new StreamingPieceHasher(totalLength, pieceLength, {
       onProgress: options.onProgress,
     });
-    const chunkSize = Math.max(1, Math.round(readSize / pieceLength)) * pieceLength;
     for await (const chunk of readAll(files, chunkSize, options.signal)) hasher.push(chunk);
-    pieces = hasher.finish();
+    created = buildTorrent(input, hasher.finish());
   }
   for (const f of files) {
     const now = stamp(await stat(f.source));
@@ -236,7 +264,12 @@ export async function createTorrentFromPath(
       refuse('file-changed', `${f.source} was modified while it was being hashed`);
     }
   }
-  const created = buildTorrent(input, pieces);
-  const verified = files.map((f) => ({ size: f.length, mtimeMs: f.mtimeMs }));
+  // in the torrent's file order, null for the pad files of a hybrid's v1 part
+  let next = 0;
+  const verified = created.metainfo.files.map((f) => {
+    if (f.pad) return null;
+    const found = files[next++];
+    return { size: found.length, mtimeMs: found.mtimeMs };
+  });
   return { ...created, dataDir: path.dirname(resolved), verified };
 }

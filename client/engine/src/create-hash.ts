@@ -5,6 +5,7 @@
  * worker hashes while the next piece is read.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import type { V2PieceHashes, V2PieceJob } from '@enjambre/bittorrent';
 import { allocPieceBuffer, type PieceHasher } from './storage/hasher';
 
 export interface SourceFile {
@@ -69,6 +70,63 @@ export async function hashFilesInPool(
   if (failure) throw failure.err;
   o.signal?.throwIfAborted();
   return hashes;
+}
+
+/**
+ * The BEP 52 hashes of `jobs` (`planV2Pieces`: pieces within one file each, in file order), read
+ * from `files` and hashed in the pool, a few pieces in flight as above.
+ */
+export async function hashV2FilesInPool(
+  hasher: PieceHasher,
+  files: readonly SourceFile[],
+  jobs: readonly V2PieceJob[],
+  totalLength: number,
+  o: PoolHashOptions,
+): Promise<V2PieceHashes[]> {
+  const out: V2PieceHashes[] = new Array<V2PieceHashes>(jobs.length);
+  const maxBytes = o.inFlightBytes ?? 32 * 1024 * 1024;
+  const reader = new SequentialReader(files, o.shorter);
+  const inFlight = new Set<Promise<void>>();
+  const spare: Buffer[] = []; // whole-piece buffers back from the workers, reused
+  const pieceLength = jobs.reduce((m, j) => Math.max(m, j.length), 0);
+  let bytesInFlight = 0;
+  let hashed = 0;
+  let failure: { err: unknown } | undefined;
+  try {
+    for (let p = 0; p < jobs.length && !failure; p++) {
+      o.signal?.throwIfAborted();
+      const job = jobs[p];
+      const buf =
+        job.length === pieceLength
+          ? (spare.pop() ?? allocPieceBuffer(job.length))
+          : allocPieceBuffer(job.length);
+      await reader.read(buf);
+      bytesInFlight += job.length;
+      const work = hasher
+        .hashV2(buf, job.v2Width, job.sha1Length)
+        .then(({ v2, sha1, buf: back }) => {
+          out[p] = sha1 ? { v2, sha1 } : { v2 };
+          if (back.length === pieceLength) spare.push(back);
+          hashed = Math.min(hashed + job.length, totalLength);
+          o.onProgress?.(hashed, totalLength);
+        })
+        .catch((err: unknown) => {
+          failure ??= { err };
+        })
+        .finally(() => {
+          inFlight.delete(work);
+          bytesInFlight -= job.length;
+        });
+      inFlight.add(work);
+      while (inFlight.size >= 2 && bytesInFlight >= maxBytes) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await reader.close();
+  }
+  if (failure) throw failure.err;
+  o.signal?.throwIfAborted();
+  return out;
 }
 
 /** Reads the files' bytes in order, one open file at a time. */

@@ -16,5 +16,10 @@ export function fromMetainfo(m: Metainfo): TorrentMeta {
     private: m.private,
     announce: m.announce,
     infoBytes: m.infoBuffer,
+    ...(m.infoHashV2 ? { infoHashV2: m.infoHashV2 } : {}),
+    // hybrids are checked with SHA-1 through their v1 part
+    ...(m.metaVersion === 2 && !m.hybrid
+      ? { v2: { roots: m.piecesRoots ?? [], layers: new Map(m.pieceLayers ?? []) } }
+      : {}),
   };
 }

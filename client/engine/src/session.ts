@@ -68,6 +68,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private publisherKey?: KeyObject;
   private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private readonly announces = new AnnounceQueue();
+  /** Hybrid torrents by their truncated v2 info-hash (hex) -> their v1 info-hash (hex). */
+  private readonly v2Aliases = new Map<string, string>();
   private readonly ticker = new Ticker(TORRENT_TICK_MS);
   private ctx?: SessionContext;
   private closed = false;
@@ -171,6 +173,9 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (existing) return existing;
     const t = new Torrent(this.ctx, init);
     this.torrents.set(hex, t);
+    // BEP 52: a hybrid's peers may greet us with its v2 info-hash, truncated
+    const v2 = init.meta?.infoHashV2?.slice(0, 40);
+    if (v2 && v2 !== hex) this.v2Aliases.set(v2, hex);
     t.on('error', () => undefined); // state 'error' carries it; callers may listen too
     this.emit('added', t);
     await t.start();
@@ -199,6 +204,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     const t = this.torrents.get(key);
     if (!t) return;
     this.torrents.delete(key);
+    for (const [alias, of] of this.v2Aliases) if (of === key) this.v2Aliases.delete(alias);
     await t.destroy(opts.deleteData ?? false);
     if (!opts.deleteData) await this.resume?.delete(key).catch(() => undefined);
     this.emit('removed', key);
@@ -371,7 +377,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     const router: PeerHandler = {
       onHandshake: (conn: PeerConnection, hs: Handshake) => {
         this.incoming.delete(conn);
-        const t = this.torrents.get(hs.infoHash.toString('hex'));
+        const hex = hs.infoHash.toString('hex');
+        const t = this.torrents.get(hex) ?? this.torrents.get(this.v2Aliases.get(hex) ?? '');
         return t !== undefined && t.acceptIncoming(conn, hs);
       },
       onClose: (conn: PeerConnection) => {
@@ -384,6 +391,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       onRequest: () => undefined,
       onCancel: () => undefined,
       onRequestsDropped: () => undefined,
+      onHashMessage: () => undefined,
       onExtended: () => undefined,
       onAllowedFast: () => undefined,
     };

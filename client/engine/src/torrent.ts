@@ -373,6 +373,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.live?.tick(now);
     this.swarm.maintain();
     this.metadata.tick(this.swarm.conns);
+    this.content?.layers?.tick(this.swarm.conns);
     this.sources.pex.tick(this.swarm.conns, this.swarm.addresses(), now);
   }
 

@@ -1,5 +1,6 @@
 /**
- * Building .torrent files (v1) from a description of the files and a stream of their bytes.
+ * Building .torrent files from a description of the files and a stream of their bytes: v1 here,
+ * v2 and hybrid (BEP 52) in create-v2.ts.
  * No file access here: `client/engine`'s `createTorrentFromPath` walks the disk and feeds this.
  *
  * The same input always gives byte-identical output: files stay in the given order, dictionary
@@ -13,11 +14,11 @@ import {
   MAX_PATH_DEPTH,
   MAX_PIECE_LENGTH,
   Metainfo,
-  TorrentWrapper,
-  encodeTorrent,
   parseTorrent,
 } from './metainfo';
+import { TorrentWrapper, encodeTorrent } from './metainfo-encode';
 import { unsafeComponentReason } from './path-safety';
+import { StreamingV2Hasher, buildTorrentV2, planV2Pieces, type TorrentFormat } from './create-v2';
 
 interface CommonInput extends TorrentWrapper {
   /** Name of the file (single-file) or of the folder (multi-file). */
@@ -27,6 +28,8 @@ interface CommonInput extends TorrentWrapper {
   private?: boolean;
   /** `info.source`: makes the info-hash differ per private tracker (cross-seeding). */
   source?: string;
+  /** v1 (default), v2 (BEP 52 only) or hybrid (both: v1 clients read its v1 part). */
+  format?: TorrentFormat;
 }
 
 export interface CreateFileEntry {
@@ -209,6 +212,7 @@ export class StreamingPieceHasher {
 /** Assembles the .torrent once the piece hashes are known. */
 export function buildTorrent(input: CreateTorrentInput, pieces: Uint8Array): CreatedTorrent {
   const { totalLength, pieceLength } = planTorrent(input);
+  if ((input.format ?? 'v1') !== 'v1') fail('bad-input', 'buildTorrent makes v1 torrents only');
   if (pieces.length !== Math.ceil(totalLength / pieceLength) * 20) {
     fail('bad-pieces', `${pieces.length} bytes of piece hashes do not fit ${totalLength} bytes`);
   }
@@ -235,6 +239,16 @@ export async function createTorrent(
   options: CreateOptions = {},
 ): Promise<CreatedTorrent> {
   const { totalLength, pieceLength } = planTorrent(input);
+  const format = input.format ?? 'v1';
+  if (format !== 'v1') {
+    let done = 0;
+    const v2 = new StreamingV2Hasher(planV2Pieces(input, format), (n) => {
+      done += n;
+      options.onProgress?.(done, totalLength);
+    });
+    for await (const chunk of data) v2.push(chunk);
+    return buildTorrentV2(input, format, v2.finish());
+  }
   const hasher = new StreamingPieceHasher(totalLength, pieceLength, options);
   for await (const chunk of data) hasher.push(chunk);
   return buildTorrent(input, hasher.finish());

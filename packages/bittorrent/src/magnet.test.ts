@@ -51,14 +51,27 @@ describe('parseMagnet', () => {
     expect(parseMagnet(`MAGNET:?xt=urn:btih:${b.toLowerCase()}`).infoHash).toBe(HEX);
   });
 
-  test('hybrid links carry both hashes; v2-only refused', () => {
-    const v2 = 'ab'.repeat(32);
+  test('hybrid links carry both hashes; v2-only links the truncated v2 hash', () => {
+    const v2 = 'ab'.repeat(16) + 'cd'.repeat(16);
     const hybrid = parseMagnet(`magnet:?xt=urn:btih:${HEX}&xt=urn:btmh:1220${v2}`);
     expect(hybrid.infoHash).toBe(HEX);
     expect(hybrid.infoHashV2).toBe(v2);
-    expect(codeOf(() => parseMagnet(`magnet:?xt=urn:btmh:1220${v2}&dn=x`))).toBe(
-      'magnet.v2-unsupported',
+    expect(hybrid.v2Only).toBeUndefined();
+    expect(formatMagnet(hybrid)).toBe(`magnet:?xt=urn:btih:${HEX}&xt=urn:btmh:1220${v2}`);
+    const only = parseMagnet(`magnet:?xt=urn:btmh:1220${v2.toUpperCase()}&dn=x`);
+    expect(only.v2Only).toBe(true);
+    expect(only.infoHashV2).toBe(v2);
+    expect(only.infoHash).toBe(v2.slice(0, 40));
+    expect(only.infoHashBuffer).toEqual(Buffer.from(v2.slice(0, 40), 'hex'));
+    expect(formatMagnet(only)).toBe(`magnet:?xt=urn:btmh:1220${v2}&dn=x`);
+    expect(parseMagnet(formatMagnet(only))).toEqual(only);
+    expect(codeOf(() => parseMagnet(`magnet:?xt=urn:btmh:1114${v2}`))).toBe('magnet.bad-hash');
+    expect(codeOf(() => parseMagnet(`magnet:?xt=urn:btmh:1220${v2.slice(2)}`))).toBe(
+      'magnet.bad-hash',
     );
+    expect(
+      codeOf(() => parseMagnet(`magnet:?xt=urn:btmh:1220${v2}&xt=urn:btmh:1220${'0'.repeat(64)}`)),
+    ).toBe('magnet.conflicting-hash');
   });
 
   test('errors', () => {

@@ -1,8 +1,9 @@
 /**
  * Magnet links (BEP 9): `magnet:?xt=urn:btih:<info-hash>&dn=<name>&tr=<tracker>...`, plus `x.pe`
  * peer addresses, `ws` web seeds (BEP 19) and `so` select-only file indexes (BEP 53).
- * The info-hash comes as 40 hex or 32 base32 characters. A BEP 52 `urn:btmh:` hash is read too;
- * a link with only that (a v2-only torrent) is refused, since v2 transfers are not supported.
+ * The info-hash comes as 40 hex or 32 base32 characters. A BEP 52 `urn:btmh:1220<sha-256>` hash
+ * is read too: a hybrid link has both, a v2-only link only that one, and its swarm is found with
+ * the v2 info-hash truncated to 20 bytes.
  */
 import { MagnetError } from './errors';
 
@@ -12,11 +13,16 @@ export interface MagnetPeer {
 }
 
 export interface Magnet {
-  /** v1 info-hash, 40 lowercase hex characters. */
+  /**
+   * The info-hash of the swarm, 40 lowercase hex characters: the v1 info-hash (`btih`), or for a
+   * v2-only link the v2 info-hash truncated to 20 bytes.
+   */
   infoHash: string;
   infoHashBuffer: Buffer;
-  /** BEP 52 v2 info-hash (SHA-256, hex) when the link has a `urn:btmh:` too (hybrid torrents). */
+  /** BEP 52 v2 info-hash (SHA-256, hex) when the link has a `urn:btmh:`. */
   infoHashV2?: string;
+  /** The link has only a v2 info-hash (a v2-only torrent). */
+  v2Only?: true;
   /** Display name (`dn`). */
   name?: string;
   /** Tracker URLs (`tr`), in order, without duplicates. */
@@ -169,15 +175,9 @@ export function parseMagnet(uri: string, options: MagnetOptions = {}): Magnet {
         break; // unknown parameters (xl, as, kt, ...) carry nothing we use
     }
   }
-  if (hash === undefined) {
-    if (hashV2 !== undefined) {
-      fail(
-        'v2-unsupported',
-        'only a BitTorrent v2 hash (urn:btmh); v2-only torrents are not supported',
-      );
-    }
-    fail('missing-hash', 'no xt=urn:btih: info-hash');
-  }
+  const v2Only = hash === undefined && hashV2 !== undefined;
+  if (v2Only) hash = Buffer.from(hashV2!.slice(0, 40), 'hex');
+  if (hash === undefined) fail('missing-hash', 'no xt=urn:btih: or urn:btmh: info-hash');
   const out: Magnet = {
     infoHash: hash.toString('hex'),
     infoHashBuffer: hash,
@@ -186,14 +186,16 @@ export function parseMagnet(uri: string, options: MagnetOptions = {}): Magnet {
     peers,
   };
   if (hashV2 !== undefined) out.infoHashV2 = hashV2;
+  if (v2Only) out.v2Only = true;
   if (name !== undefined) out.name = name;
   if (select !== undefined) out.selectOnly = [...select].sort((a, b) => a - b);
   return out;
 }
 
 export interface MagnetInput {
-  /** 40 hex characters or a 20-byte buffer. */
-  infoHash: string | Uint8Array;
+  /** 40 hex characters or a 20-byte buffer; omitted (or `v2Only`) for a v2-only link. */
+  infoHash?: string | Uint8Array;
+  v2Only?: boolean;
   infoHashV2?: string;
   name?: string;
   trackers?: readonly string[];
@@ -217,15 +219,20 @@ function formatSelect(indexes: readonly number[]): string {
 
 /** Formats a magnet URI; the info-hash is written in lowercase hex. */
 export function formatMagnet(m: MagnetInput): string {
-  const hash =
-    typeof m.infoHash === 'string'
-      ? m.infoHash.toLowerCase()
-      : Buffer.from(m.infoHash).toString('hex');
-  if (!/^[0-9a-f]{40}$/.test(hash)) {
-    throw new MagnetError('magnet.bad-hash', 'infoHash must be 40 hex characters or 20 bytes');
+  const parts: string[] = [];
+  const v2Only = m.v2Only === true || m.infoHash === undefined;
+  if (!v2Only) {
+    const hash =
+      typeof m.infoHash === 'string'
+        ? m.infoHash.toLowerCase()
+        : Buffer.from(m.infoHash!).toString('hex');
+    if (!/^[0-9a-f]{40}$/.test(hash)) {
+      throw new MagnetError('magnet.bad-hash', 'infoHash must be 40 hex characters or 20 bytes');
+    }
+    parts.push(`xt=urn:btih:${hash}`);
   }
-  const parts = [`xt=urn:btih:${hash}`];
   if (m.infoHashV2 !== undefined) parts.push(`xt=urn:btmh:1220${btmh(`1220${m.infoHashV2}`)}`);
+  else if (v2Only) throw new MagnetError('magnet.bad-hash', 'a v2-only link needs infoHashV2');
   if (m.name !== undefined) parts.push(`dn=${encodeURIComponent(m.name)}`);
   for (const t of m.trackers ?? []) parts.push(`tr=${encodeURIComponent(t)}`);
   for (const w of m.webSeeds ?? []) parts.push(`ws=${encodeURIComponent(w)}`);
@@ -243,12 +250,15 @@ export function formatMagnet(m: MagnetInput): string {
 export function magnetFromMetainfo(m: {
   infoHash: string;
   infoHashV2?: string;
+  metaVersion?: 1 | 2;
+  hybrid?: boolean;
   name: string;
   announce: string[][];
   urlList: string[];
 }): string {
   return formatMagnet({
     infoHash: m.infoHash,
+    v2Only: m.metaVersion === 2 && m.hybrid === false,
     infoHashV2: m.infoHashV2,
     name: m.name,
     trackers: m.announce.flat(),

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { EncodableValue, decode, decodePrefix, encode } from './bencode';
 import { BencodeError, MetainfoError, ProtocolError } from './errors';
-import { encodeTorrent, parseInfoDictionary, parseTorrent } from './metainfo';
+import { parseInfoDictionary, parseTorrent } from './metainfo';
+import { encodeTorrent } from './metainfo-encode';
 import { isSafeComponent, unsafeComponentReason } from './path-safety';
 
 const sha1 = (b: Uint8Array) => createHash('sha1').update(b).digest('hex');
@@ -145,7 +146,7 @@ describe('parseTorrent', () => {
     expect(m.files[0].path).toEqual(['ñ.txt']);
   });
 
-  test('BEP 52: hybrid flagged, v2-only refused', () => {
+  test('BEP 52: hybrid flagged, its halves must agree', () => {
     const leaf = { '': { length: 40000, 'pieces root': Buffer.alloc(32, 7) } };
     const hybridInfo = single({
       'piece length': 65536,
@@ -170,14 +171,14 @@ describe('parseTorrent', () => {
     expect(codeOf(() => parseTorrent(torrent(noVersion)))).toBe('metainfo.bad-version');
     const v3 = { ...hybridInfo, 'meta version': 3 };
     expect(codeOf(() => parseTorrent(torrent(v3)))).toBe('metainfo.bad-version');
-    const v2 = torrent({
+    // (v2-only torrents: metainfo-v2.test.ts)
+    const noRoot = torrent({
       name: 'a',
       'meta version': 2,
       'file tree': { a: { '': { length: 1 } } },
       'piece length': 16384,
     });
-    expect(codeOf(() => parseTorrent(v2))).toBe('metainfo.v2-unsupported');
-    expect(() => parseTorrent(v2)).toThrow(/v2-only/);
+    expect(codeOf(() => parseTorrent(noRoot))).toBe('metainfo.bad-file-tree');
   });
 
   test('bytes after the top-level dictionary are tolerated', () => {

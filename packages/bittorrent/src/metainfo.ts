@@ -1,8 +1,9 @@
 /**
  * .torrent files (BEP 3 metainfo) with BEP 12 announce lists, BEP 19 web seeds, BEP 27 private
- * torrents and BEP 47 pad files. BEP 52 (v2) torrents are detected: pure v2 is refused with a
- * clear error, hybrid torrents are read through their v1 part (after checking their v2 file tree
- * describes the same files) and flagged.
+ * torrents and BEP 47 pad files, and BEP 52 v2 and hybrid torrents (their v2 half in
+ * metainfo-v2.ts): a v2-only torrent is laid out with pad files as a hybrid's v1 part would be,
+ * and its 20-byte `infoHash` is the v2 info-hash truncated, as it goes on the wire, to trackers
+ * and the DHT.
  *
  * libtorrent 2.0 is the reference for what opens: a torrent it opens opens here with the same
  * info-hash, one it refuses is refused with one line saying why. File names are sanitized as it
@@ -11,19 +12,27 @@
  * libtorrent ignores them, and bytes after the top-level dictionary are tolerated.
  */
 import { createHash } from 'node:crypto';
+import { BLOCK_SIZE_V2 } from './merkle';
 import {
   BencodeDict,
   BencodeValue,
-  RawBencode,
   decode,
   decodePrefix,
-  encode,
   isBytes,
   isDict,
   isInt,
   isList,
 } from './bencode';
 import { MetainfoError } from './errors';
+import { announceTiers, textOf, urlList } from './metainfo-outer';
+import {
+  TreeFile,
+  checkHybridFiles,
+  layOut,
+  readPieceLayers,
+  singleFileTree,
+  treeFiles,
+} from './metainfo-v2';
 import {
   libtorrentComponent,
   portableComponent,
@@ -56,11 +65,25 @@ export interface SanitizedName {
 }
 
 export interface Metainfo {
-  /** v1 info-hash, SHA-1 of the raw `info` bytes: 40 lowercase hex characters. */
+  /**
+   * The info-hash used on the wire, with trackers and the DHT, as 40 lowercase hex characters:
+   * the v1 info-hash (SHA-1 of the raw `info` bytes) of v1 and hybrid torrents, the v2 info-hash
+   * truncated to 20 bytes of a v2-only torrent.
+   */
   infoHash: string;
   infoHashBuffer: Buffer;
-  /** For hybrid torrents, the v2 info-hash (SHA-256 of `info`) in hex. */
+  /** 1 for v1 torrents, 2 for v2-only and hybrid torrents (`hybrid` tells those apart). */
+  metaVersion: 1 | 2;
+  /** For v2 and hybrid torrents, the v2 info-hash (SHA-256 of `info`) in hex. */
   infoHashV2?: string;
+  infoHashV2Buffer?: Buffer;
+  /** v2 and hybrid: each file's BEP 52 pieces root, by index into `files` (none for pad and empty files). */
+  piecesRoots?: (Buffer | undefined)[];
+  /**
+   * v2 and hybrid: the piece layers the torrent carries (checked against their roots), by index
+   * into `files`. Files no longer than a piece need none; others missing here come from peers.
+   */
+  pieceLayers?: Map<number, Buffer>;
   /** The exact `info` dictionary bytes from the input. */
   infoBuffer: Buffer;
   name: string;
@@ -70,10 +93,10 @@ export interface Metainfo {
   totalLength: number;
   pieceLength: number;
   pieceCount: number;
-  /** Concatenated 20-byte SHA-1 piece hashes. */
+  /** Concatenated 20-byte SHA-1 piece hashes (empty for a v2-only torrent). */
   pieces: Buffer;
   private: boolean;
-  /** BEP 52 hybrid (v1 + v2) torrent, read through its v1 part. */
+  /** BEP 52 hybrid (v1 + v2) torrent. */
   hybrid: boolean;
   /** Names stored differently from how the torrent gives them; empty for most torrents. */
   sanitized: SanitizedName[];
@@ -167,6 +190,96 @@ function intOr(v: BencodeValue | undefined, fallback: number): number {
   return isInt(v) ? v : fallback;
 }
 
+/** The files of a v1 (or hybrid) `info`: its `files` list, or one file named `name`. */
+function v1Files(
+  info: BencodeDict,
+  name: string,
+  multiFile: boolean,
+  maxFiles: number,
+  sanitized: SanitizedName[],
+): MetainfoFile[] {
+  if (!multiFile) {
+    const length = nonNegative(info.length, 'info.length');
+    return [{ path: [name], length, offset: 0, pad: false, attr: attrOf(info) }];
+  }
+  const files: MetainfoFile[] = [];
+  let totalLength = 0;
+  const list = info.files as BencodeValue[];
+  if (list.length === 0) fail('bad-info', 'info.files is empty');
+  if (list.length > maxFiles) fail('too-many-files', `${list.length} files (limit ${maxFiles})`);
+  for (let i = 0; i < list.length; i++) {
+    const f = list[i];
+    if (!isDict(f)) fail('bad-type', `files[${i}] is not a dictionary`);
+    const attr = attrOf(f);
+    // a BEP 47 symlink takes no bytes of the torrent's data, whatever length it claims
+    const length = attr.includes('l') ? 0 : nonNegative(f.length, `files[${i}].length`);
+    let pad = attr.includes('p');
+    const p = filePath(f, i);
+    if (!p && !pad) fail('missing-field', `files[${i}].path is missing or empty`);
+    const path = p?.path ?? ['.pad', String(length)];
+    // BitComet's pad files carry no attribute, only this name
+    if (path.some((c) => c.includes('_____padding_file_'))) pad = true;
+    if (p && path.join('/') !== shown(p.raw)) {
+      sanitized.push({
+        field: `files[${i}].path`,
+        original: shown(p.raw),
+        stored: path.join('/'),
+        reason: 'sanitized',
+      });
+    }
+    files.push({ path, length, offset: totalLength, pad, attr });
+    totalLength += length;
+    if (!Number.isSafeInteger(totalLength)) fail('bad-length', 'total length is too large');
+  }
+  renameDuplicates(files, sanitized);
+  return files;
+}
+
+function renameDuplicates(files: MetainfoFile[], sanitized: SanitizedName[]): void {
+  for (const [i, path] of resolveDuplicatePaths(files)) {
+    sanitized.push({
+      field: `files[${i}].path`,
+      original: files[i].path.join('/'),
+      stored: path.join('/'),
+      reason: 'duplicate',
+    });
+    files[i] = { ...files[i], path };
+  }
+}
+
+/** The v2 half: the tree's files, and for a v2-only torrent the laid-out file list. */
+function v2Files(
+  tree: BencodeDict,
+  hybrid: boolean,
+  v1: MetainfoFile[],
+  multiFile: boolean,
+  pieceLength: number,
+  maxFiles: number,
+  sanitized: SanitizedName[],
+): { files: MetainfoFile[]; tree: TreeFile[]; fileOfTree: number[] } {
+  const tf = treeFiles(tree, maxFiles);
+  if (hybrid) {
+    checkHybridFiles(tf, v1, multiFile, pieceLength);
+    const fileOfTree = v1.flatMap((f, i) => (f.pad ? [] : [i]));
+    return { files: v1, tree: tf, fileOfTree };
+  }
+  const laid = layOut(tf, pieceLength);
+  // a single-file v2 torrent is named by its one file (libtorrent shows that name too)
+  const files: MetainfoFile[] = laid.map(({ path, length, offset, pad, attr }) => ({
+    path,
+    length,
+    offset,
+    pad,
+    attr,
+  }));
+  if (multiFile) renameDuplicates(files, sanitized);
+  const fileOfTree: number[] = [];
+  laid.forEach((f, i) => {
+    if (f.treeIndex >= 0) fileOfTree[f.treeIndex] = i;
+  });
+  return { files, tree: tf, fileOfTree };
+}
+
 /** Checks and reads an `info` dictionary; `infoBuffer` must be its exact bytes. */
 function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptions) {
   if (!isDict(info)) fail('bad-info', '"info" is not a dictionary');
@@ -182,12 +295,10 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     fail('bad-version', 'info has a v2 "file tree" but no "meta version" 2');
   }
   if (v2 && !isDict(tree)) fail('bad-file-tree', 'a v2 torrent without a "file tree"');
-  if (v2 && info.pieces === undefined) {
-    fail(
-      'v2-unsupported',
-      'this is a BitTorrent v2-only torrent (BEP 52); only v1 and hybrid torrents are supported',
-    );
-  }
+  // a v2 torrent with v1 piece hashes too is a hybrid
+  const hybrid = v2 && info.pieces !== undefined;
+  const sha256 = v2 ? createHash('sha256').update(infoBuffer).digest() : undefined;
+  const wireHash = v2 && !hybrid ? sha256!.subarray(0, 20) : sha1;
 
   const pieceLength = info['piece length'];
   if (pieceLength === undefined) fail('missing-field', 'info["piece length"] is missing');
@@ -198,7 +309,7 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
       `piece length ${pieceLength} is outside 1..${MAX_PARSED_PIECE_LENGTH}`,
     );
   }
-  if (v2 && (pieceLength < BLOCK_V2 || (pieceLength & (pieceLength - 1)) !== 0)) {
+  if (v2 && (pieceLength < BLOCK_SIZE_V2 || (pieceLength & (pieceLength - 1)) !== 0)) {
     fail(
       'bad-piece-length',
       `piece length ${pieceLength} of a v2 torrent is not a power of two of at least 16 KiB`,
@@ -208,13 +319,18 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
   const sanitized: SanitizedName[] = [];
   const nameRaw = preferUtf8(info, 'name', isBytes);
   if (nameRaw === undefined) fail('missing-field', 'info.name is missing');
-  const multiFile = isList(info.files); // libtorrent reads a `files` of another type as absent
-  const nameLt = libtorrentComponent(nameRaw);
+  // libtorrent reads a `files` of another type as absent
+  const multiFile = v2 && !hybrid ? !singleFileTree(tree as BencodeDict) : isList(info.files);
+  const nameLt = libtorrentComponent(
+    v2 && !hybrid && !multiFile
+      ? Buffer.from(Object.keys(tree as BencodeDict)[0], 'latin1')
+      : nameRaw,
+  );
   if (!multiFile && (nameRaw.length === 0 || nameLt === null)) {
     fail('missing-field', `info.name ${JSON.stringify(shown([nameRaw]))} is not a file name`);
   }
   // a folder name that is all dots is replaced by the info-hash, as libtorrent does
-  const name = portableComponent(nameLt ?? sha1.toString('hex'));
+  const name = portableComponent(nameLt ?? wireHash.toString('hex'));
   if (name !== shown([nameRaw])) {
     sanitized.push({
       field: 'info.name',
@@ -224,71 +340,40 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     });
   }
 
-  const files: MetainfoFile[] = [];
-  let totalLength = 0;
-  if (multiFile) {
-    const list = info.files as BencodeValue[];
-    if (list.length === 0) fail('bad-info', 'info.files is empty');
-    if (list.length > maxFiles) fail('too-many-files', `${list.length} files (limit ${maxFiles})`);
-    for (let i = 0; i < list.length; i++) {
-      const f = list[i];
-      if (!isDict(f)) fail('bad-type', `files[${i}] is not a dictionary`);
-      const attr = attrOf(f);
-      // a BEP 47 symlink takes no bytes of the torrent's data, whatever length it claims
-      const length = attr.includes('l') ? 0 : nonNegative(f.length, `files[${i}].length`);
-      let pad = attr.includes('p');
-      const p = filePath(f, i);
-      if (!p && !pad) fail('missing-field', `files[${i}].path is missing or empty`);
-      const path = p?.path ?? ['.pad', String(length)];
-      // BitComet's pad files carry no attribute, only this name
-      if (path.some((c) => c.includes('_____padding_file_'))) pad = true;
-      if (p && path.join('/') !== shown(p.raw)) {
-        sanitized.push({
-          field: `files[${i}].path`,
-          original: shown(p.raw),
-          stored: path.join('/'),
-          reason: 'sanitized',
-        });
-      }
-      files.push({ path, length, offset: totalLength, pad, attr });
-      totalLength += length;
-      if (!Number.isSafeInteger(totalLength)) fail('bad-length', 'total length is too large');
-    }
-    for (const [i, path] of resolveDuplicatePaths(files)) {
-      sanitized.push({
-        field: `files[${i}].path`,
-        original: files[i].path.join('/'),
-        stored: path.join('/'),
-        reason: 'duplicate',
-      });
-      files[i] = { ...files[i], path };
-    }
-  } else {
-    const length = nonNegative(info.length, 'info.length');
-    files.push({ path: [name], length, offset: 0, pad: false, attr: attrOf(info) });
-    totalLength = length;
-  }
+  let files = hybrid || !v2 ? v1Files(info, name, multiFile, maxFiles, sanitized) : [];
+  const half = v2
+    ? v2Files(tree as BencodeDict, hybrid, files, multiFile, pieceLength, maxFiles, sanitized)
+    : undefined;
+  if (half) files = half.files;
+  if (v2 && !hybrid && !multiFile) files = [{ ...files[0], path: [name] }, ...files.slice(1)];
+  const last = files[files.length - 1];
+  const totalLength = last.offset + last.length;
   if (totalLength === 0) fail('empty', 'the torrent holds no data (total length 0)');
 
   const pieceCount = Math.ceil(totalLength / pieceLength);
   if (pieceCount > MAX_PIECES)
     fail('too-many-pieces', `${pieceCount} pieces (limit ${MAX_PIECES})`);
-  const pieces = info.pieces;
+  const pieces = v2 && !hybrid ? Buffer.alloc(0) : info.pieces;
   if (pieces === undefined) fail('missing-field', 'info.pieces is missing');
   if (!isBytes(pieces)) fail('bad-type', 'info.pieces is not a string');
-  if (pieces.length !== pieceCount * 20) {
+  if ((!v2 || hybrid) && pieces.length !== pieceCount * 20) {
     fail(
       'bad-pieces',
       `info.pieces is ${pieces.length} bytes: ${pieceCount} piece hashes of 20 bytes are needed ` +
         `for ${totalLength} bytes in pieces of ${pieceLength}`,
     );
   }
-  const roots = v2 ? checkFileTree(tree as BencodeDict, files, multiFile, pieceLength) : [];
+  const piecesRoots = half ? files.map(() => undefined as Buffer | undefined) : undefined;
+  half?.fileOfTree.forEach((fi, ti) => {
+    piecesRoots![fi] = half.tree[ti].root;
+  });
 
   return {
-    infoHash: sha1.toString('hex'),
-    infoHashBuffer: sha1,
-    ...(v2 ? { infoHashV2: createHash('sha256').update(infoBuffer).digest('hex') } : {}),
+    infoHash: wireHash.toString('hex'),
+    infoHashBuffer: Buffer.from(wireHash),
+    metaVersion: (v2 ? 2 : 1) as 1 | 2,
+    ...(sha256 ? { infoHashV2: sha256.toString('hex'), infoHashV2Buffer: sha256 } : {}),
+    ...(piecesRoots ? { piecesRoots } : {}),
     // Own copies: the result must not change if the caller reuses its input buffer, nor pin
     // all of it (a large comment, say) in memory.
     infoBuffer: Buffer.from(infoBuffer),
@@ -301,168 +386,39 @@ function readInfo(info: BencodeValue, infoBuffer: Buffer, options: MetainfoOptio
     pieces: Buffer.from(pieces),
     // libtorrent: any integer but 0 makes the torrent private
     private: intOr(info.private, 0) !== 0,
-    hybrid: v2,
+    hybrid,
     sanitized,
-    roots,
+    half,
     ...optional('source', isBytes(info.source) ? info.source.toString('utf8') : undefined),
   };
 }
 
-const BLOCK_V2 = 16 * 1024;
-
-/** A v2 file: its path under the torrent's folder, length, and merkle root (none when empty). */
-interface TreeFile {
-  path: string[];
-  length: number;
-  root?: Buffer;
-}
-
-/** The files of a BEP 52 file tree in order (keys sorted as bytes, as encoded torrents have them). */
-function treeFiles(tree: BencodeDict): TreeFile[] {
-  const out: TreeFile[] = [];
-  const walk = (dir: BencodeDict, prefix: string[], depth: number): void => {
-    if (depth > MAX_PATH_DEPTH)
-      fail('bad-file-tree', `the file tree is deeper than ${MAX_PATH_DEPTH}`);
-    for (const key of Object.keys(dir).sort()) {
-      const node = dir[key];
-      const where = [...prefix, key].join('/');
-      if (key === '' || !isDict(node))
-        fail('bad-file-tree', `file tree entry "${where}" is not a folder or file`);
-      const keys = Object.keys(node);
-      const c = libtorrentComponent(Buffer.from(key, 'latin1'));
-      const path = c === null ? prefix : [...prefix, portableComponent(c)];
-      if (keys.length === 1 && keys[0] === '') {
-        const leaf = node[''];
-        if (!isDict(leaf)) fail('bad-file-tree', `file tree entry "${where}" is not a dictionary`);
-        const length = nonNegative(leaf.length, `file tree "${where}" length`);
-        const root = leaf['pieces root'];
-        if (length > 0 && (!isBytes(root) || root.length !== 32 || root.every((b) => b === 0))) {
-          fail('bad-file-tree', `file tree "${where}" has no valid "pieces root"`);
-        }
-        out.push({ path, length, ...(length > 0 ? { root: root as Buffer } : {}) });
-        if (out.length > DEFAULT_MAX_FILES)
-          fail('too-many-files', 'too many files in the file tree');
-      } else {
-        walk(node, path, depth + 1);
-      }
-    }
-  };
-  walk(tree, [], 0);
-  return out;
-}
-
-/**
- * A hybrid torrent's v2 file tree must describe the v1 file list: the same files (pad files
- * aside) with the same paths and lengths, each starting on a piece boundary. libtorrent refuses
- * a hybrid whose two halves disagree, as they would put different bytes in the same file.
- */
-function checkFileTree(
-  tree: BencodeDict,
-  files: readonly MetainfoFile[],
-  multiFile: boolean,
+/** The piece layers of `top`, by index into `files`. */
+function layersOf(
+  top: BencodeDict | undefined,
+  half: { tree: TreeFile[]; fileOfTree: number[] } | undefined,
   pieceLength: number,
-): TreeFile[] {
-  const v2 = treeFiles(tree);
-  const v1 = files.filter((f) => !f.pad);
-  const mismatch = (why: string): never =>
-    fail('inconsistent-files', `the v2 file tree does not match the v1 file list: ${why}`);
-  if (v2.length !== v1.length) mismatch(`${v2.length} files against ${v1.length}`);
-  v1.forEach((f, i) => {
-    const t = v2[i];
-    const p1 = f.path.join('/');
-    const p2 = t.path.join('/');
-    if ((multiFile || v2.length > 1) && p1 !== p2) mismatch(`file ${i} is "${p2}" against "${p1}"`);
-    if (t.length !== f.length) mismatch(`"${p1}" is ${t.length} bytes against ${f.length}`);
-    if (i > 0 && f.length > 0 && f.offset % pieceLength !== 0) {
-      mismatch(`"${p1}" does not start on a piece boundary (pad files are missing)`);
-    }
-  });
-  return v2;
-}
-
-/**
- * BEP 52 `piece layers`: for every file longer than a piece, the SHA-256 of each of its pieces.
- * libtorrent 2.0 refuses a hybrid torrent whose layers miss a file or have the wrong size; it
- * opens one without layers at all, or whose layer does not lead to the file's root (the v1 half
- * still verifies the data), and so does enjambre.
- */
-function checkPieceLayers(
-  layers: BencodeValue | undefined,
-  roots: TreeFile[],
-  pieceLength: number,
-): void {
-  if (!isDict(layers)) return; // peers can send them later (BEP 52 hash requests)
-  for (const f of roots) {
-    if (f.length <= pieceLength || !f.root) continue;
-    const where = f.path.join('/');
-    const layer = layers[f.root.toString('latin1')];
-    if (!isBytes(layer)) fail('bad-piece-layers', `no piece layer for "${where}"`);
-    const count = Math.ceil(f.length / pieceLength);
-    if (layer.length !== count * 32) {
-      fail(
-        'bad-piece-layers',
-        `the piece layer of "${where}" is ${layer.length} bytes, not ${count * 32}`,
-      );
-    }
-  }
+): { pieceLayers?: Map<number, Buffer> } {
+  if (!half) return {};
+  const byTree = readPieceLayers(top?.['piece layers'], half.tree, pieceLength);
+  const pieceLayers = new Map<number, Buffer>();
+  for (const [ti, layer] of byTree) pieceLayers.set(half.fileOfTree[ti], layer);
+  return { pieceLayers };
 }
 
 function optional<K extends string, V>(key: K, v: V | undefined): { [P in K]?: V } {
   return (v === undefined ? {} : { [key]: v }) as { [P in K]?: V };
 }
 
-/** Text of an outer field, or undefined when it is missing or of another type (libtorrent ignores those). */
-function textOf(v: BencodeValue | undefined): string | undefined {
-  return isBytes(v) ? v.toString('utf8') : undefined;
-}
-
-function announceTiers(top: BencodeDict): string[][] {
-  const seen = new Set<string>();
-  const tiers: string[][] = [];
-  const list = top['announce-list'];
-  if (isList(list)) {
-    for (const tier of list) {
-      if (!isList(tier)) continue;
-      const urls: string[] = [];
-      for (const u of tier) {
-        const url = textOf(u)?.trim();
-        if (url && !seen.has(url)) {
-          seen.add(url);
-          urls.push(url);
-        }
-      }
-      if (urls.length > 0) tiers.push(urls);
-    }
-  }
-  // BEP 12: with a usable announce-list, `announce` is ignored.
-  if (tiers.length === 0) {
-    const url = textOf(top.announce)?.trim();
-    if (url) tiers.push([url]);
-  }
-  return tiers;
-}
-
-/** BEP 19 web seeds: one string, or a list whose strings count (other items are skipped). */
-function urlList(top: BencodeDict): string[] {
-  const v = top['url-list'];
-  const items = isList(v) ? v : isBytes(v) ? [v] : [];
-  const out: string[] = [];
-  for (const item of items) {
-    const url = textOf(item)?.trim();
-    if (url && !out.includes(url)) out.push(url);
-  }
-  return out;
-}
-
 function parseTop(top: BencodeValue, infoBuffer: Buffer | undefined, options: MetainfoOptions) {
   if (!isDict(top)) fail('not-a-dictionary', 'the file is not a bencoded dictionary');
   if (top.info === undefined || infoBuffer === undefined)
     fail('missing-field', '"info" is missing');
-  const { roots, ...info } = readInfo(top.info, infoBuffer, options);
-  if (info.hybrid) checkPieceLayers(top['piece layers'], roots, info.pieceLength);
+  const { half, ...info } = readInfo(top.info, infoBuffer, options);
   const date = top['creation date'];
   return {
     ...info,
+    ...layersOf(top, half, info.pieceLength),
     announce: announceTiers(top),
     urlList: urlList(top),
     ...optional('comment', textOf(top['comment.utf-8']) ?? textOf(top.comment)),
@@ -493,47 +449,12 @@ export function parseInfoDictionary(info: Uint8Array, options: MetainfoOptions =
     maxDepth: BENCODE_DEPTH,
   });
   // no piece layers travel with a bare info dictionary: v2 peers send them (BEP 52 hash messages)
-  const { roots, ...parsed } = readInfo(value, buf, options);
-  void roots;
-  return withPieceMethods({ ...parsed, announce: [], urlList: [] });
-}
-
-export interface TorrentWrapper {
-  /** Tracker tiers, or a flat list meaning one tracker per tier (as mktorrent writes them). */
-  announce?: readonly (readonly string[])[] | readonly string[];
-  urlList?: readonly string[];
-  comment?: string;
-  createdBy?: string;
-  creationDate?: number;
-}
-
-/** Normalizes `announce` input into tiers of non-empty URLs. */
-export function toTiers(announce: TorrentWrapper['announce']): string[][] {
-  if (announce === undefined) return [];
-  const tiers = announce.map((t) => (typeof t === 'string' ? [t] : [...t]));
-  return tiers.map((t) => t.filter((u) => u !== '')).filter((t) => t.length > 0);
-}
-
-/**
- * Wraps a raw `info` dictionary (kept byte for byte, so the info-hash does not change) into a
- * .torrent with trackers and the other outer fields.
- */
-export function encodeTorrent(info: Uint8Array, wrapper: TorrentWrapper = {}): Buffer {
-  parseInfoDictionary(info); // refuse to write a torrent we could not read back
-  const tiers = toTiers(wrapper.announce);
-  const urls = wrapper.urlList?.filter((u) => u !== '') ?? [];
-  if (wrapper.creationDate !== undefined && !Number.isSafeInteger(wrapper.creationDate)) {
-    throw new MetainfoError('metainfo.bad-type', 'creationDate must be an integer (seconds)');
-  }
-  return encode({
-    announce: tiers.length > 0 ? tiers[0][0] : undefined,
-    // A single tracker needs no announce-list; several keep their tiers.
-    'announce-list': tiers.length > 1 || (tiers[0]?.length ?? 0) > 1 ? tiers : undefined,
-    comment: wrapper.comment,
-    'created by': wrapper.createdBy,
-    'creation date': wrapper.creationDate,
-    info: new RawBencode(info),
-    'url-list': urls.length === 0 ? undefined : urls.length === 1 ? urls[0] : urls,
+  const { half, ...parsed } = readInfo(value, buf, options);
+  return withPieceMethods({
+    ...parsed,
+    ...layersOf(undefined, half, parsed.pieceLength),
+    announce: [],
+    urlList: [],
   });
 }
 
@@ -552,6 +473,8 @@ function withPieceMethods<T extends PieceFields>(
     ...m,
     pieceHash(index: number): Buffer {
       checkIndex(m, index);
+      if (m.pieces.length === 0)
+        throw new RangeError('a v2-only torrent has no SHA-1 piece hashes');
       return m.pieces.subarray(index * 20, index * 20 + 20);
     },
     pieceSize(index: number): number {

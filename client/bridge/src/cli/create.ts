@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseTorrent } from '@enjambre/bittorrent';
+import { parseTorrent, TORRENT_FORMATS, type TorrentFormat } from '@enjambre/bittorrent';
 import { createTorrent } from '../engine';
 import { describeError, UserError } from './errors';
 import { formatBytes } from './format';
@@ -14,6 +14,8 @@ export interface CreateCliOptions {
   pieceLength?: number;
   comment?: string;
   webSeed?: string[];
+  /** v1, v2 or hybrid; default hybrid. */
+  format?: string;
 }
 
 /** `enjambre create`: hash a file or folder into a .torrent, with a progress bar. */
@@ -34,6 +36,8 @@ export async function createCommand(path: string, o: CreateCliOptions, out: Outp
     if (scheme !== 'http:' && scheme !== 'https:')
       throw new UserError(`--web-seed must be an http or https URL: ${url}`);
   }
+  const format = o.format ?? 'hybrid';
+  if (!isFormat(format)) throw new UserError('--format must be v1, v2 or hybrid');
   const bar = hashingBar(out);
   let last = 0;
   let created;
@@ -44,6 +48,7 @@ export async function createCommand(path: string, o: CreateCliOptions, out: Outp
       comment: o.comment,
       pieceLength: o.pieceLength,
       webSeeds: o.webSeed,
+      format,
       onProgress: (done, total) => {
         bar.update(total ? done / total : 1);
         const now = Date.now();
@@ -64,16 +69,24 @@ export async function createCommand(path: string, o: CreateCliOptions, out: Outp
     throw new UserError(`cannot write ${o.output}: ${describeError(err)}`);
   }
   const m = parseTorrent(created.torrent);
+  // the data shared, without a hybrid's pad files
+  const size = m.files.reduce((n, f) => (f.pad ? n : n + f.length), 0);
   out.record({
     event: 'created',
     output: o.output,
     infoHash: m.infoHash,
+    ...(m.infoHashV2 ? { infoHashV2: m.infoHashV2 } : {}),
+    format,
     name: m.name,
-    size: m.totalLength,
+    size,
     pieceLength: m.pieceLength,
     pieceCount: m.pieceCount,
   });
   out.line(
-    `${o.output}: ${m.name}, ${formatBytes(m.totalLength)} in ${m.pieceCount} pieces of ${formatBytes(m.pieceLength)}, info-hash ${m.infoHash}`,
+    `${o.output}: ${m.name}, ${formatBytes(size)} in ${m.pieceCount} pieces of ${formatBytes(m.pieceLength)}, ${format}, info-hash ${m.infoHash}${m.infoHashV2 ? ` (v2 ${m.infoHashV2})` : ''}`,
   );
+}
+
+function isFormat(f: string): f is TorrentFormat {
+  return (TORRENT_FORMATS as readonly string[]).includes(f);
 }

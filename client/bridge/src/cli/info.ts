@@ -39,6 +39,8 @@ export async function infoCommand(arg: string, out: Output): Promise<void> {
     pieceCount: m.pieceCount,
     private: m.private,
     hybrid: m.hybrid,
+    format: m.metaVersion === 1 ? 'v1' : m.hybrid ? 'hybrid' : 'v2',
+    infoHashV2: m.infoHashV2 ?? null,
     comment: m.comment ?? null,
     createdBy: m.createdBy ?? null,
     creationDate: m.creationDate ?? null,
@@ -55,6 +57,8 @@ export async function infoCommand(arg: string, out: Output): Promise<void> {
   out.line('');
   out.line(`  Name: ${m.name}`);
   out.line(`  Hash: ${m.infoHash}`);
+  if (m.infoHashV2) out.line(`  Hash v2: ${m.infoHashV2}`);
+  out.line(`  Format: ${m.metaVersion === 1 ? 'v1' : m.hybrid ? 'hybrid (v1 + v2)' : 'v2'}`);
   out.line(`  Created by: ${m.createdBy ?? 'Unknown'}`);
   out.line(
     `  Created on: ${m.creationDate !== undefined ? new Date(m.creationDate * 1000).toUTCString() : 'Unknown'}`,

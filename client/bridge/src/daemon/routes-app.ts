@@ -89,7 +89,15 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
     },
   );
 
-  app.post<{ Body: { path: string; trackers?: string[]; private?: boolean; comment?: string } }>(
+  app.post<{
+    Body: {
+      path: string;
+      trackers?: string[];
+      private?: boolean;
+      comment?: string;
+      format?: 'v1' | 'v2' | 'hybrid';
+    };
+  }>(
     '/api/shares',
     {
       schema: {
@@ -102,6 +110,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
             trackers: { type: 'array', items: { type: 'string', maxLength: 2048 }, maxItems: 100 },
             private: { type: 'boolean' },
             comment: { type: 'string', maxLength: 4096 },
+            format: { type: 'string', enum: ['v1', 'v2', 'hybrid'] },
           },
           required: ['path'],
         },
@@ -120,6 +129,7 @@ export function appRoutes(app: FastifyInstance, deps: AppRoutesDeps): void {
         trackers,
         private: req.body.private,
         comment: req.body.comment,
+        format: req.body.format,
       });
       return reply.code(202).send({ id: job.id });
     },

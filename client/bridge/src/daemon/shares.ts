@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
+import type { TorrentFormat } from '@enjambre/bittorrent';
 import type { TorrentCreator } from '../engine';
 import { Bridge } from './bridge';
 import { AlreadyAdded, notFound } from './http-error';
@@ -22,6 +23,8 @@ export interface ShareRequest {
   trackers: string[];
   private?: boolean;
   comment?: string;
+  /** v1 (default), v2 or hybrid (BEP 52). */
+  format?: TorrentFormat;
 }
 
 const KEEP_JOBS = 200;
@@ -69,6 +72,7 @@ export class Shares extends EventEmitter<{ update: [ShareJob] }> {
         trackers: req.trackers,
         private: req.private,
         comment: req.comment,
+        ...(req.format ? { format: req.format } : {}),
         onProgress: (hashed, total) => {
           job.progress = total > 0 ? hashed / total : 1;
           const now = Date.now();

@@ -42,6 +42,8 @@ export interface PeerHandler {
   /** The peer rejected (BEP 6) or will never answer (choke without BEP 6) these requests. */
   onRequestsDropped(conn: PeerConnection, reqs: BlockRequest[]): void;
   onExtended(conn: PeerConnection, extId: number, payload: Buffer): void;
+  /** BEP 52 hash request (21), hashes (22) or hash reject (23), length already checked. */
+  onHashMessage(conn: PeerConnection, id: number, payload: Buffer): void;
   onAllowedFast(conn: PeerConnection, index: number): void;
   onClose(conn: PeerConnection, reason: string): void;
 }
@@ -380,6 +382,9 @@ export class PeerConnection implements WireHandler {
   }
   onExtended(extId: number, payload: Buffer): void {
     this.handler.onExtended(this, extId, payload);
+  }
+  onHashMessage(id: number, payload: Buffer): void {
+    this.handler.onHashMessage(this, id, payload);
   }
   onUnknown(): void {}
 

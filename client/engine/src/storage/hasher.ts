@@ -4,6 +4,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { IoStats } from '../api';
 import { countIo, timeIo } from '../util/io-stats';
+import { v2Hashes } from './v2-hash';
 
 /** Where one span of a piece goes: `buf[offset, offset+length)` to `fd` at `position`. */
 export interface WriteTarget {
@@ -32,6 +33,15 @@ export interface VerifyResult {
  */
 export const WRITE_CHUNK = 16 * 1024;
 
+/**
+ * A BEP 52 piece check: the merkle root of the first `dataLength` bytes' 16 KiB blocks over
+ * `width` leaves (the rest of the piece, if any, is pad bytes and is written as it is).
+ */
+export interface V2Check {
+  width: number;
+  dataLength: number;
+}
+
 /** SHA-1 of whole pieces, off the event loop. */
 export interface PieceHasher {
   /**
@@ -48,7 +58,18 @@ export interface PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult>;
+  /**
+   * BEP 52: the merkle root of `buf`'s 16 KiB blocks over `width` leaves (zero leaves past the
+   * data) and, when `sha1Length` is given, the SHA-1 of `buf` followed by zeros up to that length
+   * (a hybrid's v1 piece ending in a pad file). Same buffer rule as `hash`.
+   */
+  hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }>;
   close(): Promise<void>;
 }
 
@@ -67,12 +88,13 @@ export class TimedHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
     const bytes = buf.length; // read now: the worker may take the buffer's memory
     const start = process.hrtime.bigint();
     let r: VerifyResult | undefined;
     try {
-      r = await this.inner.verifyAndWrite(buf, expected, targets);
+      r = await this.inner.verifyAndWrite(buf, expected, targets, v2);
       return r;
     } finally {
       const total = Number(process.hrtime.bigint() - start) / 1e9;
@@ -80,6 +102,14 @@ export class TimedHasher implements PieceHasher {
       countIo(this.stats.hash, Math.max(0, total - writeSeconds), bytes);
       if (r?.ok) countIo(this.stats.diskWrite, writeSeconds, bytes);
     }
+  }
+
+  hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    return timeIo(this.stats.hash, buf.length, () => this.inner.hashV2(buf, width, sha1Length));
   }
 
   close(): Promise<void> {
@@ -96,10 +126,16 @@ const { writeSync } = require('node:fs');
 const writeLock = new Int32Array(workerData.writeLock);
 const chunk = workerData.writeChunk;
 ${writeTargets.toString()}
+${v2Hashes.toString()}
 parentPort.on('message', (m) => {
   const view = Buffer.from(m.ab, m.off, m.len);
-  const digest = createHash('sha1').update(view).digest();
-  const reply = { id: m.id, ab: m.ab, digest: new Uint8Array(digest), ok: false, writeSeconds: 0 };
+  const reply = { id: m.id, ab: m.ab, ok: false, writeSeconds: 0 };
+  if (m.v2Width) {
+    const data = m.v2Data === undefined ? view : view.subarray(0, m.v2Data);
+    Object.assign(reply, v2Hashes(createHash, data, m.v2Width, m.sha1Length));
+  }
+  const digest = m.v2Width ? Buffer.from(reply.v2) : createHash('sha1').update(view).digest();
+  if (!m.v2Width) reply.digest = new Uint8Array(digest);
   if (m.expected) {
     reply.ok = digest.equals(m.expected);
     if (reply.ok) {
@@ -151,6 +187,8 @@ interface Reply {
   id: number;
   ab: ArrayBuffer;
   digest: Uint8Array;
+  v2?: Uint8Array;
+  sha1?: Uint8Array;
   ok: boolean;
   writeSeconds: number;
   error?: { message: string; code?: string };
@@ -163,6 +201,9 @@ interface Job {
   owned: boolean;
   expected?: Buffer;
   targets?: readonly WriteTarget[];
+  v2Width?: number;
+  v2Data?: number;
+  sha1Length?: number;
   resolve: (r: Reply & { buf: Buffer }) => void;
   reject: (e: Error) => void;
 }
@@ -194,15 +235,31 @@ export class WorkerHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
-    const r = await this.submit(buf, expected, targets);
+    const r = await this.submit(
+      buf,
+      expected,
+      targets,
+      v2 && { v2Width: v2.width, v2Data: v2.dataLength },
+    );
     return { ok: r.ok, buf: r.buf, writeSeconds: r.writeSeconds };
+  }
+
+  async hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    const r = await this.submit(buf, undefined, undefined, { v2Width: width, sha1Length });
+    return { v2: Buffer.from(r.v2!), ...(r.sha1 ? { sha1: Buffer.from(r.sha1) } : {}), buf: r.buf };
   }
 
   private submit(
     buf: Buffer,
     expected?: Buffer,
     targets?: readonly WriteTarget[],
+    v2?: { v2Width: number; v2Data?: number; sha1Length?: number },
   ): Promise<Reply & { buf: Buffer }> {
     if (this.closed) return Promise.reject(new Error('hasher closed'));
     return new Promise((resolve, reject) => {
@@ -213,6 +270,7 @@ export class WorkerHasher implements PieceHasher {
         owned: isOwned(buf),
         expected,
         targets,
+        ...v2,
         resolve,
         reject,
       });
@@ -275,6 +333,9 @@ export class WorkerHasher implements PieceHasher {
           // its whole ArrayBuffer
           expected: job.expected && Uint8Array.from(job.expected),
           targets: job.targets,
+          v2Width: job.v2Width,
+          v2Data: job.v2Data,
+          sha1Length: job.sha1Length,
         },
         owned ? [ab] : [],
       );
@@ -291,13 +352,25 @@ export class SyncHasher implements PieceHasher {
     buf: Buffer,
     expected: Buffer,
     targets: readonly WriteTarget[],
+    v2?: V2Check,
   ): Promise<VerifyResult> {
-    if (!createHash('sha1').update(buf).digest().equals(expected)) {
+    const digest = v2
+      ? Buffer.from(v2Hashes(createHash, buf.subarray(0, v2.dataLength), v2.width, undefined).v2)
+      : createHash('sha1').update(buf).digest();
+    if (!digest.equals(expected)) {
       return { ok: false, buf, writeSeconds: 0 };
     }
     const t0 = process.hrtime.bigint();
     writeTargets(writeSync, buf, targets, WRITE_CHUNK);
     return { ok: true, buf, writeSeconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+  }
+  async hashV2(
+    buf: Buffer,
+    width: number,
+    sha1Length?: number,
+  ): Promise<{ v2: Buffer; sha1?: Buffer; buf: Buffer }> {
+    const r = v2Hashes(createHash, buf, width, sha1Length);
+    return { v2: Buffer.from(r.v2), ...(r.sha1 ? { sha1: Buffer.from(r.sha1) } : {}), buf };
   }
   async close(): Promise<void> {}
 }

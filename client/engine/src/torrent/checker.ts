@@ -1,5 +1,5 @@
 import type { TorrentMeta } from '../meta';
-import { pieceHash } from '../meta';
+import { pieceCheck, type PieceCheck } from '../meta';
 import type { PieceHasher } from '../storage/hasher';
 import type { TorrentStorage } from '../storage/storage';
 import { Bitfield } from '../util/bitfield';
@@ -23,12 +23,18 @@ export async function checkPieces(
     for (let n = it.next(); !n.done; n = it.next()) {
       if (cancelled()) return;
       const i = n.value;
-      const buf = await storage.readPiece(i);
-      const { digest } = await hasher.hash(buf);
-      if (digest.equals(pieceHash(meta, i))) good.set(i);
+      const check = pieceCheck(meta, i);
+      const buf = check ? await storage.readPiece(i) : undefined;
+      if (check && buf && (await matches(hasher, buf, check))) good.set(i);
       onProgress?.(++done);
     }
   };
   await Promise.all(Array.from({ length: 4 }, worker));
   return good;
+}
+
+async function matches(hasher: PieceHasher, buf: Buffer, check: PieceCheck): Promise<boolean> {
+  if (!check.v2) return (await hasher.hash(buf)).digest.equals(check.expected);
+  const data = buf.subarray(0, check.v2.dataLength);
+  return (await hasher.hashV2(data, check.v2.width)).v2.equals(check.expected);
 }

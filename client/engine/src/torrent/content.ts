@@ -1,12 +1,13 @@
 import type { FilePriority, FileStatus } from '../api';
 import type { SessionContext } from '../context';
-import { pieceSize, type TorrentMeta } from '../meta';
+import { pieceCheck, pieceSize, type TorrentMeta } from '../meta';
 import { PiecePicker } from '../picker/picker';
 import { FileStorage } from '../storage/file-storage';
 import type { TorrentStorage } from '../storage/storage';
 import { Bitfield } from '../util/bitfield';
 import { Downloader, type DownloaderEvents } from './downloader';
 import { FileTable } from './files';
+import { PieceLayers } from './piece-layers';
 
 /**
  * What a torrent holds once its metadata is known: the files on disk, the verified pieces, the
@@ -41,11 +42,35 @@ export class TorrentContent {
       meta.pieceLength,
       pieceSize(meta, meta.pieceCount - 1),
     );
-    this.picker.setPriorities(this.fileTable.piecePriorities());
+    const v2 = meta.v2;
+    // pieces are asked for only once they can be checked (their piece layer is known)
+    if (v2) this.layers = new PieceLayers({ ...meta, v2 }, () => this.applyPriorities());
+    this.applyPriorities();
     this.picker.setSequential(sequential);
     this.have = new Bitfield(meta.pieceCount);
     this.downloader = new Downloader(meta, this.picker, this.storage, ctx.hasher, o.downloaded);
   }
+
+  /** The files' priorities on the picker, pieces without a known v2 check held back. */
+  private applyPriorities(): void {
+    const prio = this.fileTable.piecePriorities();
+    this.heldBack = [];
+    if (this.layers && !this.layers.complete) {
+      for (let p = 0; p < prio.length; p++) {
+        if (prio[p] > 0 && !pieceCheck(this.meta, p)) {
+          prio[p] = 0;
+          this.heldBack.push(p);
+        }
+      }
+    }
+    this.picker.setPriorities(prio);
+  }
+
+  /** Wanted pieces the picker does not offer until their v2 piece layer is known. */
+  private heldBack: number[] = [];
+
+  /** v2-only torrents: piece layers asked from and served to peers (BEP 52 hash messages). */
+  readonly layers?: PieceLayers;
 
   /** The torrent is removed or the session closes. */
   async close(): Promise<void> {
@@ -72,7 +97,7 @@ export class TorrentContent {
   setPriority(fileIndex: number, priority: FilePriority): void {
     if (fileIndex < 0 || fileIndex >= this.meta.files.length) throw new Error('no such file');
     this.fileTable.priorities[fileIndex] = priority;
-    this.picker.setPriorities(this.fileTable.piecePriorities());
+    this.applyPriorities();
     let n = 0;
     for (let p = 0; p < this.meta.pieceCount; p++)
       if (this.have.get(p)) n += this.fileTable.wantedBytesIn(p);
@@ -81,7 +106,8 @@ export class TorrentContent {
 
   /** Every wanted piece is verified. */
   get done(): boolean {
-    return this.picker.missingWanted === 0;
+    // held-back pieces already verified (resume data) do not wait for their layer
+    return this.picker.missingWanted === 0 && this.heldBack.every((p) => this.have.get(p));
   }
 
   get wantedVerified(): number {

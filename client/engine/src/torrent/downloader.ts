@@ -1,5 +1,5 @@
 import type { TorrentMeta } from '../meta';
-import { pieceHash, pieceSize } from '../meta';
+import { pieceCheck, pieceSize } from '../meta';
 import { BLOCK_SIZE, PiecePicker, type BlockRequest, type PickerPeer } from '../picker/picker';
 import type { PeerConnection } from '../peer/connection';
 import { allocPieceBuffer, type PieceHasher } from '../storage/hasher';
@@ -171,12 +171,20 @@ export class Downloader {
     this.verifyingSize += size;
     const contributors = this.picker.contributors(index) as Set<BlockSource>;
     try {
-      const expected = pieceHash(this.meta, index);
-      const { ok, buf: back } = await this.storage.withWriteTargets(index, buf.length, (targets) =>
-        this.hasher.verifyAndWrite(buf, expected, targets),
-      );
+      const check = pieceCheck(this.meta, index);
+      // a v2 piece whose layer is not known yet cannot be checked: it fails and is fetched again
+      const { ok, buf: back } = check
+        ? await this.storage.withWriteTargets(index, buf.length, (targets) =>
+            this.hasher.verifyAndWrite(buf, check.expected, targets, check.v2),
+          )
+        : { ok: false, buf };
       this.giveBack(back);
       if (this.stopped) return;
+      if (!check) {
+        // no one is to blame: the piece is fetched again once its layer is known
+        this.picker.pieceFailed(index);
+        return;
+      }
       if (!ok) {
         this.picker.pieceFailed(index);
         this.events.hashFailed(index, contributors);

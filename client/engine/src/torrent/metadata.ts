@@ -80,7 +80,10 @@ export class MetadataExchange {
     this.received[msg.piece] = 1;
     if (this.received.every((x) => x === 1)) {
       const info = this.buf;
-      if (!createHash('sha1').update(info).digest().equals(this.infoHash)) {
+      // v1: the SHA-1 of the info dictionary; v2-only (BEP 52): its SHA-256, truncated
+      const v1 = createHash('sha1').update(info).digest();
+      const v2 = createHash('sha256').update(info).digest().subarray(0, 20);
+      if (!v1.equals(this.infoHash) && !v2.equals(this.infoHash)) {
         // someone sent a bad piece; start again (the sender cannot be told apart cheaply)
         this.received.fill(0);
         return;

@@ -1,5 +1,10 @@
 import type { Socket } from 'node:net';
-import type { Handshake } from '@enjambre/bittorrent';
+import {
+  HashMessageId,
+  encodeHashReject,
+  parseHashRequest,
+  type Handshake,
+} from '@enjambre/bittorrent';
 import type { EngineLogger } from '../api';
 import { PeerConnection, type PeerHandler } from '../peer/connection';
 import {
@@ -64,7 +69,8 @@ export class PeerRouter implements PeerHandler {
     if (!this.t.connected() || !swarm.hasRoom()) return false;
     if (swarm.isBanned(conn.address, hs.peerId)) return false;
     conn.handler = this;
-    conn.infoHash = this.t.infoHash;
+    // the hash the peer greeted us with: a hybrid's v1 one, or its truncated v2 one (BEP 52)
+    conn.infoHash = Buffer.from(hs.infoHash);
     const content = this.t.content();
     if (content) conn.setPieceCount(content.meta.pieceCount);
     swarm.conns.add(conn);
@@ -110,6 +116,8 @@ export class PeerRouter implements PeerHandler {
     index?: number,
   ): void {
     this.t.live()?.onAvailability(conn, kind, index);
+    // a v2 torrent from a magnet asks its piece layers as soon as a peer says what it has
+    if (kind !== 'have') this.t.content()?.layers?.tick([conn]);
   }
 
   onChokeChange(conn: PeerConnection): void {
@@ -136,6 +144,13 @@ export class PeerRouter implements PeerHandler {
 
   onRequestsDropped(conn: PeerConnection, reqs: BlockRequest[]): void {
     this.t.content()?.downloader.release(conn, reqs);
+  }
+
+  onHashMessage(conn: PeerConnection, id: number, payload: Buffer): void {
+    const layers = this.t.content()?.layers;
+    if (layers) layers.onMessage(conn, id, payload);
+    else if (id === HashMessageId.HashRequest)
+      conn.write(encodeHashReject(parseHashRequest(payload)));
   }
 
   onExtended(conn: PeerConnection, extId: number, payload: Buffer): void {

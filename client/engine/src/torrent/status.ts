@@ -44,7 +44,8 @@ export function torrentStatus(s: StatusParts): TorrentStatus {
     name: meta?.name ?? s.name ?? s.infoHash,
     state: s.state,
     error: s.error,
-    size: meta?.totalLength ?? 0,
+    // pad files (BEP 47, a hybrid's v1 part) are no one's data
+    size: meta ? meta.files.reduce((n, f) => (f.pad ? n : n + f.length), 0) : 0,
     wantedSize,
     downloaded: verified,
     uploadedTotal: uploaded,
@@ -66,8 +67,11 @@ export function torrentStatus(s: StatusParts): TorrentStatus {
     downloadDir: s.downloadDir,
     addedAt: s.addedAt,
     completedAt: s.completedAt,
+    // BEP 52: a v2-only torrent's link has only urn:btmh, a hybrid's both hashes
     magnet: formatMagnet({
       infoHash: s.infoHash,
+      infoHashV2: meta?.infoHashV2,
+      v2Only: meta?.v2 !== undefined,
       name: meta?.name ?? s.name,
       trackers: s.trackers,
     }),

@@ -5,6 +5,7 @@
  */
 import { WireDecoder, WireDecoderOptions, WireHandler } from './decoder';
 import { Handshake } from './handshake';
+import { HashMessageId, parseHashRequest, parseHashes } from './hash-messages';
 import { WireMessage } from './messages';
 
 export type WireEvent = { type: 'handshake'; handshake: Handshake } | WireMessage;
@@ -73,6 +74,15 @@ export class MessageCollector implements WireHandler {
   }
   onUnknown(id: number, payload: Buffer): void {
     this.events.push({ type: 'unknown', id, payload });
+  }
+  onHashMessage(id: number, payload: Buffer): void {
+    if (id === HashMessageId.Hashes) {
+      const { request, hashes } = parseHashes(payload);
+      this.events.push({ type: 'hashes', ...request, hashes });
+    } else {
+      const type = id === HashMessageId.HashRequest ? 'hash-request' : 'hash-reject';
+      this.events.push({ type, ...parseHashRequest(payload) });
+    }
   }
 }
 

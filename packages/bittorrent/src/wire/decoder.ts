@@ -21,6 +21,7 @@
  */
 import { WireError } from '../errors';
 import { HANDSHAKE_LENGTH, Handshake, checkHandshakePrefix, parseHandshake } from './handshake';
+import { HashMessageId, hashMessageLengthOk } from './hash-messages';
 import { MessageId } from './messages';
 
 export interface WireHandler {
@@ -45,6 +46,11 @@ export interface WireHandler {
   onExtended(extId: number, payload: Buffer): void;
   /** A message id enjambre does not know (BEP 3: ignore it). */
   onUnknown(id: number, payload: Buffer): void;
+  /**
+   * BEP 52 hash request (21), hashes (22) or hash reject (23), length already checked (read the
+   * payload with hash-messages.ts). Without this method they go to `onUnknown`.
+   */
+  onHashMessage?(id: number, payload: Buffer): void;
 }
 
 export interface WireDecoderOptions {
@@ -356,6 +362,11 @@ export class WireDecoder {
         }
         ok = len >= 2 && len <= this.maxMessage;
         break;
+      case HashMessageId.HashRequest:
+      case HashMessageId.Hashes:
+      case HashMessageId.HashReject:
+        ok = hashMessageLengthOk(id, len, this.maxMessage);
+        break;
       default:
         ok = len <= this.maxMessage;
     }
@@ -452,6 +463,11 @@ export class WireDecoder {
         return h.onHaveNone();
       case MessageId.Extended:
         return h.onExtended(b[p], b.subarray(p + 1, start + len));
+      case HashMessageId.HashRequest:
+      case HashMessageId.Hashes:
+      case HashMessageId.HashReject:
+        if (h.onHashMessage) return h.onHashMessage(id, b.subarray(p, start + len));
+        return h.onUnknown(id, b.subarray(p, start + len));
       default:
         return h.onUnknown(id, b.subarray(p, start + len));
     }

@@ -1,6 +1,7 @@
 /**
  * The BitTorrent handshake (BEP 3): `<19>"BitTorrent protocol"<reserved 8><info-hash 20><peer id 20>`,
- * 68 bytes, with the reserved bits of BEP 5 (DHT), BEP 6 (fast) and BEP 10 (extension protocol).
+ * 68 bytes, with the reserved bits of BEP 5 (DHT), BEP 6 (fast), BEP 10 (extension protocol) and
+ * BEP 52 (the peer supports v2).
  */
 import { WireError } from '../errors';
 
@@ -17,6 +18,8 @@ const FAST_BYTE = 7;
 const FAST_MASK = 0x04; // BEP 6
 const DHT_BYTE = 7;
 const DHT_MASK = 0x01; // BEP 5
+const V2_BYTE = 7;
+const V2_MASK = 0x10; // BEP 52: the 4th most significant bit of the last byte
 
 export interface Handshake {
   /** The 8 reserved bytes as received (bits enjambre does not know are kept here). */
@@ -29,6 +32,8 @@ export interface Handshake {
   fast: boolean;
   /** BEP 5 DHT, the peer will send a `port` message (reserved[7] & 0x01). */
   dht: boolean;
+  /** BEP 52: the peer supports BitTorrent v2 (reserved[7] & 0x10). */
+  v2?: boolean;
 }
 
 export interface HandshakeInit {
@@ -37,6 +42,7 @@ export interface HandshakeInit {
   extended?: boolean;
   fast?: boolean;
   dht?: boolean;
+  v2?: boolean;
   /** Extra reserved bits to set, OR-ed with the flags above (8 bytes). */
   reserved?: Uint8Array;
 }
@@ -65,6 +71,7 @@ export function encodeHandshake(init: HandshakeInit): Buffer {
   if (init.extended) out[20 + EXTENDED_BYTE] |= EXTENDED_MASK;
   if (init.fast) out[20 + FAST_BYTE] |= FAST_MASK;
   if (init.dht) out[20 + DHT_BYTE] |= DHT_MASK;
+  if (init.v2) out[20 + V2_BYTE] |= V2_MASK;
   out.set(init.infoHash, 28);
   out.set(init.peerId, 48);
   return out;
@@ -105,5 +112,6 @@ export function parseHandshake(buf: Uint8Array, start = 0): Handshake {
     extended: (reserved[EXTENDED_BYTE] & EXTENDED_MASK) !== 0,
     fast: (reserved[FAST_BYTE] & FAST_MASK) !== 0,
     dht: (reserved[DHT_BYTE] & DHT_MASK) !== 0,
+    v2: (reserved[V2_BYTE] & V2_MASK) !== 0,
   };
 }

@@ -4,3 +4,4 @@ export * from './decoder';
 export * from './collect';
 export * from './extensions';
 export * from './allowed-fast';
+export * from './hash-messages';

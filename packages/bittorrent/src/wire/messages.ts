@@ -8,6 +8,7 @@
  * `write*` functions put messages into a caller's buffer (e.g. a batch of requests in one write).
  */
 import { WireError } from '../errors';
+import { HashRequest, encodeHashReject, encodeHashRequest, encodeHashes } from './hash-messages';
 
 export const MessageId = {
   Choke: 0,
@@ -52,7 +53,10 @@ export type WireMessage =
   | { type: 'reject'; index: number; begin: number; length: number }
   | { type: 'allowed-fast'; index: number }
   | { type: 'extended'; id: number; payload: Buffer }
-  /** A message id enjambre does not know (e.g. BEP 52 hash messages); safe to ignore. */
+  | ({ type: 'hash-request' } & HashRequest)
+  | ({ type: 'hashes'; hashes: Buffer[] } & HashRequest)
+  | ({ type: 'hash-reject' } & HashRequest)
+  /** A message id enjambre does not know; safe to ignore. */
   | { type: 'unknown'; id: number; payload: Buffer };
 
 export type WireMessageType = WireMessage['type'];
@@ -299,6 +303,12 @@ export function encodeMessage(m: WireMessage): Buffer {
       return encodeAllowedFast(m.index);
     case 'extended':
       return encodeExtended(m.id, m.payload);
+    case 'hash-request':
+      return encodeHashRequest(m);
+    case 'hashes':
+      return encodeHashes(m, m.hashes);
+    case 'hash-reject':
+      return encodeHashReject(m);
     case 'unknown': {
       u8('message id', m.id);
       const b = Buffer.allocUnsafe(5 + m.payload.length);

@@ -62,6 +62,7 @@ describe('handshake', () => {
       extended: true,
       fast: true,
       dht: true,
+      v2: false,
     });
     const plain = parseHandshake(encodeHandshake({ infoHash, peerId }));
     expect([plain.extended, plain.fast, plain.dht]).toEqual([false, false, false]);
@@ -112,7 +113,7 @@ describe('messages', () => {
     { type: 'reject', index: 2, begin: 0, length: 100 },
     { type: 'allowed-fast', index: 4 },
     { type: 'extended', id: 0, payload: Buffer.from('d1:md6:ut_pexi1eee') },
-    { type: 'unknown', id: 21, payload: Buffer.from([1, 2, 3]) },
+    { type: 'unknown', id: 24, payload: Buffer.from([1, 2, 3]) },
   ];
 
   test('known byte layouts', () => {
@@ -313,7 +314,7 @@ const messageArb: fc.Arbitrary<WireMessage> = fc.oneof(
     .tuple(fc.integer({ min: 0, max: 255 }), bytes(200))
     .map(([id, payload]): WireMessage => ({ type: 'extended', id, payload })),
   fc
-    .tuple(fc.integer({ min: 21, max: 255 }), bytes(50))
+    .tuple(fc.integer({ min: 24, max: 255 }), bytes(50))
     .map(([id, payload]): WireMessage => ({ type: 'unknown', id, payload })),
 );
 

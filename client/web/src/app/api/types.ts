@@ -169,6 +169,8 @@ export interface ShareRequest {
   trackers?: string[];
   private?: boolean;
   comment?: string;
+  /** BEP 52: v1, v2 or hybrid (v1 clients read a hybrid's v1 part). */
+  format?: 'v1' | 'v2' | 'hybrid';
 }
 
 export interface ShareJob {

@@ -76,6 +76,28 @@ describe('Share', () => {
     });
   });
 
+  it('sends the chosen format (BEP 52: v1, v2 or hybrid, hybrid by default)', async () => {
+    type('#share-path', '/srv/photos');
+    const select = el.querySelector('#share-format') as HTMLSelectElement;
+    expect(select.value).toBe('hybrid');
+    select.value = 'v2';
+    select.dispatchEvent(new Event('change'));
+    submit();
+    await fixture.whenStable();
+    const post = http.expectOne('/api/shares');
+    expect(post.request.body).toMatchObject({ path: '/srv/photos', format: 'v2' });
+    post.flush({ id: 'job-8' }, { status: 202, statusText: 'Accepted' });
+    await vi.waitFor(() =>
+      http.expectOne('/api/shares/job-8').flush({
+        id: 'job-8',
+        path: '/srv/photos',
+        state: 'error',
+        progress: 0,
+        error: 'stop here',
+      }),
+    );
+  });
+
   it('follows the hashing job to its magnet link', async () => {
     type('#share-path', '/srv/photos');
     type('#share-trackers', '');
@@ -89,6 +111,7 @@ describe('Share', () => {
       trackers: [],
       private: false,
       comment: 'holiday',
+      format: 'hybrid',
     });
     post.flush({ id: 'job-7' }, { status: 202, statusText: 'Accepted' });
     await vi.waitFor(() =>

@@ -34,6 +34,7 @@ export class Share {
   readonly trackersText = signal('');
   readonly isPrivate = signal(false);
   readonly comment = signal('');
+  readonly format = signal<'v1' | 'v2' | 'hybrid'>('hybrid');
   protected readonly browsing = signal(false);
   protected readonly submitted = signal(false);
   protected readonly busy = signal(false);
@@ -91,6 +92,7 @@ export class Share {
         trackers: urls,
         private: this.isPrivate(),
         ...(comment ? { comment } : {}),
+        format: this.format(),
       });
       this.polled.set(undefined);
       this.jobId.set(id);
