@@ -1,43 +1,51 @@
 import fc from 'fast-check';
-import { PeerTable, keyLength } from './peer-table';
+import { PeerTables, peerKeyLength } from './peer-table';
 import { PAGE, Slab, classSize } from './slab';
 
 function key(ipLength: 4 | 16, n: number): Buffer {
-  const k = Buffer.alloc(keyLength(ipLength));
+  const k = Buffer.alloc(peerKeyLength(ipLength));
   k.writeUInt32BE(n, 0);
   k.writeUInt16BE(n & 0xffff, ipLength);
   return k;
 }
 
-describe('PeerTable', () => {
+describe('PeerTables', () => {
   it('behaves like a map from identity to last-seen under any sequence of upserts and removals', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<4 | 16>(4, 16),
         fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 150 })), { maxLength: 1500 }),
         (ipLength, ops) => {
-          const table = new PeerTable(ipLength, new Slab());
+          // Table 1 of swarm 2 (IPv4 seeders) or 2 (IPv6 leechers), beside busy neighbours.
+          const tables = new PeerTables(new Slab(), 7);
+          tables.grow(16);
+          const t = ipLength === 4 ? 9 : 10;
+          for (const n of [8, 11]) tables.insert(n, key(n & 2 ? 16 : 4, n), 1);
           const model = new Map<number, number>();
           ops.forEach(([insert, n], time) => {
             const k = key(ipLength, n);
-            const slot = table.find(k);
+            // Times past 2^32 ms: the stored time is 48 bits wide.
+            const at = 1_700_000_000_000 + time;
+            const slot = tables.find(t, k);
             expect(slot >= 0).toBe(model.has(n));
             if (insert) {
-              if (slot >= 0) table.write(slot, time, 1, 2, 3);
-              else table.insert(k, time, 1, 2, 3);
-              model.set(n, time);
+              if (slot >= 0) tables.touch(t, slot, at);
+              else tables.insert(t, k, at);
+              model.set(n, at);
             } else if (slot >= 0) {
-              table.remove(slot);
+              tables.remove(t, slot);
               model.delete(n);
             }
           });
-          expect(table.size).toBe(model.size);
-          for (const [n, time] of model)
-            expect(table.lastSeen(table.find(key(ipLength, n)))).toBe(time);
-          const cutoff = ops.length / 2;
-          table.expire(cutoff, null);
-          for (const [n, time] of model)
-            expect(table.find(key(ipLength, n)) >= 0).toBe(time >= cutoff);
+          expect(tables.size[t]).toBe(model.size);
+          for (const [n, at] of model)
+            expect(tables.lastSeen(t, tables.find(t, key(ipLength, n)))).toBe(at);
+          const cutoff = 1_700_000_000_000 + ops.length / 2;
+          tables.expire(t, cutoff, null);
+          for (const [n, at] of model)
+            expect(tables.find(t, key(ipLength, n)) >= 0).toBe(at >= cutoff);
+          // The neighbours were never disturbed.
+          for (const n of [8, 11]) expect(tables.find(n, key(n & 2 ? 16 : 4, n))).toBe(0);
         },
       ),
       { numRuns: 200 },

@@ -32,10 +32,20 @@ export function classSize(bytes: number): number {
   return size;
 }
 
-/** Free-list index of a class size: 2k for 2^k, 2k + 1 for 1.5 × 2^k. */
-function classOf(size: number): number {
+/** Every block size and offset is a multiple of this (the smallest class is 2 × 32, the
+ * midpoints 1.5 × 2^k with k ≥ 6): a handle divided by it fits an Int32 up to 64 GiB. */
+export const UNIT = 32;
+
+/** Free-list index of a class size: 2k for 2^k, 2k + 1 for 1.5 × 2^k (never 0). */
+export function classOf(size: number): number {
   const k = 31 - Math.clz32(size);
   return 2 * k + (size === 1 << k ? 0 : 1);
+}
+
+/** The size of class index `c` (the inverse of classOf). */
+export function classBytes(c: number): number {
+  const size = 2 ** (c >> 1);
+  return c & 1 ? size * 1.5 : size;
 }
 
 export class Slab {
