@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { PeerTables, peerKeyLength } from './peer-table';
-import { PAGE, Slab, classSize } from './slab';
+import { PAGE, Slab, classBytes, classOf, classSize } from './slab';
 
 function key(ipLength: 4 | 16, n: number): Buffer {
   const k = Buffer.alloc(peerKeyLength(ipLength));
@@ -68,10 +68,24 @@ describe('Slab', () => {
     expect(slab.used).toBe(256 + (3 << 20));
   });
 
-  it('has classes 2^k and 1.5 × 2^k', () => {
-    expect([1, 64, 65, 96, 97, 129, 200, 300, 700].map(classSize)).toEqual([
-      64, 64, 96, 96, 128, 192, 256, 384, 768,
+  it('has classes in 32-byte steps to 512, then quarter steps between powers of two', () => {
+    expect([1, 64, 65, 96, 97, 129, 200, 300, 513, 700, 1025].map(classSize)).toEqual([
+      64, 64, 96, 96, 128, 160, 224, 320, 640, 768, 1280,
     ]);
+    let previous = 0;
+    for (let bytes = 1; bytes < 1 << 24; bytes += 1 + Math.floor(bytes / 50)) {
+      const size = classSize(bytes);
+      const c = classOf(size);
+      expect([size >= bytes, size % 32, classSize(size), classBytes(c)]).toEqual([
+        true,
+        0,
+        size,
+        size,
+      ]);
+      expect(c >= 2 && c < 256 && size >= previous).toBe(true);
+      expect(size <= Math.max(64, bytes * 1.25 + 31)).toBe(true);
+      previous = size;
+    }
   });
 
   it('drops a page once its last block is released and never hands out its blocks again', () => {

@@ -5,8 +5,8 @@
  * holds a handle (page · PAGE + offset) and wastes at most its class rounding. Blocks larger
  * than a page get a page of their own.
  *
- * The classes are the powers of two and the midpoints 1.5 × 2^k (64, 96, 128, 192, …): a block
- * is at most a third slack instead of a half.
+ * The classes (classSize) step by 32 bytes up to 512 and by quarters of a power of two beyond:
+ * small swarms, most of them, waste nothing, and a big block is at most a fifth slack.
  *
  * Each page counts its live bytes; a page whose last block is released is dropped (the GC
  * frees it). Without that, tables growing together (every swarm filling up at once) left every
@@ -21,31 +21,36 @@
  */
 export const PAGE = 1 << 20;
 const SPARE_PAGES = 16;
-const MIN_CLASS = 6; // 64 bytes
+/** Every block size and offset is a multiple of this: a handle divided by it fits an Int32 up
+ * to 64 GiB (peer-table.ts keeps handles that way). */
+export const UNIT = 32;
+/** Up to here the classes step by UNIT; a table of that many bytes is 16 IPv4 peers. */
+const FINE = 512;
 
+/**
+ * The block size for `bytes`: at least 64; up to 512 the next multiple of 32 (a small table
+ * grows one 32-byte IPv4 record at a time, copying at most 512 bytes, and wastes nothing),
+ * beyond in quarter steps between powers of two (2^k · 1.25, 1.5, 1.75, 2: at most a fifth
+ * slack, each growth copies a quarter more).
+ */
 export function classSize(bytes: number): number {
-  let size = 1 << MIN_CLASS;
-  while (size < bytes) {
-    if (size * 1.5 >= bytes) return size * 1.5;
-    size *= 2;
-  }
-  return size;
+  if (bytes <= FINE) return Math.max(2 * UNIT, Math.ceil(bytes / UNIT) * UNIT);
+  const step = 2 ** (31 - Math.clz32(bytes - 1) - 2);
+  return Math.ceil(bytes / step) * step;
 }
 
-/** Every block size and offset is a multiple of this (the smallest class is 2 × 32, the
- * midpoints 1.5 × 2^k with k ≥ 6): a handle divided by it fits an Int32 up to 64 GiB. */
-export const UNIT = 32;
-
-/** Free-list index of a class size: 2k for 2^k, 2k + 1 for 1.5 × 2^k (never 0). */
+/** Free-list index of a class size (never 0): 2..16 for the fine classes, then 4 per octave. */
 export function classOf(size: number): number {
-  const k = 31 - Math.clz32(size);
-  return 2 * k + (size === 1 << k ? 0 : 1);
+  if (size <= FINE) return size / UNIT;
+  const k = 31 - Math.clz32(size - 1);
+  return 16 + (k - 9) * 4 + (size / 2 ** (k - 2) - 4);
 }
 
 /** The size of class index `c` (the inverse of classOf). */
 export function classBytes(c: number): number {
-  const size = 2 ** (c >> 1);
-  return c & 1 ? size * 1.5 : size;
+  if (c <= FINE / UNIT) return c * UNIT;
+  const k = 9 + Math.floor((c - 17) / 4);
+  return (4 + ((c - 17) % 4) + 1) * 2 ** (k - 2);
 }
 
 export class Slab {
@@ -154,12 +159,11 @@ export class Slab {
       return;
     }
     let offset = this.bumpOffset;
-    for (let k = 19; k >= MIN_CLASS; k--) {
-      for (const size of [(1 << k) * 1.5, 1 << k]) {
-        if (size < PAGE && PAGE - offset >= size) {
-          (this.free[classOf(size)] ??= []).push(page * PAGE + offset);
-          offset += size;
-        }
+    for (let c = classOf(PAGE) - 1; c >= 2; c--) {
+      const size = classBytes(c);
+      if (PAGE - offset >= size) {
+        (this.free[c] ??= []).push(page * PAGE + offset);
+        offset += size;
       }
     }
     this.bumpOffset = PAGE;
