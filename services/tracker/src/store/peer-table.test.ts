@@ -70,7 +70,7 @@ describe('Slab', () => {
 
   it('has classes in 32-byte steps to 512, then quarter steps between powers of two', () => {
     expect([1, 64, 65, 96, 97, 129, 200, 300, 513, 700, 1025].map(classSize)).toEqual([
-      64, 64, 96, 96, 128, 160, 224, 320, 640, 768, 1280,
+      32, 64, 96, 96, 128, 160, 224, 320, 640, 768, 1280,
     ]);
     let previous = 0;
     for (let bytes = 1; bytes < 1 << 24; bytes += 1 + Math.floor(bytes / 50)) {
@@ -82,8 +82,8 @@ describe('Slab', () => {
         size,
         size,
       ]);
-      expect(c >= 2 && c < 256 && size >= previous).toBe(true);
-      expect(size <= Math.max(64, bytes * 1.25 + 31)).toBe(true);
+      expect(c >= 1 && c < 256 && size >= previous).toBe(true);
+      expect(size <= bytes * 1.25 + 31).toBe(true);
       previous = size;
     }
   });

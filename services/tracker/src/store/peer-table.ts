@@ -23,7 +23,8 @@ import { PAGE, Slab, UNIT, classBytes, classOf, classSize } from './slab';
 export const PEER_ID_LENGTH = 20;
 const TIME_BYTES = 6;
 const INDEX_THRESHOLD = 16;
-const MIN_CAPACITY = 2;
+// A swarm's tables mostly hold a peer or two: a lone IPv4 peer takes a 32-byte block.
+const MIN_CAPACITY = 1;
 const EMPTY = Buffer.alloc(0);
 
 export function peerKeyLength(ipLength: number): number {

@@ -29,18 +29,18 @@ export const UNIT = 32;
 const FINE = 512;
 
 /**
- * The block size for `bytes`: at least 64; up to 512 the next multiple of 32 (a small table
- * grows one 32-byte IPv4 record at a time, copying at most 512 bytes, and wastes nothing),
+ * The block size for `bytes`: up to 512 the next multiple of 32 (a small table, one 32-byte
+ * IPv4 record or more, grows one record at a time, copying at most 512 bytes, wasting nothing),
  * beyond in quarter steps between powers of two (2^k · 1.25, 1.5, 1.75, 2: at most a fifth
  * slack, each growth copies a quarter more).
  */
 export function classSize(bytes: number): number {
-  if (bytes <= FINE) return Math.max(2 * UNIT, Math.ceil(bytes / UNIT) * UNIT);
+  if (bytes <= FINE) return Math.max(UNIT, Math.ceil(bytes / UNIT) * UNIT);
   const step = 2 ** (31 - Math.clz32(bytes - 1) - 2);
   return Math.ceil(bytes / step) * step;
 }
 
-/** Free-list index of a class size (never 0): 2..16 for the fine classes, then 4 per octave. */
+/** Index of a class size (never 0): 1..16 for the fine classes, then 4 per octave. */
 export function classOf(size: number): number {
   if (size <= FINE) return size / UNIT;
   const k = 31 - Math.clz32(size - 1);
