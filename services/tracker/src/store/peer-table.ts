@@ -267,8 +267,9 @@ export class PeerTables {
   }
 }
 
+/** Unix ms in 48 bits (year 10889); anything outside is clamped, never wrapped. */
 function writeTime(buf: Buffer, off: number, ms: number): void {
-  const v = ms > 0 ? Math.floor(ms) : 0;
+  const v = ms > 0 ? Math.min(Math.floor(ms), 2 ** 48 - 1) : 0;
   buf.writeUInt32LE(v % 2 ** 32, off);
   buf.writeUInt16LE(Math.floor(v / 2 ** 32) & 0xffff, off + 4);
 }
