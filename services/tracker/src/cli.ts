@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { parseHostPort } from '@enjambre/dht';
@@ -359,7 +360,21 @@ async function main(): Promise<void> {
 }
 
 /** Runs the command line (the `enjambre-tracker` bin). */
+/**
+ * Keeps V8's young generation at its starting size instead of letting it grow to 2 × 16 MiB
+ * under load: a tracker's garbage is a request's short-lived buffers and objects, so scavenges
+ * stay cheap, and the process keeps about 17 MiB less RSS, a third of what 1 M peers cost the
+ * store (bench/tracker). V8 reads this flag each time it would grow the young generation, so
+ * setting it after start works. ENJAMBRE_TRACKER_YOUNG_GROWTH=1 keeps V8's default.
+ */
+function keepYoungGenerationSmall(): void {
+  if (process.env.ENJAMBRE_TRACKER_YOUNG_GROWTH !== '1') {
+    setFlagsFromString('--semi-space-growth-factor=1');
+  }
+}
+
 export function run(): void {
+  keepYoungGenerationSmall();
   main().catch((err: unknown) => {
     process.stderr.write(`enjambre-tracker: ${(err as Error).message ?? String(err)}\n`);
     process.exit(1);

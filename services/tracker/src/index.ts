@@ -5,7 +5,8 @@ export {
   type StoreFactory,
   type StoreFactoryOptions,
 } from './store/conformance';
-export { PEER_ID_LENGTH, keyLength, recordLength } from './store/peer-table';
+export { PEER_ID_LENGTH } from './store/peer-table';
+export { keyLength, recordLength } from './store/snapshot-record';
 export {
   startTracker,
   type TrackerOptions,

@@ -8,7 +8,7 @@ import type { SwarmSnapshot, SwarmStore } from './store/types';
  * with a yield to the event loop between chunks, so announces keep flowing during a save.
  *
  * Value layout: version u8 · meta length u32 · meta JSON {completed, catalog} · peers4 length
- * u32 · peers4 records · peers6 length u32 · peers6 records (PEER_RECORD layout, peer-table.ts).
+ * u32 · peers4 records · peers6 length u32 · peers6 records (PEER_RECORD layout, snapshot-record.ts).
  */
 const VERSION = 1;
 const CURRENT = Buffer.from('current');

@@ -4,7 +4,7 @@
  * may run other code or have a bug: nothing it sends may crash us or grow memory unbounded).
  */
 import { replication } from '@enjambre/proto';
-import { keyLength, recordLength } from '../store/peer-table';
+import { keyLength, recordLength } from '../store/snapshot-record';
 import type { CatalogEntry, StoreChange, SwarmSnapshot } from '../store/types';
 
 export type PeerRecord = replication.PeerRecord;

@@ -1,72 +1,114 @@
-import { Slab, classSize } from './slab';
+import { PAGE, Slab, UNIT, classBytes, classOf, classSize } from './slab';
 
 /**
- * The peers of one swarm in one address family and one state (seeding or leeching), packed
- * into one block of a shared Slab instead of one JS object per peer: a peer costs its record
- * (58 bytes for IPv4, 70 for IPv6) plus the slack of its size class (under a third), and a
- * compact answer is a byte copy.
+ * Every swarm's peers, packed: a swarm has four tables (IPv4/IPv6 × leechers/seeders), numbered
+ * `swarm * 4 + kind`, and a table is one block of a shared Slab. What a table is (block handle,
+ * size, size class) lives in typed arrays indexed by its number, not in a JS object per table:
+ * an object with its fields costs more than the ten peers of a typical swarm.
  *
- * PEER_RECORD layout (doubles little-endian):
- *   ip (4 | 16) · port (2, big-endian) · peer id (20) · lastSeen f64 · left f64 · uploaded f64 ·
- *   downloaded f64
+ * Record layout (stride 32 for IPv4, 44 for IPv6):
+ *   ip (4 | 16) · port (2, big-endian) · peer id (20) · lastSeen (Unix ms, 48-bit little-endian)
  * The first `keyLength` bytes (ip, port, peer id) are the peer's identity in the swarm, as in
- * chihaya: another host cannot displace or stop a peer by reusing its id.
+ * chihaya: another host cannot displace or stop a peer by reusing its id; they are also the
+ * answer's entry (BEP 23 compact form, then the id when asked), so sampling is a byte copy.
+ * Seeding or leeching is the table a peer is in; left/uploaded/downloaded are not kept (no
+ * answer depends on them). lastSeen keeps milliseconds: replication merges last-writer-wins on
+ * it, and two announces of one peer within a second must still order.
  *
  * Small tables are searched linearly (a dozen 26-byte compares beat hashing); past
- * INDEX_THRESHOLD peers an open-addressing hash index (linear probing, an Int32Array of
- * slot + 1) finds a peer in O(1) for 8 bytes per peer.
+ * INDEX_THRESHOLD peers an open-addressing index (linear probing, an Int32Array of slot + 1)
+ * finds a peer in O(1); big tables are few, so their indexes sit in a Map.
  */
 
 export const PEER_ID_LENGTH = 20;
+const TIME_BYTES = 6;
 const INDEX_THRESHOLD = 16;
-const MIN_CAPACITY = 2;
+// A swarm's tables mostly hold a peer or two: a lone IPv4 peer takes a 32-byte block.
+const MIN_CAPACITY = 1;
+const EMPTY = Buffer.alloc(0);
 
-export function keyLength(ipLength: number): number {
+export function peerKeyLength(ipLength: number): number {
   return ipLength + 2 + PEER_ID_LENGTH;
 }
 
-export function recordLength(ipLength: number): number {
-  return keyLength(ipLength) + 32;
+export function strideOf(ipLength: number): number {
+  return peerKeyLength(ipLength) + TIME_BYTES;
 }
 
-function hashKey(buf: Buffer, off: number, length: number): number {
-  let h = 0x811c9dc5;
-  for (let j = 0; j < length; j++) h = Math.imul(h ^ buf[off + j], 16777619);
-  return (h ^ (h >>> 15)) >>> 0;
+/** A swarm's table kinds: bit 1 IPv6, bit 0 seeders. */
+export function kindOf(v6: boolean, seed: boolean): number {
+  return (v6 ? 2 : 0) | (seed ? 1 : 0);
 }
 
-export class PeerTable {
-  readonly keyLength: number;
-  readonly stride: number;
-  /** The slab page holding the records; they start at `base`. */
-  buf: Buffer;
-  base = 0;
-  size = 0;
-  private capacity = 0;
-  private handle = -1;
-  private index: Int32Array | null = null;
+export const isSeedTable = (t: number): boolean => (t & 1) === 1;
+export const ipLengthOf = (t: number): 4 | 16 => (t & 2 ? 16 : 4);
+
+export class PeerTables {
+  /** Peers per table. */
+  size = new Int32Array(0);
+  /** Block handle / UNIT (valid while cls > 0). */
+  private handle = new Int32Array(0);
+  /** Size-class index of the block; 0: no block. */
+  private cls = new Uint8Array(0);
+  private readonly indexes = new Map<number, Int32Array>();
 
   constructor(
-    readonly ipLength: 4 | 16,
     private readonly slab: Slab,
-  ) {
-    this.keyLength = keyLength(ipLength);
-    this.stride = recordLength(ipLength);
-    this.buf = EMPTY;
+    /** Seeds the peer-key hash: ids are chosen by peers, who must not aim at one probe chain. */
+    private readonly seed: number,
+  ) {}
+
+  /** Makes room for tables 0 .. count - 1. */
+  grow(count: number): void {
+    if (count <= this.size.length) return;
+    const size = new Int32Array(count);
+    size.set(this.size);
+    const handle = new Int32Array(count);
+    handle.set(this.handle);
+    const cls = new Uint8Array(count);
+    cls.set(this.cls);
+    this.size = size;
+    this.handle = handle;
+    this.cls = cls;
+  }
+
+  /** The slab page holding table t's records. */
+  buf(t: number): Buffer {
+    return this.cls[t] === 0 ? EMPTY : this.slab.page(this.handle[t] * UNIT);
+  }
+
+  /** Byte offset of a slot's record in buf(t). */
+  offset(t: number, slot: number): number {
+    return ((this.handle[t] * UNIT) % PAGE) + slot * strideOf(ipLengthOf(t));
+  }
+
+  lastSeen(t: number, slot: number): number {
+    const buf = this.buf(t);
+    const off = this.offset(t, slot) + peerKeyLength(ipLengthOf(t));
+    return buf.readUInt16LE(off + 4) * 2 ** 32 + buf.readUInt32LE(off);
+  }
+
+  touch(t: number, slot: number, lastSeen: number): void {
+    writeTime(this.buf(t), this.offset(t, slot) + peerKeyLength(ipLengthOf(t)), lastSeen);
   }
 
   /** Slot of the peer whose identity is the first keyLength bytes of `key`, or -1. */
-  find(key: Buffer): number {
-    const { buf, stride, keyLength: kl, index } = this;
-    if (index !== null) {
+  find(t: number, key: Buffer): number {
+    const n = this.size[t];
+    if (n === 0) return -1;
+    const kl = peerKeyLength(ipLengthOf(t));
+    const index = this.indexes.get(t);
+    if (index !== undefined) {
       const mask = index.length - 1;
-      for (let i = hashKey(key, 0, kl) & mask; ; i = (i + 1) & mask) {
+      for (let i = this.hash(key, 0, kl) & mask; ; i = (i + 1) & mask) {
         const v = index[i];
         if (v === 0) return -1;
-        if (this.equals(v - 1, key)) return v - 1;
+        if (this.equals(t, v - 1, key)) return v - 1;
       }
     }
-    for (let slot = 0, off = this.base; slot < this.size; slot++, off += stride) {
+    const buf = this.buf(t);
+    const stride = strideOf(ipLengthOf(t));
+    for (let slot = 0, off = this.offset(t, 0); slot < n; slot++, off += stride) {
       let j = 0;
       while (j < kl && buf[off + j] === key[j]) j++;
       if (j === kl) return slot;
@@ -75,153 +117,126 @@ export class PeerTable {
   }
 
   /** Appends a peer (identity from `key`) and returns its slot. */
-  insert(
-    key: Buffer,
-    lastSeen: number,
-    left: number,
-    uploaded: number,
-    downloaded: number,
-  ): number {
+  insert(t: number, key: Buffer, lastSeen: number): number {
+    const ipLength = ipLengthOf(t);
+    const stride = strideOf(ipLength);
+    const slot = this.size[t];
     // The next slab class up (about 1.5×): amortized O(1) copies, less slack than doubling.
-    if (this.size === this.capacity) this.resize(Math.max(MIN_CAPACITY, this.size + 1));
-    const slot = this.size++;
-    key.copy(this.buf, this.base + slot * this.stride, 0, this.keyLength);
-    this.write(slot, lastSeen, left, uploaded, downloaded);
-    if (this.index !== null) {
-      if (this.size * 2 > this.index.length) this.buildIndex();
-      else this.indexInsert(slot);
-    } else if (this.size > INDEX_THRESHOLD) this.buildIndex();
+    if (slot === this.capacity(t)) this.resize(t, Math.max(MIN_CAPACITY, slot + 1));
+    this.size[t] = slot + 1;
+    const buf = this.buf(t);
+    const off = this.offset(t, slot);
+    key.copy(buf, off, 0, peerKeyLength(ipLength));
+    writeTime(buf, off + stride - TIME_BYTES, lastSeen);
+    const index = this.indexes.get(t);
+    if (index !== undefined) {
+      if ((slot + 1) * 2 > index.length) this.buildIndex(t);
+      else this.indexInsert(t, index, slot);
+    } else if (slot + 1 > INDEX_THRESHOLD) this.buildIndex(t);
     return slot;
   }
 
-  /** Appends a whole packed record (persistence, replication). */
-  insertRecord(record: Buffer, offset: number): number {
-    const kl = this.keyLength;
-    return this.insert(
-      record.subarray(offset, offset + kl),
-      record.readDoubleLE(offset + kl),
-      record.readDoubleLE(offset + kl + 8),
-      record.readDoubleLE(offset + kl + 16),
-      record.readDoubleLE(offset + kl + 24),
-    );
-  }
-
-  write(slot: number, lastSeen: number, left: number, uploaded: number, downloaded: number): void {
-    const off = this.base + slot * this.stride + this.keyLength;
-    const buf = this.buf;
-    buf.writeDoubleLE(lastSeen, off);
-    buf.writeDoubleLE(left, off + 8);
-    buf.writeDoubleLE(uploaded, off + 16);
-    buf.writeDoubleLE(downloaded, off + 24);
-  }
-
-  lastSeen(slot: number): number {
-    return this.buf.readDoubleLE(this.base + slot * this.stride + this.keyLength);
-  }
-
-  /** Byte offset of a slot's record in `buf`. */
-  offset(slot: number): number {
-    return this.base + slot * this.stride;
-  }
-
   /** Removes a slot by moving the last record into it (order is not meaningful). */
-  remove(slot: number): void {
-    const last = this.size - 1;
-    const { stride } = this;
-    if (this.index !== null) this.indexDelete(slot);
+  remove(t: number, slot: number): void {
+    const last = this.size[t] - 1;
+    const stride = strideOf(ipLengthOf(t));
+    const index = this.indexes.get(t);
+    if (index !== undefined) this.indexDelete(t, index, slot);
     if (slot !== last) {
-      const from = this.base + last * stride;
-      this.buf.copy(this.buf, this.base + slot * stride, from, from + stride);
-      if (this.index !== null) this.indexMove(last, slot);
+      const buf = this.buf(t);
+      const from = this.offset(t, last);
+      buf.copy(buf, this.offset(t, slot), from, from + stride);
+      if (index !== undefined) this.indexMove(t, index, last, slot);
     }
-    this.size = last;
-    if (this.size === 0) this.resize(0);
-    else if (this.capacity > MIN_CAPACITY * 4 && this.size < this.capacity / 4) {
-      this.resize(this.size * 2);
-    }
-    if (this.index !== null && this.size <= INDEX_THRESHOLD / 2) this.index = null;
+    this.size[t] = last;
+    const capacity = this.capacity(t);
+    if (last === 0) this.resize(t, 0);
+    else if (capacity > MIN_CAPACITY * 4 && last < capacity / 4) this.resize(t, last * 2);
+    if (index !== undefined && last <= INDEX_THRESHOLD / 2) this.indexes.delete(t);
   }
 
   /** Removes peers last seen before `cutoff`; calls `onRemoved` with each record's offset
-   * before it is overwritten. */
-  expire(cutoff: number, onRemoved: ((buf: Buffer, offset: number) => void) | null): number {
+   * before it is overwritten. Returns how many it removed. */
+  expire(
+    t: number,
+    cutoff: number,
+    onRemoved: ((buf: Buffer, offset: number) => void) | null,
+  ): number {
     let removed = 0;
-    for (let slot = this.size - 1; slot >= 0; slot--) {
-      if (this.lastSeen(slot) < cutoff) {
-        if (onRemoved !== null) onRemoved(this.buf, this.offset(slot));
-        this.remove(slot);
+    for (let slot = this.size[t] - 1; slot >= 0; slot--) {
+      if (this.lastSeen(t, slot) < cutoff) {
+        if (onRemoved !== null) onRemoved(this.buf(t), this.offset(t, slot));
+        this.remove(t, slot);
         removed++;
       }
     }
     return removed;
   }
 
-  /** The live records as one packed buffer (a copy). */
-  records(): Buffer {
-    return Buffer.from(this.buf.subarray(this.base, this.base + this.size * this.stride));
-  }
-
   /** Returns the table's memory to the slab (the table is empty afterwards). */
-  release(): void {
-    this.size = 0;
-    this.index = null;
-    this.resize(0);
+  release(t: number): void {
+    this.size[t] = 0;
+    this.indexes.delete(t);
+    this.resize(t, 0);
   }
 
-  private equals(slot: number, key: Buffer): boolean {
-    const buf = this.buf;
-    const off = this.base + slot * this.stride;
-    for (let j = 0; j < this.keyLength; j++) if (buf[off + j] !== key[j]) return false;
+  private capacity(t: number): number {
+    const c = this.cls[t];
+    return c === 0 ? 0 : Math.floor(classBytes(c) / strideOf(ipLengthOf(t)));
+  }
+
+  private hash(buf: Buffer, off: number, length: number): number {
+    let h = this.seed ^ 0x811c9dc5;
+    for (let j = 0; j < length; j++) h = Math.imul(h ^ buf[off + j], 16777619);
+    return (h ^ (h >>> 15)) >>> 0;
+  }
+
+  private equals(t: number, slot: number, key: Buffer): boolean {
+    const buf = this.buf(t);
+    const off = this.offset(t, slot);
+    const kl = peerKeyLength(ipLengthOf(t));
+    for (let j = 0; j < kl; j++) if (buf[off + j] !== key[j]) return false;
     return true;
   }
 
-  private slotHash(slot: number): number {
-    return hashKey(this.buf, this.base + slot * this.stride, this.keyLength);
+  private slotHash(t: number, slot: number): number {
+    return this.hash(this.buf(t), this.offset(t, slot), peerKeyLength(ipLengthOf(t)));
   }
 
-  private buildIndex(): void {
+  private buildIndex(t: number): void {
     let length = 64;
-    while (length < this.size * 4) length *= 2;
-    this.index = new Int32Array(length);
-    for (let slot = 0; slot < this.size; slot++) this.indexInsert(slot);
+    while (length < this.size[t] * 4) length *= 2;
+    const index = new Int32Array(length);
+    this.indexes.set(t, index);
+    for (let slot = 0; slot < this.size[t]; slot++) this.indexInsert(t, index, slot);
   }
 
-  private indexInsert(slot: number): void {
-    const index = this.index as Int32Array;
+  private indexInsert(t: number, index: Int32Array, slot: number): void {
     const mask = index.length - 1;
-    let i = this.slotHash(slot) & mask;
+    let i = this.slotHash(t, slot) & mask;
     while (index[i] !== 0) i = (i + 1) & mask;
     index[i] = slot + 1;
   }
 
-  private indexPosition(slot: number): number {
-    const index = this.index as Int32Array;
-    const mask = index.length - 1;
-    let i = this.slotHash(slot) & mask;
-    while (index[i] !== slot + 1) i = (i + 1) & mask;
-    return i;
-  }
-
   /** The record now at `to` was at `from`: repoint its index entry. */
-  private indexMove(from: number, to: number): void {
-    const index = this.index as Int32Array;
+  private indexMove(t: number, index: Int32Array, from: number, to: number): void {
     const mask = index.length - 1;
-    let i = this.slotHash(to) & mask;
+    let i = this.slotHash(t, to) & mask;
     while (index[i] !== from + 1) i = (i + 1) & mask;
     index[i] = to + 1;
   }
 
   /** Linear-probing deletion by backward shift: no tombstones, probes stay short. */
-  private indexDelete(slot: number): void {
-    const index = this.index as Int32Array;
+  private indexDelete(t: number, index: Int32Array, slot: number): void {
     const mask = index.length - 1;
-    let i = this.indexPosition(slot);
+    let i = this.slotHash(t, slot) & mask;
+    while (index[i] !== slot + 1) i = (i + 1) & mask;
     let j = i;
     for (;;) {
       j = (j + 1) & mask;
       const v = index[j];
       if (v === 0) break;
-      const home = this.slotHash(v - 1) & mask;
+      const home = this.slotHash(t, v - 1) & mask;
       const stays = i <= j ? i < home && home <= j : i < home || home <= j;
       if (stays) continue;
       index[i] = v;
@@ -230,24 +245,31 @@ export class PeerTable {
     index[i] = 0;
   }
 
-  private resize(capacity: number): void {
-    const bytes = capacity * this.stride;
-    let handle = -1;
-    let buf: Buffer = EMPTY;
-    let base = 0;
+  private resize(t: number, capacity: number): void {
+    const stride = strideOf(ipLengthOf(t));
+    const oldCls = this.cls[t];
+    const oldHandle = this.handle[t] * UNIT;
     if (capacity > 0) {
-      handle = this.slab.alloc(bytes);
-      buf = this.slab.page(handle);
-      base = Slab.offset(handle);
-      this.buf.copy(buf, base, this.base, this.base + this.size * this.stride);
+      const bytes = classSize(capacity * stride);
+      const handle = this.slab.alloc(bytes);
+      if (oldCls !== 0) {
+        const from = oldHandle % PAGE;
+        this.slab
+          .page(oldHandle)
+          .copy(this.slab.page(handle), handle % PAGE, from, from + this.size[t] * stride);
+      }
+      this.handle[t] = handle / UNIT;
+      this.cls[t] = classOf(bytes);
+    } else {
+      this.cls[t] = 0;
     }
-    if (this.handle >= 0) this.slab.release(this.handle, this.capacity * this.stride);
-    this.handle = handle;
-    this.buf = buf;
-    this.base = base;
-    // Use the whole block.
-    this.capacity = capacity > 0 ? Math.floor(classSize(bytes) / this.stride) : 0;
+    if (oldCls !== 0) this.slab.release(oldHandle, classBytes(oldCls));
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+/** Unix ms in 48 bits (year 10889); anything outside is clamped, never wrapped. */
+function writeTime(buf: Buffer, off: number, ms: number): void {
+  const v = ms > 0 ? Math.min(Math.floor(ms), 2 ** 48 - 1) : 0;
+  buf.writeUInt32LE(v % 2 ** 32, off);
+  buf.writeUInt16LE(Math.floor(v / 2 ** 32) & 0xffff, off + 4);
+}
