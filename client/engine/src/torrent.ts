@@ -81,6 +81,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       connected: () => this.timer !== undefined,
       onMetadata: (info) => this.onMetadata(info),
     }));
+    this.swarm.onBusy = () => this.timer?.wake();
     this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
     if (init.peers) this.sources.discovery.found('manual', init.peers);
   }
@@ -354,13 +355,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     await this.resumeSaver.save();
   }
 
-  private tick(): void {
-    if (this.swarm.idle()) return;
+  /** True when idle: the ticker then skips it until the swarm has something (Swarm.onBusy). */
+  private tick(): boolean {
+    if (this.swarm.idle()) return true;
     const now = Date.now();
     this.live?.tick(now);
     this.swarm.maintain();
     this.metadata.tick(this.swarm.conns);
     this.sources.pex.tick(this.swarm.conns, this.swarm.addresses(), now);
+    return false;
   }
 
   private onMetadata(info: Buffer): void {

@@ -30,6 +30,8 @@ export class Swarm {
   private readonly connecting = new Set<string>();
   private readonly banned = new Set<string>();
   private readonly bannedIds = new Set<string>();
+  /** Called when there may be work for the torrent's tick again (it sleeps while idle()). */
+  onBusy: () => void = () => undefined;
 
   constructor(
     private readonly maxPeers: () => number,
@@ -51,12 +53,14 @@ export class Swarm {
         // a peer the user adds by hand is dialled now, whatever its earlier failures
         known.failures = 0;
         known.nextTry = 0;
+        this.onBusy();
       }
       if (known || this.banned.has(addr) || this.selfAddresses().has(addr)) continue;
       if (this.candidates.size >= MAX_CANDIDATES) break;
       this.candidates.set(addr, { host: p.host, port: p.port, source, failures: 0, nextTry: 0 });
       added++;
     }
+    if (added > 0) this.onBusy();
     return added;
   }
 
@@ -90,6 +94,12 @@ export class Swarm {
   }
 
   /** No connection, none being opened and no address to try: a tick has nothing to do. */
+  /** Takes an incoming connection. */
+  adopt(conn: PeerConnection): void {
+    this.conns.add(conn);
+    this.onBusy();
+  }
+
   idle(): boolean {
     return this.conns.size === 0 && this.connecting.size === 0 && this.candidates.size === 0;
   }

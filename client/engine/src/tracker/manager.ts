@@ -159,10 +159,21 @@ export class TrackerManager {
     const tier = this.tiers[t];
     this.timers.get(t)?.cancel();
     this.timers.delete(t);
+    let blockedUntil = 0;
     for (let i = 0; i < tier.length; i++) {
       if (!this.running) return;
       const e = tier[i];
       if (!e.client) continue;
+      const blocked = e.client.blocked?.();
+      if (blocked) {
+        // its host is down for every torrent: no request, signal or timer, and no log line
+        // each (10,000 torrents behind one dead tracker come here every back-off)
+        e.status.status = 'error';
+        e.status.lastAnnounce = Date.now();
+        e.status.message = blocked.message;
+        blockedUntil = Math.max(blockedUntil, blocked.until);
+        continue;
+      }
       const ac = new AbortController();
       this.aborts.add(ac);
       const timer = setTimeout(() => ac.abort(), ANNOUNCE_TIMEOUT_MS);
@@ -202,7 +213,8 @@ export class TrackerManager {
     }
     const n = (this.failures.get(t) ?? 0) + 1;
     this.failures.set(t, n);
-    const retry = jitter(retryDelay(n), 0.2);
+    // not before a dead host is tried again: retrying sooner would fail the same way
+    const retry = Math.max(jitter(retryDelay(n), 0.2), blockedUntil - Date.now() + jitter(1000));
     for (const e of tier) if (e.client) e.status.nextAnnounce = Date.now() + retry;
     this.schedule(
       t,
