@@ -67,6 +67,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private readonly announces = new AnnounceQueue();
   private readonly ticker = new Ticker(TORRENT_TICK_MS);
+  /** Peers connected to all torrents together (each swarm reports its changes). */
+  private torrentPeers = 0;
   private ctx?: SessionContext;
   private closed = false;
 
@@ -147,6 +149,9 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       },
       chokeIntervalMs: opts.chokeIntervalMs,
       sessionRoom: () => this.connectionCount() < this.opts.maxPeers,
+      peersChanged: (delta) => {
+        this.torrentPeers += delta;
+      },
       selfAddresses: () =>
         new Set([
           formatAddress('127.0.0.1', this.boundPort),
@@ -279,10 +284,9 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     }
   }
 
+  /** Summing every torrent's peers on each dial cost O(torrents) per connection attempt. */
   private connectionCount(): number {
-    let n = this.incoming.size;
-    for (const t of this.torrents.values()) n += t.connectionCount;
-    return n;
+    return this.incoming.size + this.torrentPeers;
   }
 
   private trackerClient(url: string): TrackerClient | undefined {

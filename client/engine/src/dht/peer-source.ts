@@ -15,29 +15,129 @@ const toSource = (peers: WirePeer[]): PeerAddress[] =>
   peers.map((p) => ({ host: p.ip, port: p.port }));
 
 /**
+ * Routes a session-wide source's peers to the torrent they are for by info-hash, through one
+ * listener: a listener per torrent made each DHT answer or LSD datagram call 10,000 functions.
+ */
+class ByHash<P> {
+  private readonly watchers = new Map<string, Set<(peers: P) => void>>();
+
+  constructor(private readonly attach: (dispatch: (hex: string, peers: P) => void) => () => void) {}
+
+  private detach?: () => void;
+
+  watch(hex: string, fn: (peers: P) => void): () => void {
+    let set = this.watchers.get(hex);
+    if (!set) this.watchers.set(hex, (set = new Set()));
+    set.add(fn);
+    this.detach ??= this.attach((h, peers) => {
+      const fns = this.watchers.get(h);
+      if (fns) for (const f of fns) f(peers);
+    });
+    return () => {
+      set.delete(fn);
+      if (set.size === 0 && this.watchers.get(hex) === set) this.watchers.delete(hex);
+      if (this.watchers.size === 0) {
+        this.detach?.();
+        this.detach = undefined;
+      }
+    };
+  }
+}
+
+/**
+ * Starts queued jobs at most `perSecond` a second, in order: 10,000 torrents starting together
+ * look themselves up on the DHT over a few minutes rather than all in the same instant.
+ */
+export class Pacer {
+  private readonly queue: Array<() => void> = [];
+  private head = 0;
+  private timer?: NodeJS.Timeout;
+  private started = 0;
+
+  constructor(private readonly perSecond: number) {}
+
+  run(job: () => void): void {
+    if (this.head >= this.queue.length && this.started < this.perSecond) {
+      // a few at once (one torrent added by hand) start now
+      this.started++;
+      this.arm();
+      start(job);
+      return;
+    }
+    this.queue.push(job);
+    this.arm();
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.pump(), 1000);
+    this.timer.unref();
+  }
+
+  private pump(): void {
+    this.started = 0;
+    while (this.head < this.queue.length && this.started < this.perSecond) {
+      this.started++;
+      start(this.queue[this.head++]);
+    }
+    if (this.head >= this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+      if (this.started === 0) {
+        clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    } else if (this.head > 1024) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+}
+
+function start(job: () => void): void {
+  try {
+    job();
+  } catch {
+    // a job handles its own failures; the others still run
+  }
+}
+
+/** DHT lookups started per second at most, for all torrents together. */
+export const DHT_LOOKUPS_PER_SECOND = 20;
+
+/**
  * The DHT as a torrent's peer source: get_peers lookups only while a magnet's privacy is unknown
  * (`lookup`), lookups with announce_peer once it is public (`announce`); at start and every
- * `intervalMs`. Peers stream in as the lookup finds them.
+ * `intervalMs`, paced (DHT_LOOKUPS_PER_SECOND for the session). Peers stream in as the lookup
+ * finds them.
  */
 export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): PeerSourceFactory {
+  const byHash = new ByHash<WirePeer[]>((dispatch) => {
+    const on = (h: Buffer, peers: WirePeer[]) => dispatch(h.toString('hex'), peers);
+    dht.on('peers', on);
+    return () => dht.off('peers', on);
+  });
+  const pacer = new Pacer(DHT_LOOKUPS_PER_SECOND);
   return (target, found) => {
+    const hex = target.infoHash.toString('hex');
     let timer: NodeJS.Timeout | undefined;
     let mode: DiscoveryMode | undefined;
+    let unwatch: (() => void) | undefined;
     let running: Promise<unknown> = Promise.resolve();
-    const onPeers = (h: Buffer, peers: WirePeer[]) => {
-      if (mode && h.equals(target.infoHash)) found(toSource(peers));
-    };
-    const run = () => {
+    const lookup = () => {
       const m = mode;
-      if (!m) return;
+      if (!m) return; // stopped while it waited its turn
       running = (
         m === 'announce'
           ? dht.announce(target.infoHash, target.port())
           : dht.lookup(target.infoHash)
       ).catch(() => undefined);
     };
+    const run = () => pacer.run(lookup);
     const stop = async () => {
       mode = undefined;
+      unwatch?.();
+      unwatch = undefined;
       if (timer) clearInterval(timer);
       timer = undefined;
       await running;
@@ -49,19 +149,17 @@ export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): 
       start(m) {
         const changed = mode !== m;
         mode = m;
+        unwatch ??= byHash.watch(hex, (peers) => {
+          if (mode) found(toSource(peers));
+        });
         if (!timer) {
-          dht.on('peers', onPeers);
           timer = setInterval(run, intervalMs);
           timer.unref();
         }
         if (changed) run();
       },
-      stop: async () => {
-        dht.off('peers', onPeers);
-        await stop();
-      },
+      stop,
       close() {
-        dht.off('peers', onPeers);
         void stop();
       },
     };
@@ -74,25 +172,25 @@ export function dhtPeerSource(dht: Dht, intervalMs = DHT_ANNOUNCE_INTERVAL_MS): 
  * known to be public (no `lookupBeforeMetadata`).
  */
 export function lsdPeerSource(lsd: Lsd): PeerSourceFactory {
+  const byHash = new ByHash<WirePeer>((dispatch) => {
+    lsd.on('peer', dispatch);
+    return () => lsd.off('peer', dispatch);
+  });
   return (target, found) => {
     const hex = target.infoHash.toString('hex');
-    const onPeer = (h: string, peer: WirePeer) => {
-      if (h === hex) found(toSource([peer]));
-    };
-    let on = false;
+    let unwatch: (() => void) | undefined;
     const stop = () => {
-      if (!on) return;
-      on = false;
-      lsd.off('peer', onPeer);
+      if (!unwatch) return;
+      unwatch();
+      unwatch = undefined;
       lsd.remove(hex);
     };
     return {
       kind: 'lsd',
       publicOnly: true,
       start(mode) {
-        if (mode !== 'announce' || on) return;
-        on = true;
-        lsd.on('peer', onPeer);
+        if (mode !== 'announce' || unwatch) return;
+        unwatch = byHash.watch(hex, (peer) => found(toSource([peer])));
         lsd.announce(hex);
       },
       stop: async () => stop(),

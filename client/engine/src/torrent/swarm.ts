@@ -39,7 +39,19 @@ export class Swarm {
     private readonly sessionRoom: () => boolean,
     private readonly connect: (socket: net.Socket, c: Candidate, address: string) => PeerConnection,
     private readonly selfAddresses: () => Set<string>,
+    /** The session's count of connected peers follows this swarm's. */
+    private readonly counted: (delta: number) => void = () => undefined,
   ) {}
+
+  private track(conn: PeerConnection): void {
+    if (this.conns.has(conn)) return;
+    this.conns.add(conn);
+    this.counted(1);
+  }
+
+  private untrack(conn: PeerConnection): void {
+    if (this.conns.delete(conn)) this.counted(-1);
+  }
 
   /** Remembers addresses to dial; returns how many were new. */
   addCandidates(peers: Array<{ host: string; port: number }>, source: PeerSourceKind): number {
@@ -96,7 +108,7 @@ export class Swarm {
   /** No connection, none being opened and no address to try: a tick has nothing to do. */
   /** Takes an incoming connection. */
   adopt(conn: PeerConnection): void {
-    this.conns.add(conn);
+    this.track(conn);
     this.onBusy();
   }
 
@@ -117,7 +129,7 @@ export class Swarm {
 
   /** A connection ended; an outgoing one that never got going counts as a failure. */
   onClosed(conn: PeerConnection, productive: boolean): void {
-    this.conns.delete(conn);
+    this.untrack(conn);
     const c = this.candidates.get(conn.address);
     if (!c) return;
     if (productive) {
@@ -135,8 +147,10 @@ export class Swarm {
   }
 
   closeAll(reason: string): void {
-    for (const c of [...this.conns]) c.close(reason);
-    this.conns.clear();
+    for (const c of [...this.conns]) {
+      c.close(reason);
+      this.untrack(c);
+    }
   }
 
   /** Peer addresses for PEX (connected, outgoing or with a known listen port). */
@@ -181,7 +195,7 @@ export class Swarm {
       socket.off('error', fail);
       this.connecting.delete(addr);
       conn = this.connect(socket, c, addr);
-      this.conns.add(conn);
+      this.track(conn);
     });
   }
 
