@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { encodeTorrent, parseInfoDictionary, type Handshake } from '@enjambre/bittorrent';
+import {
+  encodeTorrent,
+  formatMagnet,
+  parseInfoDictionary,
+  type Handshake,
+} from '@enjambre/bittorrent';
 import type {
   FilePriority,
   FileStatus,
@@ -56,6 +61,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   private readonly sources: TorrentSources;
   private readonly router: PeerRouter;
   private readonly resumeSaver: ResumeSaver;
+  private magnetLink?: { name: string | undefined; link: string };
 
   constructor(
     private readonly ctx: SessionContext,
@@ -120,8 +126,22 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       downloadDir: this.init.downloadDir,
       addedAt: this.addedAt,
       completedAt: this.completedAt,
-      trackers: this.init.tiers.flat(),
+      magnet: this.magnet(),
     });
+  }
+
+  /** The magnet link, formatted again only when the name changes (the metadata arrived). */
+  private magnet(): string {
+    const name = this.content?.meta.name ?? this.init.name;
+    if (!this.magnetLink || this.magnetLink.name !== name) {
+      const link = formatMagnet({
+        infoHash: this.infoHash,
+        name,
+        trackers: this.init.tiers.flat(),
+      });
+      this.magnetLink = { name, link };
+    }
+    return this.magnetLink.link;
   }
 
   files(): FileStatus[] {
