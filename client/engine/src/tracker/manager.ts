@@ -44,6 +44,8 @@ export class TrackerManager {
   private readonly aborts = new Set<AbortController>();
   private running = false;
   private sentCompleted = false;
+  /** status() as last copied; dropped whenever an entry's status changes. */
+  private snapshot?: TrackerStatus[];
 
   constructor(private readonly opts: TrackerManagerOptions) {
     this.queue = opts.queue ?? new AnnounceQueue();
@@ -65,8 +67,13 @@ export class TrackerManager {
     }
   }
 
+  /**
+   * Each tracker's status. The copies are kept until an announce changes one (listings ask for
+   * 10,000 torrents' trackers at a time; most did not change since the last).
+   */
   status(): TrackerStatus[] {
-    return this.tiers.flat().map((e) => ({ ...e.status }));
+    this.snapshot ??= this.tiers.flat().map((e) => Object.freeze({ ...e.status }));
+    return this.snapshot.slice();
   }
 
   start(): void {
@@ -164,6 +171,7 @@ export class TrackerManager {
       if (!this.running) return;
       const e = tier[i];
       if (!e.client) continue;
+      this.snapshot = undefined;
       const blocked = e.client.blocked?.();
       if (blocked) {
         // its host is down for every torrent: no request, signal or timer, and no log line
@@ -180,6 +188,7 @@ export class TrackerManager {
       e.status.status = 'announcing';
       try {
         const res: AnnounceResult = await e.client.announce(this.request(event), ac.signal);
+        this.snapshot = undefined;
         const now = Date.now();
         const interval = Math.max(MIN_INTERVAL_S, Math.min(res.interval || 1800, 3600));
         Object.assign(e.status, {
@@ -200,6 +209,7 @@ export class TrackerManager {
         this.schedule(t, jitter(interval * 1000));
         return;
       } catch (err) {
+        this.snapshot = undefined;
         Object.assign(e.status, {
           status: 'error',
           lastAnnounce: Date.now(),
@@ -216,6 +226,7 @@ export class TrackerManager {
     // not before a dead host is tried again: retrying sooner would fail the same way
     const retry = Math.max(jitter(retryDelay(n), 0.2), blockedUntil - Date.now() + jitter(1000));
     for (const e of tier) if (e.client) e.status.nextAnnounce = Date.now() + retry;
+    this.snapshot = undefined;
     this.schedule(
       t,
       retry,
