@@ -117,6 +117,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.publisherKey = await loadPublisherKey(this.opts.dataDir);
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
+    await this.resume.preload();
     this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
     const server = (this.server = net.createServer((socket) => this.onIncoming(socket)));
     await new Promise<void>((resolve, reject) => {
