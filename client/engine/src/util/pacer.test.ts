@@ -1,4 +1,4 @@
-import { Pacer } from './peer-source';
+import { Pacer } from './pacer';
 
 const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
