@@ -21,8 +21,9 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import bencode from 'bencode';
+import WebSocket from 'ws';
 
-/* global fetch, FormData, Blob, document, requestAnimationFrame, getComputedStyle */
+/* global fetch, FormData, Blob, URLSearchParams, document, requestAnimationFrame, getComputedStyle */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const out = path.join(root, 'bench/out');
@@ -50,6 +51,17 @@ const QBT = '/usr/bin/qbittorrent-nox';
 const CHROMIUM = '/usr/bin/chromium';
 const TRACKER = 'http://127.0.0.1:9/announce'; // discard port: nothing listens, refused at once
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+// Every torrent-get field of rpc-version 17 (as bench/rpc asks for them).
+const TR_FIELDS = `activityDate addedDate bandwidthPriority comment corruptEver creator dateCreated
+desiredAvailable doneDate downloadDir downloadedEver downloadLimit downloadLimited editDate error
+errorString eta etaIdle file-count files fileStats hashString haveUnchecked haveValid
+honorsSessionLimits id isFinished isPrivate isStalled labels leftUntilDone magnetLink
+manualAnnounceTime maxConnectedPeers metadataPercentComplete name peer-limit peers peersConnected
+peersFrom peersGettingFromUs peersSendingToUs percentDone pieces pieceCount pieceSize priorities
+primary-mime-type queuePosition rateDownload rateUpload recheckProgress secondsDownloading
+secondsSeeding seedIdleLimit seedIdleMode seedRatioLimit seedRatioMode sizeWhenDone startDate status
+trackers trackerStats totalSize torrentFile uploadedEver uploadLimit uploadLimited uploadRatio
+wanted webseeds webseedsSendingToUs`.split(/\s+/);
 const ENJAMBRE_CLI = path.join(root, 'client/bridge/bin/enjambre.js');
 const WEB_ROOT = path.join(root, 'client/web/dist/web/browser');
 
@@ -189,7 +201,10 @@ async function pool(items, width, fn) {
 function enjambre(set) {
   let child;
   let apiPort;
+  let rpcPort;
   let token;
+  let trSid = '';
+  let qbCookie;
   const dataDir = path.join(set.dir, `enjambre-${process.pid}`);
   const headers = () => ({ authorization: `Bearer ${token}` });
   const get = async (p) => {
@@ -204,6 +219,9 @@ function enjambre(set) {
     },
     async launch() {
       apiPort ??= await freePort();
+      rpcPort ??= await freePort();
+      trSid = '';
+      qbCookie = undefined;
       child = start('enjambre', process.execPath, [
         ...profileArgs,
         ENJAMBRE_CLI,
@@ -214,6 +232,8 @@ function enjambre(set) {
         set.data,
         '--api-port',
         String(apiPort),
+        '--rpc-port',
+        String(rpcPort),
         '--port',
         '0',
         '--web-root',
@@ -251,6 +271,58 @@ function enjambre(set) {
     },
     async listPage() {
       const res = await get('/api/torrents?offset=0&limit=100');
+      return (await res.arrayBuffer()).byteLength;
+    },
+    /** The GUI's first WebSocket message: bytes on the wire (compressed or not), its JSON, time. */
+    wsFirst() {
+      return new Promise((resolve, reject) => {
+        const t0 = performance.now();
+        const ws = new WebSocket(`ws://127.0.0.1:${apiPort}/api/ws?token=${token}`, {
+          perMessageDeflate: true, // what browsers offer
+        });
+        const timer = setTimeout(() => reject(new Error('no WebSocket message')), 60_000);
+        ws.once('error', reject);
+        ws.once('message', (data) => {
+          clearTimeout(timer);
+          const wire = ws._socket.bytesRead;
+          resolve({ wireBytes: wire, jsonBytes: data.length, s: (performance.now() - t0) / 1000 });
+          ws.terminate();
+        });
+      });
+    },
+    /** Transmission torrent-get of every field; answer bytes. */
+    async trGet() {
+      const auth = `Basic ${Buffer.from(`bench:${token}`).toString('base64')}`;
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`http://127.0.0.1:${rpcPort}/transmission/rpc`, {
+          method: 'POST',
+          headers: { authorization: auth, 'x-transmission-session-id': trSid },
+          body: JSON.stringify({ method: 'torrent-get', arguments: { fields: TR_FIELDS } }),
+        });
+        if (res.status === 409) {
+          trSid = res.headers.get('x-transmission-session-id');
+          await res.arrayBuffer();
+          continue;
+        }
+        if (!res.ok) throw new Error(`torrent-get: ${res.status}`);
+        return (await res.arrayBuffer()).byteLength;
+      }
+      throw new Error('torrent-get: no session id');
+    },
+    /** qBittorrent WebAPI GET (torrents/info, sync/maindata); answer bytes. */
+    async qb(p) {
+      const base = `http://127.0.0.1:${rpcPort}/api/v2`;
+      if (qbCookie === undefined) {
+        const res = await fetch(`${base}/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ username: 'admin', password: token }).toString(),
+        });
+        qbCookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
+        if ((await res.text()) !== 'Ok.') throw new Error('enjambre qBittorrent login failed');
+      }
+      const res = await fetch(`${base}/${p}`, { headers: { cookie: qbCookie } });
+      if (!res.ok) throw new Error(`${p}: ${res.status}`);
       return (await res.arrayBuffer()).byteLength;
     },
     guiUrl: () => `http://127.0.0.1:${apiPort}/?token=${token}`,
@@ -342,6 +414,9 @@ function qbittorrent(set) {
     },
     async listPage() {
       return (await (await get('/torrents/info?offset=0&limit=100')).arrayBuffer()).byteLength;
+    },
+    async qb(p) {
+      return (await (await get(`/${p}`)).arrayBuffer()).byteLength;
     },
     guiUrl: () => `http://127.0.0.1:${webPort}/`,
     stop: () => stop(child, 60_000),
@@ -457,8 +532,31 @@ async function run(program, set) {
     pageTimes.push((performance.now() - t0) / 1000);
   }
   r.pageS = median(pageTimes);
+  // the remote-control APIs' full listings (qBittorrent's torrents/info is listAll above)
+  const timed = async (fn) => {
+    const ts = [];
+    let bytes;
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      bytes = await fn();
+      ts.push((performance.now() - t0) / 1000);
+    }
+    return [median(ts), bytes];
+  };
+  if (program.trGet) [r.trGetS, r.trGetBytes] = await timed(() => program.trGet());
+  if (program.name === 'enjambre') [r.qbInfoS] = await timed(() => program.qb('torrents/info'));
+  else r.qbInfoS = r.listS;
+  [r.qbMainS, r.qbMainBytes] = await timed(() => program.qb('sync/maindata'));
+  if (program.wsFirst) {
+    const firsts = [];
+    for (let i = 0; i < 3; i++) firsts.push(await program.wsFirst());
+    r.wsFirstS = median(firsts.map((f) => f.s));
+    r.wsWireBytes = firsts[0].wireBytes;
+    r.wsJsonBytes = firsts[0].jsonBytes;
+  }
   log(
-    `${program.name} N=${n}: idle CPU ${fmt(r.idleCpuS, 2)} s / ${idleS} s, RSS ${fmt(r.rssMb)} MB, list ${fmt(r.listS, 3)} s`,
+    `${program.name} N=${n}: idle CPU ${fmt(r.idleCpuS, 2)} s / ${idleS} s, RSS ${fmt(r.rssMb)} MB, list ${fmt(r.listS, 3)} s, ` +
+      `torrent-get ${fmt(r.trGetS, 3)} s, torrents/info ${fmt(r.qbInfoS, 3)} s, sync/maindata ${fmt(r.qbMainS, 3)} s`,
   );
   if (gui) {
     try {
@@ -534,16 +632,16 @@ async function main() {
     `\nScale: N small seeding torrents, idle window ${idleS} s, ${os.cpus().length} cores${qbtVersion ? `, ${qbtVersion}` : ''}\n`,
   );
   console.log(
-    '| program | N | add s | seeding s | idle CPU s | idle CPU % | RSS MB | list s | list MB | page(100) s | page kB | GUI paint s | DOM rows | frame ms (p50/p95) | restart s |',
+    '| program | N | add s | seeding s | idle CPU s | idle CPU % | RSS MB | list s | list MB | page(100) s | page kB | torrent-get s | torrents/info s | sync/maindata s | first WS msg s (wire / JSON MB) | GUI paint s | DOM rows | frame ms (p50/p95) | restart s |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
     if (r.error) {
       console.log(`| ${r.program} | ${r.n} | failed: ${r.error} |`);
       continue;
     }
     console.log(
-      `| ${r.program} | ${r.n} | ${fmt(r.addS)} | ${fmt(r.seedingS)} | ${fmt(r.idleCpuS, 2)} | ${fmt(r.idleCpuPct)} | ${fmt(r.rssMb)} | ${fmt(r.listS, 3)} | ${fmt(r.listBytes / 1e6, 2)} | ${fmt(r.pageS, 3)} | ${fmt(r.pageBytes / 1e3)} | ${r.guiError ? 'failed' : fmt(r.firstPaintS, 2)} | ${r.rows ?? '—'} | ${fmt(r.frameMedianMs)} / ${fmt(r.frameP95Ms)} | ${fmt(r.restartS, 2)} |`,
+      `| ${r.program} | ${r.n} | ${fmt(r.addS)} | ${fmt(r.seedingS)} | ${fmt(r.idleCpuS, 2)} | ${fmt(r.idleCpuPct)} | ${fmt(r.rssMb)} | ${fmt(r.listS, 3)} | ${fmt(r.listBytes / 1e6, 2)} | ${fmt(r.pageS, 3)} | ${fmt(r.pageBytes / 1e3)} | ${fmt(r.trGetS, 3)} | ${fmt(r.qbInfoS, 3)} | ${fmt(r.qbMainS, 3)} | ${r.wsFirstS === undefined ? '—' : `${fmt(r.wsFirstS, 3)} (${fmt(r.wsWireBytes / 1e6, 2)} / ${fmt(r.wsJsonBytes / 1e6, 2)})`} | ${r.guiError ? 'failed' : fmt(r.firstPaintS, 2)} | ${r.rows ?? '—'} | ${fmt(r.frameMedianMs)} / ${fmt(r.frameP95Ms)} | ${fmt(r.restartS, 2)} |`,
     );
   }
   for (const n of sizes) {
@@ -552,7 +650,8 @@ async function main() {
     if (!e || !q) continue;
     console.log(
       `N=${n} enjambre / qbittorrent: idle CPU ${fmt(e.idleCpuS / q.idleCpuS, 2)}×, RSS ${fmt(e.rssMb / q.rssMb, 2)}×, ` +
-        `list ${fmt(e.listS / q.listS, 2)}×, add ${fmt(e.addS / q.addS, 2)}×` +
+        `list ${fmt(e.listS / q.listS, 2)}×, torrents/info ${fmt(e.qbInfoS / q.qbInfoS, 2)}×, ` +
+        `sync/maindata ${fmt(e.qbMainS / q.qbMainS, 2)}×, add ${fmt(e.addS / q.addS, 2)}×` +
         (e.firstPaintS && q.firstPaintS
           ? `, GUI paint ${fmt(e.firstPaintS / q.firstPaintS, 2)}×`
           : '') +

@@ -86,3 +86,23 @@ test('the WebSocket sends every torrent first, then only the torrent that change
     ws.close();
   }
 });
+
+test('the first WebSocket message is compressed for a client that offers permessage-deflate', async () => {
+  const ws = new WebSocket(`ws://127.0.0.1:${d.apiPort}/api/ws?token=${d.token}`, {
+    perMessageDeflate: true,
+  });
+  try {
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      ws.once('error', reject);
+      ws.once('message', (m: Buffer) => resolve(m));
+    });
+    expect(ws.extensions).toMatch(/permessage-deflate/);
+    const body = JSON.parse(first.toString()) as { torrents: TorrentStatus[] };
+    expect(body.torrents).toHaveLength(hashes.length);
+    // the upgrade answer and the frame together are smaller than the message's JSON
+    const wire = (ws as unknown as { _socket: { bytesRead: number } })._socket.bytesRead;
+    expect(wire).toBeLessThan(first.length);
+  } finally {
+    ws.close();
+  }
+});

@@ -24,6 +24,8 @@ export interface SessionContext {
   chokeIntervalMs: number;
   /** Reserves room for one more connection in the session; false when full. */
   sessionRoom(): boolean;
+  /** A torrent's connected peers grew or shrank by `delta` (the session's count, kept, not summed). */
+  peersChanged(delta: number): void;
   /** Our own listen addresses ("127.0.0.1:port"), never dialled. */
   selfAddresses(): Set<string>;
   trackerClient(url: string): TrackerClient | undefined;

@@ -71,6 +71,8 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   /** Hybrid torrents by their truncated v2 info-hash (hex) -> their v1 info-hash (hex). */
   private readonly v2Aliases = new Map<string, string>();
   private readonly ticker = new Ticker(TORRENT_TICK_MS);
+  /** Peers connected to all torrents together (each swarm reports its changes). */
+  private torrentPeers = 0;
   private ctx?: SessionContext;
   private closed = false;
 
@@ -119,6 +121,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     this.publisherKey = await loadPublisherKey(this.opts.dataDir);
     this.resume = new ResumeDb(path.join(this.opts.dataDir, 'resume'));
     await this.resume.open();
+    await this.resume.preload();
     this.hasher = new TimedHasher(new WorkerHasher(), this.stats);
     const server = (this.server = net.createServer((socket) => this.onIncoming(socket)));
     await new Promise<void>((resolve, reject) => {
@@ -151,6 +154,9 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       },
       chokeIntervalMs: opts.chokeIntervalMs,
       sessionRoom: () => this.connectionCount() < this.opts.maxPeers,
+      peersChanged: (delta) => {
+        this.torrentPeers += delta;
+      },
       selfAddresses: () =>
         new Set([
           formatAddress('127.0.0.1', this.boundPort),
@@ -295,10 +301,9 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     }
   }
 
+  /** Summing every torrent's peers on each dial cost O(torrents) per connection attempt. */
   private connectionCount(): number {
-    let n = this.incoming.size;
-    for (const t of this.torrents.values()) n += t.connectionCount;
-    return n;
+    return this.incoming.size + this.torrentPeers;
   }
 
   private trackerClient(url: string): TrackerClient | undefined {

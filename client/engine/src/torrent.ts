@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { encodeTorrent, parseInfoDictionary, type Handshake } from '@enjambre/bittorrent';
+import {
+  encodeTorrent,
+  formatMagnet,
+  parseInfoDictionary,
+  type Handshake,
+} from '@enjambre/bittorrent';
 import type {
   FilePriority,
   FileStatus,
@@ -59,6 +64,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   private readonly router: PeerRouter;
   private readonly resumeSaver: ResumeSaver;
   private readonly webSeeds: WebSeeds;
+  private magnetLink?: { name: string | undefined; link: string };
 
   constructor(
     private readonly ctx: SessionContext,
@@ -84,6 +90,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       connected: () => this.timer !== undefined,
       onMetadata: (info) => this.onMetadata(info),
     }));
+    this.swarm.onBusy = () => this.timer?.wake();
     this.resumeSaver = new ResumeSaver(ctx.resume, this.infoHash, () => this.savable(), ctx.logger);
     if (init.peers) this.sources.discovery.found('manual', init.peers);
     this.webSeeds = webSeedsOf(init.webSeeds, ctx.downloadBucket, this.transfer, (seed, ...b) =>
@@ -128,9 +135,27 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
       downloadDir: this.init.downloadDir,
       addedAt: this.addedAt,
       completedAt: this.completedAt,
-      trackers: this.init.tiers.flat(),
       webSeeds: this.webSeeds.status(),
+      magnet: this.magnet(),
     });
+  }
+
+  /** The magnet link, formatted again only when the name changes (the metadata arrived). */
+  private magnet(): string {
+    const name = this.content?.meta.name ?? this.init.name;
+    if (!this.magnetLink || this.magnetLink.name !== name) {
+      const meta = this.content?.meta;
+      // BEP 52: a v2-only torrent's link has only urn:btmh, a hybrid's both hashes
+      const link = formatMagnet({
+        infoHash: this.infoHash,
+        infoHashV2: meta?.infoHashV2,
+        v2Only: meta?.v2 !== undefined,
+        name,
+        trackers: this.init.tiers.flat(),
+      });
+      this.magnetLink = { name, link };
+    }
+    return this.magnetLink.link;
   }
 
   files(): FileStatus[] {
@@ -349,11 +374,15 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   private goLive(content: TorrentContent): void {
     const live = new Live(content, this.ctx, this.swarm, this.transfer, {
       allDone: () => this.onAllDone(content),
-      wantsMore: () => this.setState('downloading'),
+      wantsMore: () => {
+        this.setState('downloading');
+        if (this.webSeeds.busy()) this.timer?.wake();
+      },
       fail: (err) => this.fail(err),
     });
     this.setPhase({ name: 'live', live });
     this.webSeeds.attach(content);
+    if (this.webSeeds.busy()) this.timer?.wake();
   }
 
   /** Disconnects; the phase stays until the caller moves on (the run sees its peers close). */
@@ -366,15 +395,18 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     await this.resumeSaver.save();
   }
 
-  private tick(): void {
-    this.webSeeds.fill(); // web seeds fetch with no peer at all
-    if (this.swarm.idle()) return;
+  /** True when idle: the ticker then skips it until the swarm has work (Swarm.onBusy), unless
+   * its web seeds still fetch (they need no peer at all). */
+  private tick(): boolean {
+    this.webSeeds.fill();
+    if (this.swarm.idle()) return !this.webSeeds.busy();
     const now = Date.now();
     this.live?.tick(now);
     this.swarm.maintain();
     this.metadata.tick(this.swarm.conns);
     this.content?.layers?.tick(this.swarm.conns);
     this.sources.pex.tick(this.swarm.conns, this.swarm.addresses(), now);
+    return false;
   }
 
   private onMetadata(info: Buffer): void {

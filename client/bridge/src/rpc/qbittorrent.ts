@@ -1,5 +1,5 @@
 import { statfs } from 'node:fs/promises';
-import type { TorrentSource } from '@enjambre/engine';
+import type { TorrentSource, TorrentStatus } from '@enjambre/engine';
 import type { Torrent } from '../engine';
 import { AlreadyAdded, HttpError } from '../daemon/http-error';
 import { sourceFromName } from './add-source';
@@ -207,14 +207,16 @@ export class QbApi {
     return Number(v);
   }
 
-  private serverState(): Record<string, unknown> {
+  /** `statuses`: every torrent's, when the caller has them already (sync/maindata). */
+  private serverState(
+    statuses: Iterable<TorrentStatus> = this.ctx.bridge.session.list().map((t) => t.status()),
+  ): Record<string, unknown> {
     const s = this.ctx.bridge.settings;
     let down = 0;
     let up = 0;
     let downloaded = 0;
     let uploaded = 0;
-    for (const t of this.ctx.bridge.session.list()) {
-      const st = t.status();
+    for (const st of statuses) {
       down += st.downloadRate;
       up += st.uploadRate;
       downloaded += st.downloadedTotal;
@@ -345,13 +347,16 @@ export class QbApi {
     const rid = this.int(form, 'rid') ?? 0;
     const now = Math.floor(Date.now() / 1000);
     const torrents = new Map<string, Record<string, unknown>>();
+    const statuses: TorrentStatus[] = [];
     for (const t of this.ctx.bridge.session.list()) {
-      torrents.set(t.infoHash, qbTorrentInfo(this.view(t), now));
+      const v = this.view(t);
+      statuses.push(v.status);
+      torrents.set(t.infoHash, qbTorrentInfo(v, now));
     }
     const categories = this.categoriesObject();
     const categoriesJson = JSON.stringify(categories);
     const tags = this.ctx.labels.listTags();
-    const server = this.serverState();
+    const server = this.serverState(statuses);
     const incremental = rid > 0 && rid === session.rid;
     const out: Record<string, unknown> = { rid: session.rid + 1 };
     if (!incremental) {

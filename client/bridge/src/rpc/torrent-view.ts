@@ -75,6 +75,8 @@ export class TorrentView {
   private filesValue?: FileStatus[];
   private peersValue?: PeerStatus[];
   private trackersValue?: TrackerStatus[];
+  private recordValue?: Readonly<TorrentRecord>;
+  private recordRead = false;
 
   constructor(
     readonly torrent: Torrent,
@@ -97,7 +99,11 @@ export class TorrentView {
   }
 
   get record(): Readonly<TorrentRecord> | undefined {
-    return this.ctx.bridge.record(this.torrent.infoHash);
+    if (!this.recordRead) {
+      this.recordValue = this.ctx.bridge.record(this.torrent.infoHash);
+      this.recordRead = true;
+    }
+    return this.recordValue;
   }
 
   get meta(): MetaFacts {

@@ -46,13 +46,23 @@ function fileName(v: TorrentView, path: string): string {
   return v.meta.multiFile ? `${v.status.name}/${path}` : path;
 }
 
+const hosts = new Map<string, string>();
+const MAX_HOSTS = 4096;
+
+/** Parsed once per URL: every torrent-get of trackerStats asks for each torrent's trackers. */
 function host(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}`;
-  } catch {
-    return url;
+  let h = hosts.get(url);
+  if (h === undefined) {
+    try {
+      const u = new URL(url);
+      h = `${u.protocol}//${u.host}`;
+    } catch {
+      h = url;
+    }
+    if (hosts.size >= MAX_HOSTS) hosts.clear();
+    hosts.set(url, h);
   }
+  return h;
 }
 
 /** tr_tracker_state: 0 inactive, 1 waiting, 2 queued, 3 active. */

@@ -17,6 +17,8 @@ import { AddressLimiter } from '@enjambre/dht';
 import { formatLsdAnnounce, LSD_GROUP4, LSD_GROUP6, LSD_PORT, parseLsdAnnounce } from './message';
 
 export const LSD_INTERVAL_MS = 5 * 60_000;
+/** Torrents announced at once per pacing tick (a second) when they are added or start. */
+const LSD_SENDS_PER_TICK = 20;
 
 export interface LsdOptions {
   /** The TCP port peers should dial (the session's listen port). */
@@ -59,6 +61,13 @@ export class Lsd extends EventEmitter<LsdEvents> {
     rateLimited: 0,
   };
   private closed = false;
+  /** Announced while this second's budget was spent: sent first at the next pacing tick. */
+  private readonly soon: string[] = [];
+  private sentThisTick = 0;
+  /** The round of periodic announces under way: each torrent once per interval, spread out. */
+  private round?: Iterator<string>;
+  private roundStart = Date.now();
+  private roundSent = 0;
 
   constructor(private readonly opts: LsdOptions) {
     super();
@@ -78,10 +87,8 @@ export class Lsd extends EventEmitter<LsdEvents> {
         return undefined;
       });
     }
-    this.timer = setInterval(
-      () => this.announceAll(),
-      this.opts.announceIntervalMs ?? LSD_INTERVAL_MS,
-    );
+    this.roundStart = Date.now();
+    this.timer = setInterval(() => this.pace(Date.now()), this.pacePeriod);
     this.timer.unref();
   }
 
@@ -115,7 +122,10 @@ export class Lsd extends EventEmitter<LsdEvents> {
     const hex = typeof infoHash === 'string' ? infoHash.toLowerCase() : infoHash.toString('hex');
     if (!/^[0-9a-f]{40}$/.test(hex)) throw new Error('info-hash must be 20 bytes / 40 hex');
     this.torrents.add(hex);
-    this.send(hex);
+    if (this.sentThisTick < LSD_SENDS_PER_TICK) {
+      this.sentThisTick++;
+      this.send(hex);
+    } else this.soon.push(hex);
   }
 
   remove(infoHash: Buffer | string): void {
@@ -144,8 +154,44 @@ export class Lsd extends EventEmitter<LsdEvents> {
     );
   }
 
-  private announceAll(): void {
-    for (const h of this.torrents) this.send(h);
+  private get interval(): number {
+    return this.opts.announceIntervalMs ?? LSD_INTERVAL_MS;
+  }
+
+  private get pacePeriod(): number {
+    return Math.min(1000, this.interval);
+  }
+
+  /**
+   * Each pacing tick: the torrents announced since the last one beyond its budget, then this
+   * tick's share of the periodic round. 10,000 torrents are announced over the interval (about
+   * 33 datagrams a second at 5 min), not 10,000 in one burst every 5 minutes.
+   */
+  private pace(now: number): void {
+    this.sentThisTick = 0;
+    while (this.soon.length > 0 && this.sentThisTick < LSD_SENDS_PER_TICK) {
+      const hex = this.soon.shift()!;
+      if (!this.torrents.has(hex)) continue;
+      this.sentThisTick++;
+      this.send(hex);
+    }
+    if (!this.round) {
+      if (now - this.roundStart < this.interval) return;
+      this.round = this.torrents.values();
+      this.roundStart = now;
+      this.roundSent = 0;
+    }
+    const share = Math.min(1, (now - this.roundStart + this.pacePeriod) / this.interval);
+    const due = Math.ceil(this.torrents.size * share);
+    while (this.roundSent < due) {
+      const next = this.round.next();
+      if (next.done) {
+        this.round = undefined;
+        return;
+      }
+      this.roundSent++;
+      this.send(next.value);
+    }
   }
 
   private send(hex: string): void {

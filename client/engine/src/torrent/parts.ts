@@ -38,6 +38,7 @@ export function buildParts(
     () => ctx.sessionRoom(),
     (socket, c, address) => router.outgoing(socket, c, address),
     () => ctx.selfAddresses(),
+    (delta) => ctx.peersChanged(delta),
   );
   const sources = new TorrentSources(ctx, {
     infoHash: init.infoHash,

@@ -73,7 +73,7 @@ export class PeerRouter implements PeerHandler {
     conn.infoHash = Buffer.from(hs.infoHash);
     const content = this.t.content();
     if (content) conn.setPieceCount(content.meta.pieceCount);
-    swarm.conns.add(conn);
+    swarm.adopt(conn);
     conn.sendHandshake();
     return this.onHandshake(conn, hs);
   }

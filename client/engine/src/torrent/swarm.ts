@@ -30,6 +30,8 @@ export class Swarm {
   private readonly connecting = new Set<string>();
   private readonly banned = new Set<string>();
   private readonly bannedIds = new Set<string>();
+  /** Called when there may be work for the torrent's tick again (it sleeps while idle()). */
+  onBusy: () => void = () => undefined;
 
   constructor(
     private readonly maxPeers: () => number,
@@ -37,7 +39,19 @@ export class Swarm {
     private readonly sessionRoom: () => boolean,
     private readonly connect: (socket: net.Socket, c: Candidate, address: string) => PeerConnection,
     private readonly selfAddresses: () => Set<string>,
+    /** The session's count of connected peers follows this swarm's. */
+    private readonly counted: (delta: number) => void = () => undefined,
   ) {}
+
+  private track(conn: PeerConnection): void {
+    if (this.conns.has(conn)) return;
+    this.conns.add(conn);
+    this.counted(1);
+  }
+
+  private untrack(conn: PeerConnection): void {
+    if (this.conns.delete(conn)) this.counted(-1);
+  }
 
   /** Remembers addresses to dial; returns how many were new. */
   addCandidates(peers: Array<{ host: string; port: number }>, source: PeerSourceKind): number {
@@ -51,12 +65,14 @@ export class Swarm {
         // a peer the user adds by hand is dialled now, whatever its earlier failures
         known.failures = 0;
         known.nextTry = 0;
+        this.onBusy();
       }
       if (known || this.banned.has(addr) || this.selfAddresses().has(addr)) continue;
       if (this.candidates.size >= MAX_CANDIDATES) break;
       this.candidates.set(addr, { host: p.host, port: p.port, source, failures: 0, nextTry: 0 });
       added++;
     }
+    if (added > 0) this.onBusy();
     return added;
   }
 
@@ -91,6 +107,12 @@ export class Swarm {
   }
 
   /** No connection, none being opened and no address to try: a tick has nothing to do. */
+  /** Takes an incoming connection. */
+  adopt(conn: PeerConnection): void {
+    this.track(conn);
+    this.onBusy();
+  }
+
   idle(): boolean {
     return this.conns.size === 0 && this.connecting.size === 0 && this.candidates.size === 0;
   }
@@ -108,7 +130,7 @@ export class Swarm {
 
   /** A connection ended; an outgoing one that never got going counts as a failure. */
   onClosed(conn: PeerConnection, productive: boolean): void {
-    this.conns.delete(conn);
+    this.untrack(conn);
     const c = this.candidates.get(conn.address);
     if (!c) return;
     if (productive) {
@@ -126,8 +148,10 @@ export class Swarm {
   }
 
   closeAll(reason: string): void {
-    for (const c of [...this.conns]) c.close(reason);
-    this.conns.clear();
+    for (const c of [...this.conns]) {
+      c.close(reason);
+      this.untrack(c);
+    }
   }
 
   /** Peer addresses for PEX (connected, outgoing or with a known listen port). */
@@ -172,7 +196,7 @@ export class Swarm {
       socket.off('error', fail);
       this.connecting.delete(addr);
       conn = this.connect(socket, c, addr);
-      this.conns.add(conn);
+      this.track(conn);
     });
   }
 

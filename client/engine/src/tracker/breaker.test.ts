@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { TrackerBreaker, isUnreachable } from './breaker';
 import type { AnnounceRequest } from './client';
 import { HttpTrackerClient } from './http';
+import { TrackerManager } from './manager';
 
 const req: AnnounceRequest = {
   infoHash: Buffer.alloc(20, 1),
@@ -67,4 +68,37 @@ test('what counts as unreachable', () => {
   expect(isUnreachable(new Error('timed out'))).toBe(true);
   expect(isUnreachable(new Error('tracker says: unregistered'))).toBe(false);
   expect(isUnreachable(new Error('HTTP 404 from tracker'))).toBe(false);
+});
+
+test('torrents behind a host known to be down skip the call and retry no sooner than it reopens', async () => {
+  mode = 'reset';
+  const b = new TrackerBreaker(new HttpTrackerClient(url));
+  const first = await announce(b);
+  expect(b.blocked()?.message).toBe(first);
+  const until = b.blocked()!.until;
+  const tried = hits;
+  const managers = Array.from(
+    { length: 50 },
+    (_, i) =>
+      new TrackerManager({
+        infoHash: Buffer.alloc(20, i + 1),
+        peerId: Buffer.alloc(20, 2),
+        port: () => 6881,
+        tiers: [[url]],
+        stats: () => ({ uploaded: 0, downloaded: 0, left: 0 }),
+        onPeers: () => undefined,
+        clientFor: () => b,
+      }),
+  );
+  for (const m of managers) m.start();
+  const settled = () => managers.every((m) => m.status()[0].status === 'error');
+  for (let i = 0; i < 100 && !settled(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(settled()).toBe(true);
+  expect(hits).toBe(tried); // none went out
+  for (const m of managers) {
+    const [s] = m.status();
+    expect(s.message).toBe(first);
+    expect(s.nextAnnounce).toBeGreaterThanOrEqual(until);
+  }
+  await Promise.all(managers.map((m) => m.stop()));
 });

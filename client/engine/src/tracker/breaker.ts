@@ -55,6 +55,12 @@ export class TrackerBreaker implements TrackerClient {
     this.inner.close?.();
   }
 
+  blocked(): { message: string; until: number } | undefined {
+    return this.lastError !== undefined && Date.now() < this.openUntil
+      ? { message: this.lastError, until: this.openUntil }
+      : undefined;
+  }
+
   /** Whether announces fail fast now (for status and tests). */
   get open(): boolean {
     return Date.now() < this.openUntil;

@@ -43,4 +43,9 @@ export interface TrackerClient {
   scrape?(infoHash: Buffer, signal: AbortSignal): Promise<ScrapeResult>;
   publish?(info: PublishInfo, signal: AbortSignal): Promise<void>;
   close?(): void;
+  /**
+   * While announces fail at once without trying (a host known to be down): the error they fail
+   * with and until when. Lets a caller skip the call, its abort signal and its timer.
+   */
+  blocked?(): { message: string; until: number } | undefined;
 }

@@ -44,6 +44,8 @@ export class TrackerManager {
   private readonly aborts = new Set<AbortController>();
   private running = false;
   private sentCompleted = false;
+  /** status() as last copied; dropped whenever an entry's status changes. */
+  private snapshot?: TrackerStatus[];
 
   constructor(private readonly opts: TrackerManagerOptions) {
     this.queue = opts.queue ?? new AnnounceQueue();
@@ -65,8 +67,13 @@ export class TrackerManager {
     }
   }
 
+  /**
+   * Each tracker's status. The copies are kept until an announce changes one (listings ask for
+   * 10,000 torrents' trackers at a time; most did not change since the last).
+   */
   status(): TrackerStatus[] {
-    return this.tiers.flat().map((e) => ({ ...e.status }));
+    this.snapshot ??= this.tiers.flat().map((e) => Object.freeze({ ...e.status }));
+    return this.snapshot.slice();
   }
 
   start(): void {
@@ -159,16 +166,29 @@ export class TrackerManager {
     const tier = this.tiers[t];
     this.timers.get(t)?.cancel();
     this.timers.delete(t);
+    let blockedUntil = 0;
     for (let i = 0; i < tier.length; i++) {
       if (!this.running) return;
       const e = tier[i];
       if (!e.client) continue;
+      this.snapshot = undefined;
+      const blocked = e.client.blocked?.();
+      if (blocked) {
+        // its host is down for every torrent: no request, signal or timer, and no log line
+        // each (10,000 torrents behind one dead tracker come here every back-off)
+        e.status.status = 'error';
+        e.status.lastAnnounce = Date.now();
+        e.status.message = blocked.message;
+        blockedUntil = Math.max(blockedUntil, blocked.until);
+        continue;
+      }
       const ac = new AbortController();
       this.aborts.add(ac);
       const timer = setTimeout(() => ac.abort(), ANNOUNCE_TIMEOUT_MS);
       e.status.status = 'announcing';
       try {
         const res: AnnounceResult = await e.client.announce(this.request(event), ac.signal);
+        this.snapshot = undefined;
         const now = Date.now();
         const interval = Math.max(MIN_INTERVAL_S, Math.min(res.interval || 1800, 3600));
         Object.assign(e.status, {
@@ -189,6 +209,7 @@ export class TrackerManager {
         this.schedule(t, jitter(interval * 1000));
         return;
       } catch (err) {
+        this.snapshot = undefined;
         Object.assign(e.status, {
           status: 'error',
           lastAnnounce: Date.now(),
@@ -202,8 +223,10 @@ export class TrackerManager {
     }
     const n = (this.failures.get(t) ?? 0) + 1;
     this.failures.set(t, n);
-    const retry = jitter(retryDelay(n), 0.2);
+    // not before a dead host is tried again: retrying sooner would fail the same way
+    const retry = Math.max(jitter(retryDelay(n), 0.2), blockedUntil - Date.now() + jitter(1000));
     for (const e of tier) if (e.client) e.status.nextAnnounce = Date.now() + retry;
+    this.snapshot = undefined;
     this.schedule(
       t,
       retry,

@@ -15,6 +15,7 @@ export class RateMeter {
   }
 
   rate(now = Date.now()): number {
+    if (this.total === 0) return 0; // nothing ever moved (most of 10,000 idle torrents)
     this.advance(now);
     let sum = 0;
     for (const v of this.slots) sum += v;

@@ -5,7 +5,7 @@ const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 test('calls every subscriber each period, stops calling a cancelled one, survives a throw', async () => {
   const t = new Ticker(10);
   const calls = { a: 0, b: 0 };
-  const a = t.add(() => calls.a++);
+  const a = t.add(() => void calls.a++);
   t.add(() => {
     calls.b++;
     throw new Error('one bad subscriber');
@@ -25,13 +25,42 @@ test('calls every subscriber each period, stops calling a cancelled one, survive
 test('the timer runs only while someone is subscribed', async () => {
   const t = new Ticker(10);
   let n = 0;
-  const sub = t.add(() => n++);
+  const sub = t.add(() => void n++);
   sub.cancel();
   expect(t.size).toBe(0);
   await wait(40);
   expect(n).toBe(0);
-  const again = t.add(() => n++);
+  const again = t.add(() => void n++);
   await wait(40);
   expect(n).toBeGreaterThan(0);
   again.cancel();
+});
+
+test('an idle subscriber sleeps until woken; a cancelled one stays asleep', async () => {
+  const t = new Ticker(10);
+  let n = 0;
+  let idle = true;
+  const sub = t.add(() => {
+    n++;
+    return idle;
+  });
+  await wait(50);
+  expect(n).toBe(1); // called once, said it was idle
+  expect(t.size).toBe(0);
+  idle = false;
+  sub.wake();
+  sub.wake(); // awake already: one subscription still
+  expect(t.size).toBe(1);
+  await wait(50);
+  expect(n).toBeGreaterThan(2);
+  idle = true;
+  await wait(30);
+  const asleep = n;
+  await wait(40);
+  expect(n).toBe(asleep);
+  sub.cancel();
+  sub.wake();
+  expect(t.size).toBe(0);
+  await wait(30);
+  expect(n).toBe(asleep);
 });

@@ -118,6 +118,12 @@ export class WebSeeds {
     return { peers: new Set(), total };
   }
 
+  /** Whether a seed may still fetch: the torrent lacks wanted pieces and a seed is not dropped. */
+  busy(): boolean {
+    const run = this.run;
+    return run !== undefined && !run.content.done && this.seeds.some((s) => !s.dropped);
+  }
+
   status(): WebSeedStatus[] {
     return this.seeds.map((s) => s.status());
   }

@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ResumeDb } from './resume-db';
+
+let dir: string;
+beforeEach(async () => (dir = await mkdtemp(path.join(tmpdir(), 'enjambre-resume-'))));
+afterEach(() => rm(dir, { recursive: true, force: true }));
+
+const hash = (i: number) => i.toString(16).padStart(40, '0');
+const record = (savedAt: number, size = 10) => ({
+  bitfield: Uint8Array.of(0xc0),
+  files: [{ size, mtimeMs: 1000 }, null],
+  savedAt,
+});
+
+test('preload reads every record in one scan; load gives each (then from the database)', async () => {
+  const a = new ResumeDb(dir);
+  await a.open();
+  for (let i = 0; i < 50; i++) await a.save(hash(i), record(i));
+  await a.close();
+  const b = new ResumeDb(dir);
+  await b.open();
+  await b.preload();
+  for (let i = 0; i < 50; i++) {
+    const r = await b.load(hash(i));
+    expect(r?.savedAt).toBe(i);
+    expect([...r!.bitfield]).toEqual([0xc0]);
+    expect(r?.files).toEqual([{ size: 10, mtimeMs: 1000 }, null]);
+  }
+  expect((await b.load(hash(7)))?.savedAt).toBe(7); // again, from LevelDB
+  expect(await b.load(hash(99))).toBeUndefined();
+  await b.close();
+});
+
+test('a save that changes neither pieces nor files is not written; a change is', async () => {
+  const db = new ResumeDb(dir);
+  await db.open();
+  await db.save(hash(1), record(100));
+  await db.save(hash(1), record(200)); // same content: the stored record keeps its time
+  await db.close();
+  const again = new ResumeDb(dir);
+  await again.open();
+  expect((await again.load(hash(1)))?.savedAt).toBe(100);
+  await again.save(hash(1), record(300)); // read just now, unchanged: not written
+  await again.save(hash(1), record(400, 11)); // a file changed: written
+  await again.close();
+  const last = new ResumeDb(dir);
+  await last.open();
+  const r = await last.load(hash(1));
+  expect(r?.savedAt).toBe(400);
+  expect(r?.files[0]).toEqual({ size: 11, mtimeMs: 1000 });
+  await last.delete(hash(1));
+  expect(await last.load(hash(1))).toBeUndefined();
+  await last.close();
+});
