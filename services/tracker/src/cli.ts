@@ -211,6 +211,14 @@ export function buildProgram(): Command {
     )
     .addOption(
       opt(
+        '--udp-io <mode>',
+        'UDP I/O: dgram (Node sockets), mmsg (batched recvmmsg/sendmmsg addon), auto (mmsg if built)',
+      )
+        .choices(['dgram', 'mmsg', 'auto'])
+        .default('dgram'),
+    )
+    .addOption(
+      opt(
         '--dht-port <port>',
         'run a Mainline DHT node on this UDP port, a bootstrap node for clients (0: any free port; default off)',
       ).argParser(int(0, 65535)),
@@ -259,6 +267,7 @@ interface CliOptions {
   maxConnectionsPerIp: number;
   headTimeout: number;
   workers: number;
+  udpIo: 'dgram' | 'mmsg' | 'auto';
   dhtPort?: number;
   dhtBootstrap?: string[];
   logLevel: string;
@@ -308,6 +317,7 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     headTimeoutMs: o.headTimeout * 1000,
     udpWorkers: o.workers,
+    udpIo: o.udpIo,
     logLevel: o.logLevel,
     plugins: [
       // Replication runs whenever there is a network key (checked above).
