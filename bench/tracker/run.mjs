@@ -16,7 +16,7 @@
 //   mkdir -p bench/out/base-tracker && cp -r services/tracker/dist services/tracker/package.json \
 //     bench/out/base-tracker/ && ln -s ../../../services/tracker/node_modules bench/out/base-tracker/
 // --no-http / --no-udp skip those loads.
-// --udp-io lists the tracker's UDP I/O paths to measure (default dgram): the first is "enjambre",
+// --udp-io lists the tracker's UDP I/O paths to measure (default auto, the tracker's default): the first is "enjambre",
 // each other one its own row, e.g. "enjambre (mmsg)" for the batched recvmmsg/sendmmsg addon.
 //
 // gRPC is measured twice: by grpc-load.cjs (the project's generator: random torrents and peer
@@ -67,7 +67,7 @@ const options = {
   http: !flag('no-http'),
   h2load: !flag('no-h2load'),
   udp: !flag('no-udp'),
-  udpIo: value('udp-io', 'dgram').split(','),
+  udpIo: value('udp-io', 'auto').split(','),
   connections: 64,
   udpSockets: 16,
   udpWindow: 4,
@@ -225,7 +225,7 @@ const trackers = {
       pin = true,
       workers = 0,
       dist = path.join(root, 'services/tracker/dist'),
-      udpIo = 'dgram',
+      udpIo = 'auto',
     ) {
       const port = await freePort();
       const grpcPort = await freePort();

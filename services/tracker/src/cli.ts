@@ -215,7 +215,8 @@ export function buildProgram(): Command {
         'UDP I/O: dgram (Node sockets), mmsg (batched recvmmsg/sendmmsg addon), auto (mmsg if built)',
       )
         .choices(['dgram', 'mmsg', 'auto'])
-        .default('dgram'),
+        // The addon measured 9-10 µs of CPU per announce against dgram's 15 (README).
+        .default('auto'),
     )
     .addOption(
       opt(

@@ -64,7 +64,7 @@ export interface TrackerOptions {
    * connects and forward announces and scrapes to this process's store in batches.
    */
   udpWorkers?: number;
-  /** UDP I/O path (see UdpIo). */
+  /** UDP I/O path (see UdpIo; default auto: the batched addon when built). */
   udpIo?: UdpIo;
   /**
    * Answer gRPC Announce on node:http2 beside grpc-js (default true; grpc/fast-unary.ts): same

@@ -33,7 +33,10 @@ export interface UdpTrackerOptions {
    * connects themselves and forward everything else here in batches; the store stays here.
    */
   workers?: number;
-  /** How datagrams are read and sent (default dgram). Workers need dgram (auto picks it). */
+  /**
+   * How datagrams are read and sent (default auto: the batched addon when it is built and no
+   * worker shares the socket, else dgram). Workers need dgram.
+   */
   io?: UdpIo;
   /** The addon to load for mmsg/auto (tests point it at a missing file). */
   addonFile?: string;
@@ -127,7 +130,7 @@ export class UdpTracker {
       limiter: options.limiter,
       ids: new ConnectionIds({ secret: this.secret }),
     });
-    const io = options.io ?? 'dgram';
+    const io = options.io ?? 'auto';
     const workers = options.workers ?? 0;
     if (io === 'mmsg' && workers > 0)
       throw new Error('--udp-io mmsg cannot share its socket with --workers');
