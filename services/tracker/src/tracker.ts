@@ -288,6 +288,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
     }
 
     let udpPort: number | null = null;
+    let udpIo: 'mmsg' | 'dgram' | undefined;
     if (options.udpPort !== null) {
       const udp = await UdpTracker.listen({
         host: ip,
@@ -301,6 +302,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         io: options.udpIo,
       });
       udpPort = udp.port;
+      udpIo = udp.io;
       cleanups.push(() => udp.close());
     }
 
@@ -349,7 +351,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
     ready = true;
     health.setStatus('', 'SERVING');
     health.setStatus(TRACKER_SERVICE, 'SERVING');
-    logger.info({ ip, ...ports, tls: options.tls !== undefined }, 'listening');
+    logger.info({ ip, ...ports, udpIo, tls: options.tls !== undefined }, 'listening');
 
     return {
       ...ports,
