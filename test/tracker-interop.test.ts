@@ -35,6 +35,7 @@ beforeAll(async () => {
     udpPort: 0,
     metricsPort: null,
     logLevel: 'warn',
+    udpIo: 'dgram',
   });
   mmsgTracker = await startTracker({
     grpcPort: 0,
