@@ -23,6 +23,8 @@ jest.setTimeout(240_000);
 const MiB = 1024 * 1024;
 let work: string;
 let tracker: RunningTracker;
+/** The same front ends with UDP on the batched recvmmsg/sendmmsg addon (--udp-io mmsg). */
+let mmsgTracker: RunningTracker;
 
 beforeAll(async () => {
   work = await tempDir('tracker-interop');
@@ -33,17 +35,28 @@ beforeAll(async () => {
     udpPort: 0,
     metricsPort: null,
     logLevel: 'warn',
+    udpIo: 'dgram',
+  });
+  mmsgTracker = await startTracker({
+    grpcPort: 0,
+    httpPort: 0,
+    udpPort: 0,
+    metricsPort: null,
+    logLevel: 'warn',
+    udpIo: 'mmsg',
   });
 });
 
 afterAll(async () => {
   await stopAll();
   await tracker?.close();
+  await mmsgTracker?.close();
 });
 
 const protocols = {
   http: () => `http://127.0.0.1:${tracker.httpPort}/announce`,
   udp: () => `udp://127.0.0.1:${tracker.udpPort}/announce`,
+  'udp-mmsg': () => `udp://127.0.0.1:${mmsgTracker.udpPort}/announce`,
 };
 
 describe.each(Object.entries(protocols))('over %s', (protocol, announceUrl) => {
@@ -151,7 +164,12 @@ describe.each(Object.entries(protocols))('over %s', (protocol, announceUrl) => {
     expect(counts.incomplete).toBe(0);
     expect(counts.downloaded).toBeGreaterThanOrEqual(1);
     // And the other protocol's front end sees the same swarm.
-    const other = protocol === 'http' ? protocols.udp() : protocols.http();
+    const other = {
+      http: protocols.udp(),
+      udp: protocols.http(),
+      'udp-mmsg': `http://127.0.0.1:${mmsgTracker.httpPort}/announce`,
+    }[protocol];
+    if (other === undefined) throw new Error(`no other front end for ${protocol}`);
     expect(await scrape(other, torrent.infoHash)).toEqual(counts);
 
     await Promise.all([seeder.stop(), leecher.stop()]);

@@ -8,6 +8,7 @@
 //                             [--memory-peers N] [--memory-torrents N] [--no-grpc] [--no-unpinned]
 //                             [--workers N] [--grpc-mode compact|full|batchN]
 //                             [--baseline DIR] [--no-http] [--no-udp] [--no-h2load]
+//                             [--udp-io dgram,mmsg]
 //
 // --baseline DIR adds "enjambre (baseline)": the tracker built in DIR/dist (a copy of an older
 // services/tracker/dist kept inside this repository, so it resolves the same node_modules), to
@@ -15,6 +16,8 @@
 //   mkdir -p bench/out/base-tracker && cp -r services/tracker/dist services/tracker/package.json \
 //     bench/out/base-tracker/ && ln -s ../../../services/tracker/node_modules bench/out/base-tracker/
 // --no-http / --no-udp skip those loads.
+// --udp-io lists the tracker's UDP I/O paths to measure (default auto, the tracker's default): the first is "enjambre",
+// each other one its own row, e.g. "enjambre (mmsg)" for the batched recvmmsg/sendmmsg addon.
 //
 // gRPC is measured twice: by grpc-load.cjs (the project's generator: random torrents and peer
 // ids, JS on raw HTTP/2) and by h2load (nghttp2-client, C, independent of this project), which
@@ -64,6 +67,7 @@ const options = {
   http: !flag('no-http'),
   h2load: !flag('no-h2load'),
   udp: !flag('no-udp'),
+  udpIo: value('udp-io', 'auto').split(','),
   connections: 64,
   udpSockets: 16,
   udpWindow: 4,
@@ -216,7 +220,13 @@ function hashes(count, salt) {
 const trackers = {
   enjambre: {
     label: 'enjambre',
-    async start(work, pin = true, workers = 0, dist = path.join(root, 'services/tracker/dist')) {
+    async start(
+      work,
+      pin = true,
+      workers = 0,
+      dist = path.join(root, 'services/tracker/dist'),
+      udpIo = 'auto',
+    ) {
       const port = await freePort();
       const grpcPort = await freePort();
       const metricsPort = await freePort();
@@ -238,6 +248,8 @@ const trackers = {
         'warn',
         '--workers',
         String(workers),
+        '--udp-io',
+        udpIo,
         // Every load generator is one address: a limit the limiter checks but never reaches.
         '--announce-rate',
         '10000000',
@@ -461,6 +473,9 @@ async function main() {
     { stdio: 'inherit' },
   );
   if (options.trackers.includes('enjambre')) {
+    execFileSync(process.execPath, [path.join(root, 'scripts/build-native.mjs')], {
+      stdio: 'inherit',
+    });
     execFileSync(
       process.execPath,
       [path.join(root, 'node_modules/typescript/bin/tsc'), '-b', 'services/tracker'],
@@ -499,11 +514,24 @@ async function main() {
   for (const name of options.trackers) {
     if (!trackers[name])
       throw new Error(`unknown tracker ${name}; known: ${Object.keys(trackers).join(', ')}`);
+    const [firstIo, ...otherIo] = options.udpIo;
     configs.push({
       key: name,
       label: trackers[name].label,
-      start: (w) => trackers[name].start(w, true),
+      start: (w) =>
+        name === 'enjambre'
+          ? trackers.enjambre.start(w, true, 0, undefined, firstIo)
+          : trackers[name].start(w, true),
     });
+    if (name === 'enjambre') {
+      for (const io of otherIo) {
+        configs.push({
+          key: `enjambre-${io}`,
+          label: `enjambre (${io})`,
+          start: (w) => trackers.enjambre.start(w, true, 0, undefined, io),
+        });
+      }
+    }
     if (name === 'enjambre' && options.baseline) {
       const dist = path.resolve(options.baseline, 'dist');
       configs.push({
@@ -662,7 +690,12 @@ async function main() {
     );
   }
   const find = (key) => rows.find((r) => r.key === key);
-  for (const ours of ['enjambre', 'enjambre-baseline', 'enjambre-unpinned']
+  for (const ours of [
+    'enjambre',
+    ...options.udpIo.slice(1).map((io) => `enjambre-${io}`),
+    'enjambre-baseline',
+    'enjambre-unpinned',
+  ]
     .map(find)
     .filter(Boolean)) {
     // Pinned against pinned, two cores against two cores.
@@ -673,6 +706,7 @@ async function main() {
       const ratio = (a, b) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : '—');
       console.log(
         `${ours.label} / ${ref.label}: HTTP ${ratio(ours.http, ref.http)}, UDP ${ratio(ours.udp, ref.udp)}` +
+          ` (CPU per UDP announce ${ratio(ours.udpCpu, ref.udpCpu)})` +
           (ours.rss && ref.rss ? `, RSS ${ratio(ours.rss, ref.rss)}` : '') +
           (ours.key === 'enjambre' && ref.key === 'opentracker'
             ? `; gRPC / HTTP (enjambre) ${ratio(ours.grpc, ours.http)} (h2load ${ratio(ours.h2, ours.http)})`

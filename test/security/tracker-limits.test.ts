@@ -94,10 +94,11 @@ describe('HTTP request heads', () => {
   });
 });
 
-describe('announces per second per address', () => {
+// UDP on both I/O paths: Node's dgram and the batched recvmmsg/sendmmsg addon.
+describe.each(['dgram', 'mmsg'] as const)('announces per second per address (UDP %s)', (udpIo) => {
   it('one bucket for HTTP, UDP and gRPC; refusals counted by front end', async () => {
     // A rate so small no token comes back during the test: the burst is all there is.
-    await start({ announceRate: { rate: 0.0001, burst: 4 } });
+    await start({ udpIo, announceRate: { rate: 0.0001, burst: 4 } });
     const port = t.httpPort as number;
     const results: string[] = [];
     for (let n = 0; n < 6; n++) {

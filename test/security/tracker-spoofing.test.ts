@@ -183,7 +183,8 @@ describe('forwarded addresses', () => {
   });
 });
 
-describe('UDP connection ids', () => {
+// Both UDP I/O paths: Node's dgram and the batched recvmmsg/sendmmsg addon.
+describe.each(['dgram', 'mmsg'] as const)('UDP connection ids (%s)', (udpIo) => {
   let v4: UdpSocket;
   let v6: UdpSocket;
   afterAll(() => {
@@ -203,7 +204,7 @@ describe('UDP connection ids', () => {
 
   it('an id got over IPv4 is refused over IPv6 from the same port', async () => {
     // Dual-stack on loopback only: the machine has no other interface.
-    const t = await tracker({ ip: '::' });
+    const t = await tracker({ ip: '::', udpIo });
     const port = t.udpPort as number;
     v4 = createSocket('udp4');
     await new Promise<void>((r) => v4.bind(0, '127.0.0.1', r));

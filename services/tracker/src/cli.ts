@@ -212,6 +212,15 @@ export function buildProgram(): Command {
     )
     .addOption(
       opt(
+        '--udp-io <mode>',
+        'UDP I/O: dgram (Node sockets), mmsg (batched recvmmsg/sendmmsg addon), auto (mmsg if built)',
+      )
+        .choices(['dgram', 'mmsg', 'auto'])
+        // The addon measured 9-10 µs of CPU per announce against dgram's 15 (README).
+        .default('auto'),
+    )
+    .addOption(
+      opt(
         '--dht-port <port>',
         'run a Mainline DHT node on this UDP port, a bootstrap node for clients (0: any free port; default off)',
       ).argParser(int(0, 65535)),
@@ -260,6 +269,7 @@ interface CliOptions {
   maxConnectionsPerIp: number;
   headTimeout: number;
   workers: number;
+  udpIo: 'dgram' | 'mmsg' | 'auto';
   dhtPort?: number;
   dhtBootstrap?: string[];
   logLevel: string;
@@ -309,6 +319,7 @@ export function toTrackerOptions(o: CliOptions): TrackerOptions {
     maxConnectionsPerIp: o.maxConnectionsPerIp,
     headTimeoutMs: o.headTimeout * 1000,
     udpWorkers: o.workers,
+    udpIo: o.udpIo,
     logLevel: o.logLevel,
     plugins: [
       // Replication runs whenever there is a network key (checked above).

@@ -10,7 +10,7 @@ import { Persistence } from './persistence';
 import { RateLimiter, type RateLimit } from './rate-limit';
 import { MemorySwarmStore } from './store/memory';
 import type { SwarmStore, SwarmStoreLimits } from './store/types';
-import { UdpTracker } from './udp/server';
+import { UdpTracker, type UdpIo } from './udp/server';
 import { installFastUnary } from './grpc/fast-unary';
 
 export interface TrackerOptions {
@@ -64,6 +64,8 @@ export interface TrackerOptions {
    * connects and forward announces and scrapes to this process's store in batches.
    */
   udpWorkers?: number;
+  /** UDP I/O path (see UdpIo; default auto: the batched addon when built). */
+  udpIo?: UdpIo;
   /**
    * Answer gRPC Announce on node:http2 beside grpc-js (default true; grpc/fast-unary.ts): same
    * decoding, handler and answer, a third less CPU per call. False leaves every call to grpc-js.
@@ -286,6 +288,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
     }
 
     let udpPort: number | null = null;
+    let udpIo: 'mmsg' | 'dgram' | undefined;
     if (options.udpPort !== null) {
       const udp = await UdpTracker.listen({
         host: ip,
@@ -296,8 +299,10 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
         allowIpParam: options.allowIpParam,
         limiter: limiter.enabled ? limiter : undefined,
         workers: options.udpWorkers,
+        io: options.udpIo,
       });
       udpPort = udp.port;
+      udpIo = udp.io;
       cleanups.push(() => udp.close());
     }
 
@@ -346,7 +351,7 @@ export async function startTracker(options: TrackerOptions = {}): Promise<Runnin
     ready = true;
     health.setStatus('', 'SERVING');
     health.setStatus(TRACKER_SERVICE, 'SERVING');
-    logger.info({ ip, ...ports, tls: options.tls !== undefined }, 'listening');
+    logger.info({ ip, ...ports, udpIo, tls: options.tls !== undefined }, 'listening');
 
     return {
       ...ports,

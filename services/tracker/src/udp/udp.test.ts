@@ -27,11 +27,15 @@ function announceInit(n: number, over: Record<string, unknown> = {}) {
   };
 }
 
-describe('UDP tracker (BEP 15)', () => {
+// Both I/O paths: Node's dgram and the batched recvmmsg/sendmmsg addon (built by npm ci/build).
+describe.each(['dgram', 'mmsg'] as const)('UDP tracker (BEP 15), %s I/O', (udpIo) => {
   let tracker: RunningTracker;
   let client: UdpTestClient;
   beforeAll(async () => {
-    tracker = await startTestTracker({ limits: { maxPeersPerTorrent: 50, maxTorrents: 200 } });
+    tracker = await startTestTracker({
+      udpIo,
+      limits: { maxPeersPerTorrent: 50, maxTorrents: 200 },
+    });
     client = new UdpTestClient(tracker.udpPort as number);
   });
   afterAll(async () => {
