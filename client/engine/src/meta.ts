@@ -81,3 +81,12 @@ export function pieceSize(meta: TorrentMeta, index: number): number {
 export function pieceHash(meta: TorrentMeta, index: number): Buffer {
   return meta.pieceHashes.subarray(index * 20, index * 20 + 20);
 }
+
+/**
+ * BEP 52: a v2 or hybrid torrent's v2 info-hash as the wire, trackers, DHT and LSD carry it
+ * (truncated to 20 bytes), from its metadata or, before that, its magnet; undefined for v1.
+ */
+export function v2WireHash(meta: TorrentMeta | undefined, magnetV2?: string): Buffer | undefined {
+  const hex = meta ? meta.infoHashV2 : magnetV2;
+  return hex === undefined ? undefined : Buffer.from(hex.slice(0, 40), 'hex');
+}

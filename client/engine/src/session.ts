@@ -173,9 +173,14 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (existing) return existing;
     const t = new Torrent(this.ctx, init);
     this.torrents.set(hex, t);
-    // BEP 52: a hybrid's peers may greet us with its v2 info-hash, truncated
-    const v2 = init.meta?.infoHashV2?.slice(0, 40);
-    if (v2 && v2 !== hex) this.v2Aliases.set(v2, hex);
+    // BEP 52: a hybrid's peers may greet us with its v2 info-hash, truncated; a magnet's
+    // metadata may be what tells us it is a hybrid
+    const alias = (v2: string | undefined) => {
+      if (v2 && v2.slice(0, 40) !== hex && this.torrents.get(hex) === t)
+        this.v2Aliases.set(v2.slice(0, 40), hex);
+    };
+    alias(init.meta?.infoHashV2 ?? init.infoHashV2);
+    t.on('metadata', () => alias(t.infoHashV2));
     t.on('error', () => undefined); // state 'error' carries it; callers may listen too
     this.emit('added', t);
     await t.start();
@@ -351,6 +356,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       return {
         ...base,
         infoHash: m.infoHashBuffer,
+        infoHashV2: m.infoHashV2,
         name: m.name,
         tiers: withDefaults(m.trackers.length ? [m.trackers] : []),
         peers: m.peers,

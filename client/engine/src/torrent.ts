@@ -27,7 +27,7 @@ import { fullCheck, startupCheck } from './torrent/startup-check';
 import { peerStatus, torrentStatus } from './torrent/status';
 import { fileReadStream } from './torrent/stream';
 import { parseAddress, type Swarm } from './torrent/swarm';
-import { privacyOf, type TorrentSources } from './torrent/sources';
+import type { TorrentSources } from './torrent/sources';
 import { describeError, waitForPiece, whenDone } from './torrent/waits';
 import type { TorrentInit } from './torrent/init';
 import type { Tick } from './util/ticker';
@@ -103,6 +103,11 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
   }
 
   // ---- public API ------------------------------------------------------------------------
+
+  /** BEP 52: the v2 info-hash (hex) of a v2 or hybrid torrent, once its metadata is known. */
+  get infoHashV2(): string | undefined {
+    return this.content?.meta.infoHashV2;
+  }
 
   torrentFile(): Uint8Array | undefined {
     const meta = this.content?.meta;
@@ -388,7 +393,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     }
     const content = this.makeContent(meta);
     this.metadata.setInfo(meta.infoBytes);
-    this.sources.discovery.setPrivacy(privacyOf(meta));
+    this.sources.metadataArrived(meta);
     this.setPhase({ name: 'checking', content });
     this.router.metadataArrived(content);
     this.emit('metadata');
