@@ -311,6 +311,7 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
         hashFailed: (i, peers) => this.onHashFailed(i, peers),
         storageError: (err) => this.fail(err),
       },
+      layerArrived: () => this.resumeSaver.schedule(RESUME_SAVE_DELAY_MS),
     });
   }
 

@@ -7,6 +7,11 @@ export interface ResumeData {
   /** Size and mtime (ms) of each file when the bitfield was saved; null for missing/pad files. */
   files: Array<{ size: number; mtimeMs: number } | null>;
   savedAt: number;
+  /**
+   * BEP 52 piece layers a v2 torrent learned from peers (a magnet has none of its own), by pieces
+   * root (hex); the torrent checks each against its root before it trusts it.
+   */
+  layers?: Map<string, Buffer>;
 }
 
 interface Stored {
@@ -32,9 +37,41 @@ export class ResumeDb {
     if (raw === undefined) return undefined;
     try {
       const s = JSON.parse(raw) as Stored;
-      return { bitfield: Buffer.from(s.bitfield, 'base64'), files: s.files, savedAt: s.savedAt };
+      const layers = await this.loadLayers(infoHash);
+      return {
+        bitfield: Buffer.from(s.bitfield, 'base64'),
+        files: s.files,
+        savedAt: s.savedAt,
+        ...(layers && { layers }),
+      };
     } catch {
       return undefined; // a damaged record only costs a recheck
+    }
+  }
+
+  /**
+   * Piece layers live under a key of their own, written only when a layer arrives: they can be
+   * megabytes, and the bitfield beside them is saved after every few verified pieces.
+   */
+  saveLayers(infoHash: string, layers: ReadonlyMap<string, Buffer>): Promise<void> {
+    const s: Record<string, string> = {};
+    for (const [root, layer] of layers) s[root] = layer.toString('base64');
+    return this.db.put(`layers:${infoHash}`, JSON.stringify(s));
+  }
+
+  private async loadLayers(infoHash: string): Promise<Map<string, Buffer> | undefined> {
+    const raw = await this.db.get(`layers:${infoHash}`);
+    if (raw === undefined) return undefined;
+    try {
+      const s = JSON.parse(raw) as unknown;
+      if (typeof s !== 'object' || s === null) return undefined;
+      const out = new Map<string, Buffer>();
+      for (const [root, b64] of Object.entries(s)) {
+        if (typeof b64 === 'string') out.set(root, Buffer.from(b64, 'base64'));
+      }
+      return out;
+    } catch {
+      return undefined; // damaged: fetched from peers again
     }
   }
 
@@ -48,7 +85,10 @@ export class ResumeDb {
   }
 
   delete(infoHash: string): Promise<void> {
-    return this.db.del(`resume:${infoHash}`);
+    return this.db.batch([
+      { type: 'del', key: `resume:${infoHash}` },
+      { type: 'del', key: `layers:${infoHash}` },
+    ]);
   }
 
   close(): Promise<void> {
