@@ -432,6 +432,10 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.setState('seeding');
     this.sources.discovery.completed();
     this.resumeSaver.schedule(0);
+    // as libtorrent does: a complete multi-file torrent has its empty files too
+    content.storage
+      .createEmptyFiles((i) => content.fileTable.priorities[i] > 0)
+      .catch((err: Error) => this.ctx.logger?.warn({ err: err.message }, 'empty files'));
     if (content.have.complete) void this.publish(content);
     this.emit('done');
   }
