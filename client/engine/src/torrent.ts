@@ -432,10 +432,9 @@ export class Torrent extends EventEmitter<TorrentEvents> implements TorrentApi {
     this.setState('seeding');
     this.sources.discovery.completed();
     this.resumeSaver.schedule(0);
-    // as libtorrent does: a complete multi-file torrent has its empty files too
-    content.storage
-      .createEmptyFiles((i) => content.fileTable.priorities[i] > 0)
-      .catch((err: Error) => this.ctx.logger?.warn({ err: err.message }, 'empty files'));
+    content
+      .createEmptyFiles()
+      .catch((e: Error) => this.ctx.logger?.warn({ err: e.message }, 'empty files'));
     if (content.have.complete) void this.publish(content);
     this.emit('done');
   }

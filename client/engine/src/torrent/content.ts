@@ -86,6 +86,11 @@ export class TorrentContent {
   }
 
   /** A piece passed its hash check (and is on disk). */
+  /** As libtorrent does on completion: the wanted empty files, which no piece ever writes. */
+  createEmptyFiles(): Promise<void> {
+    return this.storage.createEmptyFiles((i) => this.fileTable.priorities[i] > 0);
+  }
+
   markHave(p: number): void {
     if (this.have.set(p)) {
       this.picker.setHave(p);
