@@ -10,7 +10,7 @@ import path from 'node:path';
 import { encodeHandshake, parseHandshake, type Handshake } from '@enjambre/bittorrent';
 import { createTorrentFromPath, type Session } from '@enjambre/engine';
 import { startOpentracker, startLibtorrent, stopAll, type Opentracker } from '../peers';
-import { removeDir, startSession, tempDir } from './helpers';
+import { removeDir, startSession, tempDir, waitDone } from './helpers';
 
 jest.setTimeout(120_000);
 
@@ -87,13 +87,13 @@ async function handshakePeer(answerHash: (ours: Handshake) => Buffer) {
 }
 
 test.each([
-  ['hybrid', 'v1', true],
-  ['hybrid', 'v2', true],
-  ['v2', 'v2', true],
-  ['v1', 'v1', false],
+  ['hybrid', true, 'v1'],
+  ['hybrid', true, 'v2'],
+  ['v2', true, 'v2'],
+  ['v1', false, 'v1'],
 ] as const)(
-  'a %s torrent dials with the v2 bit set as BEP 52 says and takes an answer with its %s hash',
-  async (format, answer, v2Bit) => {
+  'a %s torrent dials (v2 bit: %s, as BEP 52 says) and takes an answer with its %s hash',
+  async (format, v2Bit, answer) => {
     const { dir, created } = await share(format);
     const s = await startSession(path.join(root, 'enj'));
     sessions.push(s);
@@ -148,6 +148,37 @@ describe('through a tracker', () => {
       `magnet:?xt=urn:btmh:1220${created.metainfo.infoHashV2}` +
       `&tr=${encodeURIComponent(ot.httpAnnounce)}`;
     // no direct address: the tracker is the only way the two meet
+    const leecher = await startLibtorrent({ role: 'leech', magnet, dir: got, announceInterval: 2 });
+    await leecher.waitForComplete(90_000);
+    for (const [rel, b] of data) {
+      expect((await readFile(path.join(got, 'share', rel))).equals(b)).toBe(true);
+    }
+  });
+
+  test('an enjambre that got a hybrid from a urn:btmh link is found under its v1 hash too', async () => {
+    const { dir, data, created } = await share('hybrid');
+    const m = created.metainfo;
+    await ot.allow([m.infoHash, m.infoHashV2!.slice(0, 40)]);
+    // the first seeder announces nowhere: only the magnet's peer address leads to it
+    const a = await startSession(path.join(root, 'a'));
+    sessions.push(a);
+    await a.add({ torrent: created.torrent }, { downloadDir: dir, seedMode: true });
+    const b = await startSession(path.join(root, 'b'));
+    sessions.push(b);
+    const bDir = path.join(root, 'b-data');
+    const tb = await b.add(
+      {
+        magnet:
+          `magnet:?xt=urn:btmh:1220${m.infoHashV2}&x.pe=127.0.0.1:${a.port}` +
+          `&tr=${encodeURIComponent(ot.httpAnnounce)}`,
+      },
+      { downloadDir: bDir },
+    );
+    await waitDone(tb, 60_000);
+    await sessions.splice(sessions.indexOf(a), 1)[0].close();
+    // a v1 client knows the torrent by its v1 hash alone
+    const got = path.join(root, 'got');
+    const magnet = `magnet:?xt=urn:btih:${m.infoHash}&tr=${encodeURIComponent(ot.httpAnnounce)}`;
     const leecher = await startLibtorrent({ role: 'leech', magnet, dir: got, announceInterval: 2 });
     await leecher.waitForComplete(90_000);
     for (const [rel, b] of data) {

@@ -83,10 +83,20 @@ export function pieceHash(meta: TorrentMeta, index: number): Buffer {
 }
 
 /**
- * BEP 52: a v2 or hybrid torrent's v2 info-hash as the wire, trackers, DHT and LSD carry it
- * (truncated to 20 bytes), from its metadata or, before that, its magnet; undefined for v1.
+ * BEP 52 identities on the wire and in trackers, the DHT and LSD (20 bytes each), for a torrent
+ * added under `key`: `v2` when it is a v2 or hybrid torrent (known from its metadata or, before
+ * that, its magnet), and for a hybrid its `other` hash: the truncated v2 one when added under
+ * its v1 hash, the v1 one when added from a v2-only (`urn:btmh`) link.
  */
-export function v2WireHash(meta: TorrentMeta | undefined, magnetV2?: string): Buffer | undefined {
-  const hex = meta ? meta.infoHashV2 : magnetV2;
-  return hex === undefined ? undefined : Buffer.from(hex.slice(0, 40), 'hex');
+export function wireHashes(
+  key: Buffer,
+  meta: TorrentMeta | undefined,
+  magnetV2?: string,
+): { v2: boolean; other?: Buffer } {
+  const v2 = meta ? meta.infoHashV2 : magnetV2;
+  const candidates = [
+    v2 === undefined ? undefined : Buffer.from(v2.slice(0, 40), 'hex'),
+    meta?.infoHash,
+  ];
+  return { v2: v2 !== undefined, other: candidates.find((h) => h !== undefined && !h.equals(key)) };
 }

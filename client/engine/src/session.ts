@@ -68,7 +68,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private publisherKey?: KeyObject;
   private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private readonly announces = new AnnounceQueue();
-  /** Hybrid torrents by their truncated v2 info-hash (hex) -> their v1 info-hash (hex). */
+  /** Hybrid torrents by their other info-hash (hex; see `wireHashes`) -> their key (hex). */
   private readonly v2Aliases = new Map<string, string>();
   private readonly ticker = new Ticker(TORRENT_TICK_MS);
   private ctx?: SessionContext;
@@ -173,14 +173,14 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (existing) return existing;
     const t = new Torrent(this.ctx, init);
     this.torrents.set(hex, t);
-    // BEP 52: a hybrid's peers may greet us with its v2 info-hash, truncated; a magnet's
-    // metadata may be what tells us it is a hybrid
-    const alias = (v2: string | undefined) => {
-      if (v2 && v2.slice(0, 40) !== hex && this.torrents.get(hex) === t)
-        this.v2Aliases.set(v2.slice(0, 40), hex);
+    // BEP 52: a hybrid's peers may greet us with its other hash (v1, or v2 truncated); a
+    // magnet's metadata may be what tells us it is a hybrid
+    const alias = () => {
+      const other = t.otherInfoHash;
+      if (other && this.torrents.get(hex) === t) this.v2Aliases.set(other, hex);
     };
-    alias(init.meta?.infoHashV2 ?? init.infoHashV2);
-    t.on('metadata', () => alias(t.infoHashV2));
+    alias();
+    t.on('metadata', alias);
     t.on('error', () => undefined); // state 'error' carries it; callers may listen too
     this.emit('added', t);
     await t.start();

@@ -7,6 +7,7 @@ import type {
   TorrentStatus,
   TrackerStatus,
 } from './api';
+import { wireHashes } from './meta';
 import type { PeerConnection } from './peer/connection';
 import type { TorrentInit } from './torrent/init';
 import { TorrentLifecycle } from './torrent/lifecycle';
@@ -26,9 +27,10 @@ export type { TorrentInit };
  * exchange, resume.
  */
 export class Torrent extends TorrentLifecycle implements TorrentApi {
-  /** BEP 52: the v2 info-hash (hex) of a v2 or hybrid torrent, once its metadata is known. */
-  get infoHashV2(): string | undefined {
-    return this.content?.meta.infoHashV2;
+  /** BEP 52: a hybrid's other info-hash (hex, 40; see `wireHashes`), peers may greet it with. */
+  get otherInfoHash(): string | undefined {
+    const meta = this.content?.meta ?? this.init.meta;
+    return wireHashes(this.infoHashBuf, meta, this.init.infoHashV2).other?.toString('hex');
   }
 
   status(): TorrentStatus {

@@ -1,5 +1,5 @@
 import type { SessionContext } from '../context';
-import { v2WireHash, type TorrentMeta } from '../meta';
+import { wireHashes, type TorrentMeta } from '../meta';
 import type { TorrentContent } from './content';
 import type { Live, Transfer } from './live';
 import { MetadataExchange } from './metadata';
@@ -55,7 +55,7 @@ export function buildParts(
   });
   const router: PeerRouter = new PeerRouter({
     infoHash: init.infoHash,
-    v2Hash: () => v2WireHash(owner.content()?.meta ?? init.meta, init.infoHashV2),
+    hashes: () => wireHashes(init.infoHash, owner.content()?.meta ?? init.meta, init.infoHashV2),
     peerId: ctx.peerId,
     port: () => ctx.port(),
     swarm,

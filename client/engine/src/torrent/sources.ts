@@ -1,5 +1,5 @@
 import type { SessionContext } from '../context';
-import { v2WireHash, type TorrentMeta } from '../meta';
+import { wireHashes, type TorrentMeta } from '../meta';
 import type { Transfer } from './live';
 import { Discovery, type Privacy } from './discovery';
 import type {
@@ -18,8 +18,8 @@ export class TorrentSources {
   readonly trackers: TrackerSource;
   readonly pex: Pex;
   private readonly target: PeerSourceTarget;
-  /** A hybrid's second identity: its truncated v2 info-hash, announced beside the v1 one. */
-  private v2Target?: PeerSourceTarget;
+  /** A hybrid's second identity (see `wireHashes`), announced beside the one it was added under. */
+  private otherTarget?: PeerSourceTarget;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -54,30 +54,30 @@ export class TorrentSources {
     discovery.add(this.trackers);
     discovery.add(this.pex);
     for (const f of ctx.peerSources()) this.addFactory(f);
-    this.addV2(v2WireHash(o.meta, o.infoHashV2));
+    this.addOther(wireHashes(o.infoHash, o.meta, o.infoHashV2).other);
   }
 
   /** The metadata arrived: its privacy, and for a hybrid its v2 identity. */
   metadataArrived(meta: TorrentMeta): void {
     this.discovery.setPrivacy(privacyOf(meta));
-    this.addV2(v2WireHash(meta));
+    this.addOther(wireHashes(this.o.infoHash, meta).other);
   }
 
   /** A session-wide source (DHT, LSD) offers itself for this torrent. */
   addFactory(factory: PeerSourceFactory): void {
-    for (const target of this.v2Target ? [this.target, this.v2Target] : [this.target]) {
+    for (const target of this.otherTarget ? [this.target, this.otherTarget] : [this.target]) {
       this.addSource(factory, target);
     }
   }
 
   /**
    * BEP 52: a hybrid's peers that know only its v2 hash (a v2-only client, a `urn:btmh` link)
-   * look for it under that hash, so trackers, the DHT and LSD hear of us under both, as
-   * libtorrent does. The v1 trackers' source stays the one whose status is shown.
+   * look for it under that hash, and v1 clients under the v1 one, so trackers, the DHT and LSD
+   * hear of us under both, as libtorrent does. The status shown is the first trackers' source.
    */
-  private addV2(hash: Buffer | undefined): void {
-    if (!hash || hash.equals(this.o.infoHash) || this.v2Target) return;
-    const target = (this.v2Target = { ...this.target, infoHash: hash });
+  private addOther(hash: Buffer | undefined): void {
+    if (!hash || this.otherTarget) return;
+    const target = (this.otherTarget = { ...this.target, infoHash: hash });
     this.discovery.add(
       new TrackerSource(this.ctx, target, this.o.tiers, (peers) =>
         this.discovery.found('tracker', peers),
