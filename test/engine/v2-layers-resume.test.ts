@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { parseTorrent } from '@enjambre/bittorrent';
+import { encodeTorrent, parseTorrent } from '@enjambre/bittorrent';
 import type { Session } from '@enjambre/engine';
 import { startLibtorrent, stopAll } from '../peers';
 import { removeDir, startSession, tempDir, waitDone } from './helpers';
@@ -62,8 +62,13 @@ open(sys.argv[3], 'wb').write(lt.bencode(t.generate()))`,
     { downloadDir: got },
   );
   await waitDone(t1, 120_000);
-  // what a front end keeps to add it again: the info dictionary alone (a magnet has no layers)
-  const saved = t1.torrentFile()!;
+  // the .torrent it gives now carries the layers it learned, as the original does
+  const exported = parseTorrent(t1.torrentFile()!);
+  expect(exported.pieceLayers?.size).toBe(m.pieceLayers!.size);
+  for (const [f, layer] of m.pieceLayers!)
+    expect(exported.pieceLayers!.get(f)?.equals(layer)).toBe(true);
+  // added again as the magnet left it, the info dictionary alone: the resume record has the layers
+  const saved = encodeTorrent(m.infoBuffer);
   expect(parseTorrent(saved).pieceLayers?.size ?? 0).toBe(0);
   await s1.close();
   await seeder.stop();

@@ -89,10 +89,16 @@ export abstract class TorrentLifecycle extends EventEmitter<TorrentEvents> {
 
   torrentFile(): Uint8Array | undefined {
     const meta = this.content?.meta;
-    return (
-      meta &&
-      encodeTorrent(meta.infoBytes, { announce: this.init.tiers, urlList: this.init.webSeeds })
-    );
+    if (!meta) return undefined;
+    // a v2 torrent's piece layers (its own or learned from peers) go with it: whoever adds it
+    // again from this file can check and serve its pieces without asking peers for them
+    const layers = new Map<string, Buffer>();
+    for (const [f, layer] of meta.v2?.layers ?? []) {
+      const root = meta.v2?.roots[f];
+      if (root) layers.set(root.toString('latin1'), layer);
+    }
+    const wrapper = { announce: this.init.tiers, urlList: this.init.webSeeds };
+    return encodeTorrent(meta.infoBytes, wrapper, layers);
   }
 
   // ---- phases ---------------------------------------------------------------------------------
