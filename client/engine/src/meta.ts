@@ -81,3 +81,22 @@ export function pieceSize(meta: TorrentMeta, index: number): number {
 export function pieceHash(meta: TorrentMeta, index: number): Buffer {
   return meta.pieceHashes.subarray(index * 20, index * 20 + 20);
 }
+
+/**
+ * BEP 52 identities on the wire and in trackers, the DHT and LSD (20 bytes each), for a torrent
+ * added under `key`: `v2` when it is a v2 or hybrid torrent (known from its metadata or, before
+ * that, its magnet), and for a hybrid its `other` hash: the truncated v2 one when added under
+ * its v1 hash, the v1 one when added from a v2-only (`urn:btmh`) link.
+ */
+export function wireHashes(
+  key: Buffer,
+  meta: TorrentMeta | undefined,
+  magnetV2?: string,
+): { v2: boolean; other?: Buffer } {
+  const v2 = meta ? meta.infoHashV2 : magnetV2;
+  const candidates = [
+    v2 === undefined ? undefined : Buffer.from(v2.slice(0, 40), 'hex'),
+    meta?.infoHash,
+  ];
+  return { v2: v2 !== undefined, other: candidates.find((h) => h !== undefined && !h.equals(key)) };
+}

@@ -68,7 +68,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
   private publisherKey?: KeyObject;
   private readonly peerSourceFactories: PeerSourceFactory[] = [];
   private readonly announces = new AnnounceQueue();
-  /** Hybrid torrents by their truncated v2 info-hash (hex) -> their v1 info-hash (hex). */
+  /** Hybrid torrents by their other info-hash (hex; see `wireHashes`) -> their key (hex). */
   private readonly v2Aliases = new Map<string, string>();
   private readonly ticker = new Ticker(TORRENT_TICK_MS);
   /** Peers connected to all torrents together (each swarm reports its changes). */
@@ -179,9 +179,14 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
     if (existing) return existing;
     const t = new Torrent(this.ctx, init);
     this.torrents.set(hex, t);
-    // BEP 52: a hybrid's peers may greet us with its v2 info-hash, truncated
-    const v2 = init.meta?.infoHashV2?.slice(0, 40);
-    if (v2 && v2 !== hex) this.v2Aliases.set(v2, hex);
+    // BEP 52: a hybrid's peers may greet us with its other hash (v1, or v2 truncated); a
+    // magnet's metadata may be what tells us it is a hybrid
+    const alias = () => {
+      const other = t.otherInfoHash;
+      if (other && this.torrents.get(hex) === t) this.v2Aliases.set(other, hex);
+    };
+    alias();
+    t.on('metadata', alias);
     t.on('error', () => undefined); // state 'error' carries it; callers may listen too
     this.emit('added', t);
     await t.start();
@@ -356,6 +361,7 @@ export class Session extends EventEmitter<SessionEvents> implements SessionApi {
       return {
         ...base,
         infoHash: m.infoHashBuffer,
+        infoHashV2: m.infoHashV2,
         name: m.name,
         tiers: withDefaults(m.trackers.length ? [m.trackers] : []),
         peers: m.peers,

@@ -53,6 +53,13 @@ export interface PeerConnectionOptions {
   incoming: boolean;
   /** Known for outgoing connections; for incoming ones the handler learns it from the handshake. */
   infoHash?: Buffer;
+  /**
+   * BEP 52: the other hash the peer may answer an outgoing handshake with (a hybrid's truncated
+   * v2 info-hash when we greet with its v1 one). Setting it also sets our v2 bit.
+   */
+  altInfoHash?: Buffer;
+  /** BEP 52: set the v2 bit (reserved byte 7, 0x10) in our handshake. */
+  v2?: boolean;
   peerId: Buffer;
   pieceCount?: number;
   handler: PeerHandler;
@@ -77,6 +84,8 @@ export class PeerConnection implements WireHandler {
   readonly address: string;
   handler: PeerHandler;
   infoHash?: Buffer;
+  altInfoHash?: Buffer;
+  v2: boolean;
   remoteId?: Buffer;
   remoteHs?: Handshake;
   fast = false;
@@ -126,6 +135,8 @@ export class PeerConnection implements WireHandler {
     this.address = opts.address;
     this.handler = opts.handler;
     this.infoHash = opts.infoHash;
+    this.altInfoHash = opts.altInfoHash;
+    this.v2 = opts.v2 === true || opts.altInfoHash !== undefined;
     this.myPeerId = opts.peerId;
     this.source = opts.incoming ? 'incoming' : 'tracker';
     this.decoder = new WireDecoder(this, {
@@ -161,6 +172,7 @@ export class PeerConnection implements WireHandler {
         peerId: this.myPeerId,
         extended: true,
         fast: true,
+        v2: this.v2,
       }),
     );
   }
@@ -285,7 +297,11 @@ export class PeerConnection implements WireHandler {
   }
 
   onHandshake(hs: Handshake): void {
-    if (this.infoHash && !hs.infoHash.equals(this.infoHash)) {
+    if (
+      this.infoHash &&
+      !hs.infoHash.equals(this.infoHash) &&
+      !(this.altInfoHash && hs.infoHash.equals(this.altInfoHash))
+    ) {
       this.close('handshake for another torrent');
       return;
     }

@@ -8,6 +8,11 @@ export interface ResumeData {
   /** Size and mtime (ms) of each file when the bitfield was saved; null for missing/pad files. */
   files: Array<{ size: number; mtimeMs: number } | null>;
   savedAt: number;
+  /**
+   * BEP 52 piece layers a v2 torrent learned from peers (a magnet has none of its own), by pieces
+   * root (hex); the torrent checks each against its root before it trusts it.
+   */
+  layers?: Map<string, Buffer>;
 }
 
 interface Stored {
@@ -28,6 +33,8 @@ const PRELOAD_KEEP_MS = 120_000;
 export class ResumeDb {
   private readonly db: ClassicLevel<string, string>;
   private preloaded?: Map<string, string>;
+  /** After preload(): the torrents that have saved piece layers (the rest need no get). */
+  private withLayers?: Set<string>;
   private preloadTimer?: NodeJS.Timeout;
   /** Per info-hash: the record as stored, without its time. */
   private readonly stored = new Map<string, string>();
@@ -46,9 +53,17 @@ export class ResumeDb {
     for await (const [key, value] of this.db.iterator({ gte: 'resume:', lt: 'resume;' })) {
       all.set(key.slice('resume:'.length), value);
     }
+    const withLayers = new Set<string>();
+    for await (const key of this.db.keys({ gte: 'layers:', lt: 'layers;' })) {
+      withLayers.add(key.slice('layers:'.length));
+    }
     this.preloaded = all;
+    this.withLayers = withLayers;
     clearTimeout(this.preloadTimer);
-    this.preloadTimer = setTimeout(() => (this.preloaded = undefined), PRELOAD_KEEP_MS);
+    this.preloadTimer = setTimeout(() => {
+      this.preloaded = undefined;
+      this.withLayers = undefined;
+    }, PRELOAD_KEEP_MS);
     this.preloadTimer.unref();
   }
 
@@ -60,9 +75,43 @@ export class ResumeDb {
     try {
       const s = JSON.parse(raw) as Stored;
       this.stored.set(infoHash, contentKey(s.bitfield, s.files));
-      return { bitfield: Buffer.from(s.bitfield, 'base64'), files: s.files, savedAt: s.savedAt };
+      const layers = await this.loadLayers(infoHash);
+      return {
+        bitfield: Buffer.from(s.bitfield, 'base64'),
+        files: s.files,
+        savedAt: s.savedAt,
+        ...(layers && { layers }),
+      };
     } catch {
       return undefined; // a damaged record only costs a recheck
+    }
+  }
+
+  /**
+   * Piece layers live under a key of their own, written only when a layer arrives: they can be
+   * megabytes, and the bitfield beside them is saved after every few verified pieces.
+   */
+  saveLayers(infoHash: string, layers: ReadonlyMap<string, Buffer>): Promise<void> {
+    this.withLayers?.add(infoHash);
+    const s: Record<string, string> = {};
+    for (const [root, layer] of layers) s[root] = layer.toString('base64');
+    return this.db.put(`layers:${infoHash}`, JSON.stringify(s));
+  }
+
+  private async loadLayers(infoHash: string): Promise<Map<string, Buffer> | undefined> {
+    if (this.withLayers && !this.withLayers.has(infoHash)) return undefined;
+    const raw = await this.db.get(`layers:${infoHash}`);
+    if (raw === undefined) return undefined;
+    try {
+      const s = JSON.parse(raw) as unknown;
+      if (typeof s !== 'object' || s === null) return undefined;
+      const out = new Map<string, Buffer>();
+      for (const [root, b64] of Object.entries(s)) {
+        if (typeof b64 === 'string') out.set(root, Buffer.from(b64, 'base64'));
+      }
+      return out;
+    } catch {
+      return undefined; // damaged: fetched from peers again
     }
   }
 
@@ -81,7 +130,11 @@ export class ResumeDb {
   delete(infoHash: string): Promise<void> {
     this.stored.delete(infoHash);
     this.preloaded?.delete(infoHash);
-    return this.db.del(`resume:${infoHash}`);
+    this.withLayers?.delete(infoHash);
+    return this.db.batch([
+      { type: 'del', key: `resume:${infoHash}` },
+      { type: 'del', key: `layers:${infoHash}` },
+    ]);
   }
 
   close(): Promise<void> {

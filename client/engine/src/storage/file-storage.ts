@@ -145,6 +145,17 @@ export class FileStorage implements TorrentStorage {
     return hold(0);
   }
 
+  async createEmptyFiles(wanted: (fileIndex: number) => boolean): Promise<void> {
+    let first: unknown;
+    // one unsafe path (a planted symlink) does not keep the others from being made
+    for (const [i, f] of this.meta.files.entries()) {
+      if (f.length === 0 && !f.pad && wanted(i)) {
+        await this.prepare(i).catch((err: unknown) => (first ??= err));
+      }
+    }
+    if (first !== undefined) throw first;
+  }
+
   async fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>> {
     const seen = new Map<string, Promise<Stats | null>>(); // each folder lstat'ed once
     return Promise.all(

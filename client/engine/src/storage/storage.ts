@@ -19,6 +19,11 @@ export interface TorrentStorage {
     length: number,
     fn: (targets: WriteTarget[]) => Promise<T>,
   ): Promise<T>;
+  /**
+   * Creates the torrent's zero-length files for which `wanted` says yes (no piece ever writes
+   * them), as safely as any other file.
+   */
+  createEmptyFiles(wanted: (fileIndex: number) => boolean): Promise<void>;
   /** Size and modification time of each file (null when missing, pad files included as null). */
   fileStats(): Promise<Array<{ size: number; mtimeMs: number } | null>>;
   /** Absolute path of file `index` on disk. */

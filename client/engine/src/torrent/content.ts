@@ -32,6 +32,8 @@ export class TorrentContent {
       priorities?: FilePriority[];
       sequential: boolean;
       downloaded: DownloaderEvents;
+      /** A v2 piece layer arrived from a peer (worth saving for the next run). */
+      layerArrived?: () => void;
     },
   ) {
     const { downloadDir, priorities, sequential } = o;
@@ -44,7 +46,12 @@ export class TorrentContent {
     );
     const v2 = meta.v2;
     // pieces are asked for only once they can be checked (their piece layer is known)
-    if (v2) this.layers = new PieceLayers({ ...meta, v2 }, () => this.applyPriorities());
+    if (v2) {
+      this.layers = new PieceLayers({ ...meta, v2 }, () => {
+        this.applyPriorities();
+        o.layerArrived?.();
+      });
+    }
     this.applyPriorities();
     this.picker.setSequential(sequential);
     this.have = new Bitfield(meta.pieceCount);
@@ -79,6 +86,11 @@ export class TorrentContent {
   }
 
   /** A piece passed its hash check (and is on disk). */
+  /** As libtorrent does on completion: the wanted empty files, which no piece ever writes. */
+  createEmptyFiles(): Promise<void> {
+    return this.storage.createEmptyFiles((i) => this.fileTable.priorities[i] > 0);
+  }
+
   markHave(p: number): void {
     if (this.have.set(p)) {
       this.picker.setHave(p);

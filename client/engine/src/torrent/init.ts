@@ -5,6 +5,8 @@ import type { TorrentMeta } from '../meta';
 export interface TorrentInit {
   infoHash: Buffer;
   meta?: TorrentMeta;
+  /** BEP 52: the v2 info-hash (hex, 64) a `urn:btmh` magnet gives before the metadata does. */
+  infoHashV2?: string;
   name?: string;
   tiers: string[][];
   downloadDir: string;

@@ -1,5 +1,5 @@
 import type { SessionContext } from '../context';
-import type { TorrentMeta } from '../meta';
+import { wireHashes, type TorrentMeta } from '../meta';
 import type { TorrentContent } from './content';
 import type { Live, Transfer } from './live';
 import { MetadataExchange } from './metadata';
@@ -28,7 +28,7 @@ export interface PartsOwner {
 /** Wires a torrent's swarm, discovery, metadata exchange and peer router to each other. */
 export function buildParts(
   ctx: SessionContext,
-  init: { infoHash: Buffer; meta?: TorrentMeta; tiers: string[][] },
+  init: { infoHash: Buffer; meta?: TorrentMeta; infoHashV2?: string; tiers: string[][] },
   owner: PartsOwner,
 ): TorrentParts {
   const metadata = new MetadataExchange(init.infoHash, (info) => owner.onMetadata(info));
@@ -43,6 +43,7 @@ export function buildParts(
   const sources = new TorrentSources(ctx, {
     infoHash: init.infoHash,
     meta: init.meta,
+    infoHashV2: init.infoHashV2,
     transfer: owner.transfer,
     left: () => owner.content()?.left(),
     tiers: () => init.tiers,
@@ -55,6 +56,7 @@ export function buildParts(
   });
   const router: PeerRouter = new PeerRouter({
     infoHash: init.infoHash,
+    hashes: () => wireHashes(init.infoHash, owner.content()?.meta ?? init.meta, init.infoHashV2),
     peerId: ctx.peerId,
     port: () => ctx.port(),
     swarm,

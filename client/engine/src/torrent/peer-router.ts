@@ -25,6 +25,8 @@ import type { Candidate, Swarm } from './swarm';
 /** The parts of a torrent its peers' events go to. */
 export interface RouterParts {
   infoHash: Buffer;
+  /** BEP 52: whether peers may speak v2 to it, and a hybrid's other hash (see `wireHashes`). */
+  hashes(): { v2: boolean; other?: Buffer };
   peerId: Buffer;
   port(): number;
   swarm: Swarm;
@@ -49,10 +51,14 @@ export class PeerRouter implements PeerHandler {
 
   outgoing(socket: Socket, c: Candidate, address: string): PeerConnection {
     const pieceCount = this.t.content()?.meta.pieceCount;
+    const { v2, other } = this.t.hashes();
     const conn = new PeerConnection({
       socket,
       incoming: false,
       infoHash: this.t.infoHash,
+      // a hybrid's peer may answer with either hash (BEP 52)
+      v2,
+      altInfoHash: other,
       peerId: this.t.peerId,
       pieceCount,
       handler: this,
@@ -71,6 +77,7 @@ export class PeerRouter implements PeerHandler {
     conn.handler = this;
     // the hash the peer greeted us with: a hybrid's v1 one, or its truncated v2 one (BEP 52)
     conn.infoHash = Buffer.from(hs.infoHash);
+    conn.v2 = this.t.hashes().v2;
     const content = this.t.content();
     if (content) conn.setPieceCount(content.meta.pieceCount);
     swarm.adopt(conn);

@@ -10,6 +10,7 @@
  */
 import {
   BLOCK_SIZE_V2,
+  HASH_SIZE_V2,
   HashMessageId,
   encodeHashReject,
   encodeHashes,
@@ -48,6 +49,8 @@ export class PieceLayers {
   private readonly base: number;
   private readonly wanted = new Map<string, Wanted>(); // by root (hex)
   private readonly byRoot = new Map<string, number>(); // root (hex) -> file index
+  /** Layers learned from peers or restored from a saved record, by root (hex). */
+  private readonly learnedLayers = new Map<string, Buffer>();
 
   constructor(
     private readonly meta: TorrentMeta & { v2: V2Meta },
@@ -76,6 +79,28 @@ export class PieceLayers {
   /** Every piece layer is known. */
   get complete(): boolean {
     return this.wanted.size === 0;
+  }
+
+  /** What a restart needs to not ask peers again: every layer learned so far, by root (hex). */
+  learned(): ReadonlyMap<string, Buffer> {
+    return this.learnedLayers;
+  }
+
+  /** Layers a previous run learned (resume record): each is checked against its file's root. */
+  restore(saved: ReadonlyMap<string, Buffer>): void {
+    for (const [key, w] of this.wanted) {
+      const layer = saved.get(key);
+      if (!layer || layer.length !== w.pieces * HASH_SIZE_V2) continue;
+      if (!rootFromPieceLayer(splitHashes(layer), this.meta.pieceLength).equals(w.root)) continue;
+      this.learn(key, w, Buffer.from(layer));
+    }
+  }
+
+  private learn(key: string, w: Wanted, layer: Buffer): void {
+    this.wanted.delete(key);
+    this.meta.v2.layers.set(w.file, layer);
+    this.learnedLayers.set(key, layer);
+    this.onLayer(w.file);
   }
 
   /** Asks peers for the layers still missing (each chunk from one peer at a time). */
@@ -148,9 +173,7 @@ export class PieceLayers {
         w.got = new Array<Buffer | undefined>(w.pieces);
         return;
       }
-      this.wanted.delete(r.root.toString('hex'));
-      this.meta.v2.layers.set(w.file, Buffer.concat(layer));
-      this.onLayer(w.file);
+      this.learn(r.root.toString('hex'), w, Buffer.concat(layer));
     }
   }
 

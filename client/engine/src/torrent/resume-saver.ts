@@ -13,6 +13,8 @@ export const RESUME_SAVE_DELAY_MS = 2_000;
  */
 export class ResumeSaver {
   private timer?: NodeJS.Timeout;
+  /** How many learned v2 piece layers the database has. */
+  private savedLayers = 0;
 
   constructor(
     private readonly db: ResumeDb | undefined,
@@ -43,6 +45,11 @@ export class ResumeSaver {
         files,
         savedAt: Date.now(),
       });
+      const layers = content.layers?.learned();
+      if (layers && layers.size > this.savedLayers) {
+        await this.db.saveLayers(this.infoHash, layers);
+        this.savedLayers = layers.size;
+      }
     } catch (err) {
       this.logger?.warn(
         { infoHash: this.infoHash, err: (err as Error).message },

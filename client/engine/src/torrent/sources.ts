@@ -1,5 +1,5 @@
 import type { SessionContext } from '../context';
-import type { TorrentMeta } from '../meta';
+import { wireHashes, type TorrentMeta } from '../meta';
 import type { Transfer } from './live';
 import { Discovery, type Privacy } from './discovery';
 import type {
@@ -18,13 +18,17 @@ export class TorrentSources {
   readonly trackers: TrackerSource;
   readonly pex: Pex;
   private readonly target: PeerSourceTarget;
+  /** A hybrid's second identity (see `wireHashes`), announced beside the one it was added under. */
+  private otherTarget?: PeerSourceTarget;
 
   constructor(
-    ctx: SessionContext,
-    o: {
+    private readonly ctx: SessionContext,
+    private readonly o: {
       infoHash: Buffer;
       /** Unknown for a magnet until the metadata arrives. */
       meta?: TorrentMeta;
+      /** A `urn:btmh` magnet's v2 info-hash (hex). */
+      infoHashV2?: string;
       transfer: Transfer;
       /** Bytes still wanted, once known. */
       left: () => number | undefined;
@@ -50,12 +54,41 @@ export class TorrentSources {
     discovery.add(this.trackers);
     discovery.add(this.pex);
     for (const f of ctx.peerSources()) this.addFactory(f);
+    this.addOther(wireHashes(o.infoHash, o.meta, o.infoHashV2).other);
+  }
+
+  /** The metadata arrived: its privacy, and for a hybrid its v2 identity. */
+  metadataArrived(meta: TorrentMeta): void {
+    this.discovery.setPrivacy(privacyOf(meta));
+    this.addOther(wireHashes(this.o.infoHash, meta).other);
   }
 
   /** A session-wide source (DHT, LSD) offers itself for this torrent. */
   addFactory(factory: PeerSourceFactory): void {
+    for (const target of this.otherTarget ? [this.target, this.otherTarget] : [this.target]) {
+      this.addSource(factory, target);
+    }
+  }
+
+  /**
+   * BEP 52: a hybrid's peers that know only its v2 hash (a v2-only client, a `urn:btmh` link)
+   * look for it under that hash, and v1 clients under the v1 one, so trackers, the DHT and LSD
+   * hear of us under both, as libtorrent does. The status shown is the first trackers' source.
+   */
+  private addOther(hash: Buffer | undefined): void {
+    if (!hash || this.otherTarget) return;
+    const target = (this.otherTarget = { ...this.target, infoHash: hash });
+    this.discovery.add(
+      new TrackerSource(this.ctx, target, this.o.tiers, (peers) =>
+        this.discovery.found('tracker', peers),
+      ),
+    );
+    for (const f of this.ctx.peerSources()) this.addSource(f, target);
+  }
+
+  private addSource(factory: PeerSourceFactory, target: PeerSourceTarget): void {
     let source: PeerSource | undefined = undefined;
-    source = factory(this.target, (peers) => {
+    source = factory(target, (peers) => {
       if (source) this.discovery.found(source.kind, peers);
     });
     if (source) this.discovery.add(source);

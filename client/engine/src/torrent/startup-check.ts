@@ -37,6 +37,8 @@ export async function startupCheck(
   o: StartupCheckOptions,
 ): Promise<boolean> {
   const meta = content.meta;
+  // a v2 magnet's piece layers from the last run: its pieces can be checked and served at once
+  if (o.resume?.layers) content.layers?.restore(o.resume.layers);
   const stats = await content.storage.fileStats();
   const record = usable(o.resume, meta.pieceCount) ?? fromVerified(o.verified, meta.pieceCount);
   let toCheck: number[] = [];
