@@ -15,7 +15,7 @@ import { makeTorrent, removeDir, sha1, tempDir, type TestTorrent } from '../engi
 import { collectJson, type JsonLine } from './helpers';
 import { LoopbackNamespace } from './netns';
 
-jest.setTimeout(300_000);
+jest.setTimeout(600_000);
 
 const KINDS = ['magnet', 'torrent'] as const;
 type Kind = (typeof KINDS)[number];
@@ -62,20 +62,29 @@ afterAll(async () => {
   if (root) await removeDir(root);
 });
 
-/** Until our nodes' lookups return `peer` ("ip:port") for the torrent. */
-async function announced(infoHash: string, peer: string, what: string): Promise<void> {
-  await waitFor(
-    () => {
-      if (swarm.hasExited) throw new GiveUp(`our DHT nodes exited:\n${swarm.tail()}`);
-      return swarmLines.some(
-        (l) =>
-          l.type === 'peers' && l.infoHash === infoHash && (l.peers as string[]).includes(peer),
-      );
-    },
-    120_000,
-    what,
-    500,
-  );
+/** Until our nodes' lookups return `peer` ("ip:port") for the torrent; `context` is for errors. */
+async function announced(
+  infoHash: string,
+  peer: string,
+  what: string,
+  context: () => string = () => '',
+): Promise<void> {
+  const found = () =>
+    swarmLines.filter((l) => l.type === 'peers' && l.infoHash === infoHash).pop()?.peers;
+  try {
+    await waitFor(
+      () => {
+        if (swarm.hasExited) throw new GiveUp(`our DHT nodes exited:\n${swarm.tail()}`);
+        return ((found() as string[] | undefined) ?? []).includes(peer);
+      },
+      180_000,
+      what,
+      500,
+    );
+  } catch (err) {
+    const last = JSON.stringify(found());
+    throw new Error(`${(err as Error).message}; last lookup found ${last}\n${context()}`);
+  }
 }
 
 describe.each(KINDS)('Transmission as leecher (%s)', (kind) => {
@@ -102,7 +111,7 @@ describe.each(KINDS)('Transmission as leecher (%s)', (kind) => {
     const seederLines = collectJson(seeder);
     const started = await waitFor(
       () => seederLines.find((l) => l.type === 'started'),
-      60_000,
+      120_000,
       `the enjambre seeder (${seeder.tail()})`,
     );
     expect(started.dht).toBe(true);
@@ -110,6 +119,7 @@ describe.each(KINDS)('Transmission as leecher (%s)', (kind) => {
       t.infoHash,
       `${SEEDER[kind]}:${started.port as number}`,
       'the enjambre seeder announced on the DHT',
+      () => seeder.tail(5),
     );
 
     const config = path.join(root, `tx-config-${kind}`);
@@ -150,16 +160,20 @@ describe.each(KINDS)('Transmission as leecher (%s)', (kind) => {
     const want = sha1(t.files[0].data);
     const got = path.join(dir, t.files[0].path[0]);
     // Transmission keeps seeding once done; the file it wrote is checked until it is whole
-    await waitFor(
+    const done = waitFor(
       async () => {
         if (tx.hasExited) throw new GiveUp(`transmission-cli exited:\n${tx.tail()}`);
         if (seeder.hasExited) throw new GiveUp(`the seeder exited:\n${seeder.tail()}`);
         return (await sha1File(got)) === want;
       },
       240_000,
-      `Transmission downloads the whole file (${tx.tail(10)})`,
+      'Transmission downloads the whole file',
       500,
     );
+    await done.catch((err: Error) => {
+      const status = seederLines.filter((l) => l.type === 'status').pop();
+      throw new Error(`${err.message}\nseeder: ${JSON.stringify(status)}\n${tx.tail(30)}`);
+    });
     // nothing but the DHT could name our seeder to it (no tracker, LPD or PEX), and the bytes
     // came from our seeder
     const seen = new Set(
@@ -177,7 +191,9 @@ describe.each(KINDS)('Transmission as leecher (%s)', (kind) => {
       'the seeder counted the bytes it sent',
     );
     // Transmission announced itself (on its peer port) through the same DHT
-    await announced(t.infoHash, `${TX[kind]}:${TX_PORT}`, 'Transmission announced itself');
+    await announced(t.infoHash, `${TX[kind]}:${TX_PORT}`, 'Transmission announced itself', () =>
+      tx.tail(30),
+    );
     await tx.stop();
     await seeder.stop();
   });
