@@ -1,51 +1,77 @@
-// DHT interop with aria2 1.36: from a bare magnet it finds, through our DHT nodes only, the peer
-// an enjambre node announced (and dials it); and it announces itself, so we find it.
-import { randomBytes } from 'node:crypto';
-import net from 'node:net';
+/**
+ * DHT interop with aria2 1.36: aria2 downloads a whole file from an enjambre seeder (a real
+ * Session, DHT on, no tracker anywhere) that it found only through the DHT, from a bare
+ * info-hash magnet (the metadata then comes from our seeder by BEP 9) and from a .torrent with
+ * no announce URL. aria2 also announces itself, so our nodes find it. Bytes are verified.
+ * aria2 has no address filter, so everything runs on loopback addresses 127.0.67.x.
+ */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Dht } from '@enjambre/engine';
-import { ManagedProcess, removeLater, stopAll } from '../peers/process';
-import { freePort, tempDir, waitFor } from '../peers/util';
+import type { Dht } from '@enjambre/engine';
+import { ManagedProcess, stopAll } from '../peers/process';
+import { freePort, GiveUp, sha1File, waitFor } from '../peers/util';
+import { makeTorrent, sessionWorkspace, sha1, startSession } from '../engine/helpers';
 import { closeAll, startNetwork } from './helpers';
 
+jest.setTimeout(300_000);
+
 const NET = 67;
+const ws = sessionWorkspace('aria2-dht');
+let nodes: Dht[] = [];
 
-describe('DHT interop with aria2', () => {
-  let nodes: Dht[] = [];
-  let server: net.Server | undefined;
-  afterAll(async () => {
-    await stopAll();
-    await closeAll(nodes);
-    server?.close();
-  });
+beforeAll(async () => {
+  // our own DHT nodes on 127.0.67.10-13: aria2's entry point and the seeder's bootstrap
+  nodes = await startNetwork(4, NET);
+});
+afterEach(async () => {
+  await stopAll();
+});
+afterAll(async () => {
+  await closeAll(nodes);
+});
 
-  it('aria2 finds and dials our announced peer; we find aria2', async () => {
-    nodes = await startNetwork(4, NET);
-    const h = randomBytes(20);
-    // a TCP listener standing in for an enjambre seeder on 127.0.67.11
-    const dialed: string[] = [];
-    server = net.createServer((sock) => {
-      sock.once('data', (d) => {
-        if (d.length >= 48) dialed.push(d.subarray(28, 48).toString('hex'));
-        sock.destroy();
-      });
-      sock.on('error', () => undefined);
+/** Until a get_peers lookup from one of our nodes returns `ip:port` for the torrent. */
+async function announced(infoHash: string, ip: string, port: number, what: string) {
+  const h = Buffer.from(infoHash, 'hex');
+  await waitFor(
+    async () => (await nodes[3].lookup(h)).peers.some((p) => p.ip === ip && p.port === port),
+    90_000,
+    what,
+    500,
+  );
+}
+
+describe.each(['magnet', 'torrent'] as const)('aria2 as leecher (%s)', (kind) => {
+  test('downloads from an enjambre seeder it found only through the DHT', async () => {
+    const host = (n: number) => `127.0.${NET}.${n + (kind === 'magnet' ? 0 : 10)}`;
+    const name = `to-aria2-${kind}.bin`;
+    const seedDir = path.join(ws.root, 'seed');
+    const t = await makeTorrent(seedDir, name, 1_500_000 + 777, { pieceLength: 64 * 1024 });
+    const seeder = await startSession(path.join(ws.root, 's'), {
+      listenHost: host(30),
+      dht: { bootstrap: [`127.0.${NET}.10:${nodes[0].port}`], queryTimeoutMs: 1500 },
+      // slow enough that aria2 is still downloading when its own announce reaches our nodes
+      uploadRateLimit: 500_000,
     });
-    await new Promise<void>((r) => server!.listen(0, `127.0.${NET}.11`, () => r()));
-    const seedPort = (server.address() as net.AddressInfo).port;
-    expect((await nodes[1].announce(h, seedPort)).announcedTo).toBeGreaterThan(0);
+    ws.sessions.push(seeder);
+    const seeding = await seeder.add(
+      { torrent: t.torrent },
+      { downloadDir: seedDir, seedMode: true },
+    );
+    await announced(t.infoHash, host(30), seeder.port, 'the enjambre seeder announced');
 
-    const dir = await tempDir('aria2-dht');
-    removeLater(dir);
-    const dhtPort = await freePort();
+    const dir = path.join(ws.root, 'aria2');
+    const torrentFile = path.join(ws.root, `${name}.torrent`);
+    await writeFile(torrentFile, t.torrent);
+    const aria2Ip = host(31);
     const peerPort = await freePort();
     const aria = new ManagedProcess('aria2-dht', 'aria2c', [
       `--dir=${dir}`,
       `--listen-port=${peerPort}`,
-      `--interface=127.0.${NET}.20`,
+      `--interface=${aria2Ip}`,
       '--enable-dht=true',
-      `--dht-listen-addr=127.0.${NET}.20`,
-      `--dht-listen-port=${dhtPort}`,
+      `--dht-listen-addr=${aria2Ip}`,
+      `--dht-listen-port=${await freePort()}`,
       `--dht-entry-point=127.0.${NET}.10:${nodes[0].port}`,
       `--dht-file-path=${path.join(dir, 'dht.dat')}`,
       '--enable-dht6=false',
@@ -53,24 +79,31 @@ describe('DHT interop with aria2', () => {
       '--bt-enable-lpd=false',
       '--enable-peer-exchange=false',
       '--bt-require-crypto=false',
-      '--summary-interval=0',
+      '--bt-save-metadata=false',
+      '--check-integrity=true',
+      '--summary-interval=1',
       '--console-log-level=notice',
-      `magnet:?xt=urn:btih:${h.toString('hex')}`,
+      kind === 'magnet' ? `magnet:?xt=urn:btih:${t.infoHash}` : torrentFile,
     ]);
+    const want = sha1(t.files[0].data);
+    const got = path.join(dir, name);
+    const seen = new Set<string>();
+    // aria2 keeps seeding after it finishes; the file it wrote is checked until it is whole
     await waitFor(
-      () => dialed.includes(h.toString('hex')),
-      60000,
-      `aria2 dials our peer (${aria.tail()})`,
-      250,
+      async () => {
+        if (aria.hasExited) throw new GiveUp(`aria2 exited:\n${aria.tail()}`);
+        for (const p of seeding.peers()) seen.add(`${p.address} ${p.client}`);
+        return (await sha1File(got)) === want;
+      },
+      180_000,
+      `aria2 downloads the whole file (${aria.tail(10)})`,
+      500,
     );
-    await waitFor(
-      async () =>
-        (await nodes[3].lookup(h)).peers.some(
-          (p) => p.ip === `127.0.${NET}.20` && p.port === peerPort,
-        ),
-      60000,
-      'we find aria2',
-      1000,
-    );
-  }, 150000);
+    // the only way aria2 could learn of the seeder was the DHT (no tracker, LPD or PEX), and the
+    // bytes came from our seeder
+    expect([...seen].some((p) => p.startsWith(`${aria2Ip}:`) && /aria2/i.test(p))).toBe(true);
+    expect(seeding.status().uploadedTotal).toBeGreaterThanOrEqual(t.files[0].data.length);
+    await announced(t.infoHash, aria2Ip, peerPort, 'aria2 announced itself on our DHT');
+    await aria.stop();
+  });
 });

@@ -1,9 +1,10 @@
 // An enjambre engine Session in its own process, for tests that run it inside a network
-// namespace (lsd-lan.test.ts); started through test/engine/ts-child.js. Argument: JSON
-// {"dir": folder for its state, "listenHost": ip, "lsd": {...LsdOptions} | false,
-//  "torrent": .torrent file, "downloadDir": folder, "seed": bool, "uploadRateLimit"?: bytes/s}.
-// Prints JSON lines: "started" with the peer port, then "status" (progress, state,
-// peersFound) every 250 ms. Exits on SIGTERM.
+// namespace (lsd-lan.test.ts, transmission.test.ts); started through test/engine/ts-child.js.
+// Argument: JSON {"dir": folder for its state, "listenHost": ip, "lsd": {...LsdOptions} | false,
+//  "dht"?: {"bootstrap": ["ip:port", ...]} (default: no DHT), "torrent": .torrent file,
+//  "downloadDir": folder, "seed": bool, "uploadRateLimit"?: bytes/s}.
+// Prints JSON lines: "started" with the peer port, then "status" (progress, state, peersFound,
+// uploadedTotal, peers as "address client") every 250 ms. Exits on SIGTERM.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from '@enjambre/engine';
@@ -12,6 +13,7 @@ interface Config {
   dir: string;
   listenHost: string;
   lsd: false | { interface?: string };
+  dht?: { bootstrap: string[] };
   torrent: string;
   downloadDir: string;
   seed: boolean;
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     dataDir: path.join(cfg.dir, 'data'),
     downloadDir: cfg.downloadDir,
     listenHost: cfg.listenHost,
-    dht: false,
+    dht: cfg.dht ? { bootstrap: cfg.dht.bootstrap, queryTimeoutMs: 1500 } : false,
     uploadRateLimit: cfg.uploadRateLimit ?? 0,
     lsd: cfg.lsd === false ? false : { ...cfg.lsd, ipv6: false },
   });
@@ -35,10 +37,17 @@ async function main(): Promise<void> {
     { torrent: readFileSync(cfg.torrent) },
     { downloadDir: cfg.downloadDir, seedMode: cfg.seed },
   );
-  print({ type: 'started', port: s.port, lsd: s.lsd !== undefined });
+  print({ type: 'started', port: s.port, lsd: s.lsd !== undefined, dht: s.dht !== undefined });
   const timer = setInterval(() => {
     const st = t.status();
-    print({ type: 'status', progress: st.progress, state: st.state, peersFound: st.peersFound });
+    print({
+      type: 'status',
+      progress: st.progress,
+      state: st.state,
+      peersFound: st.peersFound,
+      uploadedTotal: st.uploadedTotal,
+      peers: t.peers().map((p) => `${p.address} ${p.client}`),
+    });
   }, 250);
   process.on('SIGTERM', () => {
     clearInterval(timer);

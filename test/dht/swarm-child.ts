@@ -1,12 +1,11 @@
 // Runs inside a network namespace (transmission.test.ts): our DHT nodes on the given addresses,
-// a TCP listener standing in for an enjambre seeder on the first node's address (announce_peer
-// stores the announcer's IP), announced for one info-hash every 5 s.
-// Argument: JSON {"ips": [...], "infoHash": hex}. Prints JSON lines: "ready" with
-// the nodes' addresses, "dialed" with the info-hash of each handshake that reaches the seeder.
-import net from 'node:net';
+// joined in a chain, and a watcher that looks the given info-hashes up every 2 s from the last
+// node. Argument: JSON {"ips": [...], "watch": [hex info-hash, ...]}. Prints JSON lines: "ready"
+// with the nodes' addresses ("ip port", the dht.bootstrap format), then "peers" with each
+// lookup's info-hash and the peers found ("ip:port").
 import { Dht } from '@enjambre/engine';
 
-const cfg = JSON.parse(process.argv[3]) as { ips: string[]; infoHash: string };
+const cfg = JSON.parse(process.argv[3]) as { ips: string[]; watch: string[] };
 const print = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
 
 async function main(): Promise<void> {
@@ -17,26 +16,29 @@ async function main(): Promise<void> {
     for (const prev of nodes.slice(-2)) await d.addNode(cfg.ips[nodes.indexOf(prev)], prev.port);
     nodes.push(d);
   }
+  // a second round so the early nodes learn of the later ones
   await Promise.all(nodes.map((d) => d.bootstrap()));
-  const server = net.createServer((sock) => {
-    sock.once('data', (d) => {
-      if (d.length >= 48) print({ type: 'dialed', infoHash: d.subarray(28, 48).toString('hex') });
-      sock.destroy();
-    });
-    sock.on('error', () => undefined);
-  });
-  await new Promise<void>((r) => server.listen(0, cfg.ips[0], () => r()));
-  const seedPort = (server.address() as net.AddressInfo).port;
-  const h = Buffer.from(cfg.infoHash, 'hex');
-  const announce = () => void nodes[0].announce(h, seedPort).catch(() => undefined);
-  announce();
-  const timer = setInterval(announce, 5000);
   print({ type: 'ready', nodes: nodes.map((d, i) => `${cfg.ips[i]} ${d.port}`) });
+  let closing = false;
+  const watcher = nodes[nodes.length - 1];
+  const watch = async () => {
+    while (!closing) {
+      for (const hex of cfg.watch) {
+        const r = await watcher.lookup(Buffer.from(hex, 'hex')).catch(() => undefined);
+        if (r)
+          print({ type: 'peers', infoHash: hex, peers: r.peers.map((p) => `${p.ip}:${p.port}`) });
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  };
+  const watching = watch();
   process.on('SIGTERM', () => {
-    clearInterval(timer);
-    server.close();
-    void Promise.all(nodes.map((d) => d.close())).then(() => process.exit(0));
+    closing = true;
+    void watching.then(() => Promise.all(nodes.map((d) => d.close()))).then(() => process.exit(0));
   });
 }
 
-void main();
+main().catch((err: Error) => {
+  print({ type: 'error', message: err.message });
+  process.exit(1);
+});

@@ -8,6 +8,7 @@ const ts = require('typescript');
 const root = path.resolve(__dirname, '..', '..');
 const workspaces = {
   '@enjambre/bittorrent': 'packages/bittorrent/src',
+  '@enjambre/dht': 'packages/dht/src',
   '@enjambre/proto': 'proto/src',
   '@enjambre/tracker': 'services/tracker/src',
   '@enjambre/engine': 'client/engine/src',
